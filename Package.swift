@@ -1,0 +1,64 @@
+// swift-tools-version:6.0
+// Diffuse: a latent diffusion toolkit for Linux, on a CPU tensor engine of its own.
+import PackageDescription
+
+// Debian installs OpenBLAS in two flavours behind one SONAME; the OpenMP one shares
+// libgomp's thread pool with oneDNN and our own kernels, so no two pools ever compete.
+let openblasOpenMP = "/usr/lib/x86_64-linux-gnu/openblas-openmp"
+let runtimeLinking: [LinkerSetting] = [
+    .unsafeFlags(["-L\(openblasOpenMP)", "-Xlinker", "-rpath", "-Xlinker", openblasOpenMP]),
+]
+let optimized: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"])]
+
+let package = Package(
+    name: "Diffuse",
+    products: [
+        .executable(name: "diffuse", targets: ["diffuse"]),
+        .executable(name: "diffuse-bench", targets: ["diffuse-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System C libraries (Debian's -dev packages).
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-openmp-dev"])]),
+        .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
+
+        // C: whole-image codec operations; setjmp/longjmp stay in here.
+        .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG"],
+                cSettings: [.unsafeFlags(["-O2"])]),
+        // C: compute kernels (oneDNN convolution, norms, softmax, activations, OpenMP loops).
+        .target(name: "CKernels", dependencies: ["CBLAS", "CDNNL"],
+                cSettings: [.unsafeFlags(["-O3", "-ffp-contract=fast"])],
+                linkerSettings: [.linkedLibrary("gomp")] + runtimeLinking),
+
+        .target(name: "TensorCore", dependencies: ["CKernels", "CBLAS"], swiftSettings: optimized),
+        .target(name: "NN", dependencies: ["TensorCore"], swiftSettings: optimized),
+        .target(name: "Imaging", dependencies: ["CImageCodecs"], swiftSettings: optimized),
+        .target(name: "Models", dependencies: ["NN", "TensorCore"], swiftSettings: optimized),
+        .target(name: "Schedulers", swiftSettings: optimized),
+        .target(name: "Pipelines", dependencies: ["Models", "Schedulers", "Imaging", "TensorCore"],
+                swiftSettings: optimized),
+        .target(name: "Training", dependencies: ["Pipelines", "Models", "NN", "Imaging", "TensorCore"],
+                swiftSettings: optimized),
+        .executableTarget(name: "diffuse", dependencies: [
+            "Pipelines", "Training", "Imaging", "Models", "Schedulers", "TensorCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: optimized),
+        .executableTarget(name: "diffuse-bench", dependencies: [
+            "Models", "NN", "TensorCore", "CKernels",
+        ], swiftSettings: optimized),
+
+        // Tests: read ../shared in place and fail loudly when it is missing.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
+        .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "NN", "TestSupport"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "TestSupport"]),
+        .testTarget(name: "SchedulersTests", dependencies: ["Schedulers", "TensorCore", "TestSupport"]),
+        .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,1 @@
+// Image codecs over libpng and libjpeg.

@@ -1,0 +1,49 @@
+// Parallel loops on libgomp's thread pool, the same pool OpenBLAS (OpenMP build) and
+// oneDNN use, so the process never runs two spinning pools at once.
+#include "CKernels.h"
+#include <cblas.h>
+
+extern void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags);
+extern int omp_get_thread_num(void);
+extern int omp_get_num_threads(void);
+extern int omp_get_max_threads(void);
+extern int omp_in_parallel(void);
+extern void omp_set_num_threads(int);
+
+void dk_set_threads(int n) {
+    if (n < 1) n = 1;
+    omp_set_num_threads(n);
+    openblas_set_num_threads(n);
+}
+
+int dk_get_threads(void) { return omp_get_max_threads(); }
+
+typedef struct {
+    int64_t n, chunks;
+    void *ctx;
+    void (*body)(void *, int64_t, int64_t);
+} loop_t;
+
+static void run_chunks(void *p) {
+    loop_t *l = (loop_t *)p;
+    int t = omp_get_thread_num(), nt = omp_get_num_threads();
+    for (int64_t c = t; c < l->chunks; c += nt) {
+        int64_t b = l->n * c / l->chunks, e = l->n * (c + 1) / l->chunks;
+        if (e > b) l->body(l->ctx, b, e);
+    }
+}
+
+void dk_parallel_for(int64_t n, int64_t min_chunk, void *ctx,
+                     void (*body)(void *, int64_t, int64_t)) {
+    if (n <= 0) return;
+    int threads = omp_get_max_threads();
+    if (min_chunk < 1) min_chunk = 1;
+    int64_t chunks = n / min_chunk;
+    if (chunks > threads) chunks = threads;
+    if (chunks <= 1 || threads <= 1 || omp_in_parallel()) {
+        body(ctx, 0, n);
+        return;
+    }
+    loop_t l = {n, chunks, ctx, body};
+    GOMP_parallel(run_chunks, &l, (unsigned)chunks, 0);
+}
