@@ -54,6 +54,7 @@ let package = Package(
         // Tests: read ../shared in place and fail loudly when it is missing.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
+        .testTarget(name: "KernelTests", dependencies: ["CKernels", "TestSupport"]),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "NN", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TestSupport"]),
         .testTarget(name: "SchedulersTests", dependencies: ["Schedulers", "TensorCore", "TestSupport"]),
