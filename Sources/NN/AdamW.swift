@@ -1,0 +1,61 @@
+// AdamW optimiser (decoupled weight decay; PyTorch torch.optim.AdamW semantics).
+import Foundation
+import TensorCore
+
+public final class AdamW {
+    public var learningRate: Float
+    public let beta1: Float, beta2: Float, eps: Float, weightDecay: Float
+    public private(set) var step = 0
+    let parameters: [(key: String, parameter: Parameter)]
+    /// First and second moments per parameter key.
+    var moments: [String: (m: Tensor, v: Tensor)] = [:]
+
+    public init(parameters: [(key: String, parameter: Parameter)], learningRate: Float, beta1: Float = 0.9,
+                beta2: Float = 0.999, eps: Float = 1e-8, weightDecay: Float = 1e-2) {
+        self.parameters = parameters
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.eps = eps
+        self.weightDecay = weightDecay
+    }
+
+    /// One update from the accumulated gradients (parameters without one are skipped).
+    public func update() {
+        step += 1
+        let c1 = 1 - Foundation.pow(beta1, Float(step)), c2 = 1 - Foundation.pow(beta2, Float(step))
+        let lr = learningRate, b1 = beta1, b2 = beta2, eps = eps, decay = 1 - learningRate * weightDecay
+        for (key, parameter) in parameters {
+            guard let grad = parameter.grad else { continue }
+            let state = moments[key] ?? (Tensor.zeros(parameter.shape), Tensor.zeros(parameter.shape))
+            moments[key] = state
+            let w = parameter.value.pointer, g = grad.pointer, m = state.m.pointer, v = state.v.pointer
+            parallelFor(parameter.value.count) { begin, end in
+                for i in begin..<end {
+                    m[i] = b1 * m[i] + (1 - b1) * g[i]
+                    v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
+                    w[i] = w[i] * decay - lr * (m[i] / c1) / ((v[i] / c2).squareRoot() + eps)
+                }
+            }
+        }
+    }
+
+    /// The optimiser state as named tensors (for checkpoints): `m.KEY`, `v.KEY`, and the step.
+    public func stateTensors() -> [String: Tensor] {
+        var result: [String: Tensor] = ["step": Tensor(Float(step))]
+        for (key, state) in moments {
+            result["m." + key] = state.m
+            result["v." + key] = state.v
+        }
+        return result
+    }
+
+    /// Restores what `stateTensors()` produced.
+    public func load(stateTensors: [String: Tensor]) {
+        step = Int(stateTensors["step"]?.item ?? 0)
+        moments = [:]
+        for (key, _) in parameters {
+            if let m = stateTensors["m." + key], let v = stateTensors["v." + key] { moments[key] = (m, v) }
+        }
+    }
+}

@@ -1,0 +1,44 @@
+// Multi-head attention with diffusers' parameter names (to_q, to_k, to_v, to_out.0); matches
+// diffusers Attention with AttnProcessor (no norms, no residual inside).
+import TensorCore
+
+public final class Attention: Module {
+    public let heads: Int
+    public let headDim: Int
+    public let toQ: Linear, toK: Linear, toV: Linear, toOut: Linear
+    /// `upcast_attention` needs nothing here: attention is computed in float32 throughout.
+    public init(queryDim: Int, contextDim: Int? = nil, heads: Int, headDim: Int, bias: Bool = false,
+                outBias: Bool = true, initializer: inout Initializer) {
+        let inner = heads * headDim
+        self.heads = heads
+        self.headDim = headDim
+        toQ = Linear(queryDim, inner, bias: bias, initializer: &initializer)
+        toK = Linear(contextDim ?? queryDim, inner, bias: bias, initializer: &initializer)
+        toV = Linear(contextDim ?? queryDim, inner, bias: bias, initializer: &initializer)
+        toOut = Linear(inner, queryDim, bias: outBias, initializer: &initializer)
+    }
+
+    public var children: [(String, Module)] {
+        [("to_q", toQ), ("to_k", toK), ("to_v", toV), ("to_out.0", toOut)]
+    }
+
+    /// x [B, L, queryDim], context [B, S, contextDim] (self-attention when nil) → [B, L, queryDim].
+    public func callAsFunction(_ x: Tensor, context: Tensor? = nil) -> Tensor {
+        let source = context ?? x
+        let q = splitHeads(toQ(x)), k = splitHeads(toK(source)), v = splitHeads(toV(source))
+        let out = Tensor.attention(q, k, v, scale: 1 / Float(headDim).squareRoot())  // [B*h, L, dh]
+        return toOut(mergeHeads(out, batch: x.shape[0]))
+    }
+
+    /// [B, L, h*dh] → [B*h, L, dh]
+    public func splitHeads(_ t: Tensor) -> Tensor {
+        let (b, l) = (t.shape[0], t.shape[1])
+        return t.reshaped([b, l, heads, headDim]).permuted([0, 2, 1, 3]).reshaped([b * heads, l, headDim])
+    }
+
+    /// [B*h, L, dh] → [B, L, h*dh]
+    public func mergeHeads(_ t: Tensor, batch: Int) -> Tensor {
+        let l = t.shape[1]
+        return t.reshaped([batch, heads, l, headDim]).permuted([0, 2, 1, 3]).reshaped([batch, l, heads * headDim])
+    }
+}

@@ -1,0 +1,24 @@
+// Linear layer y = x·Wᵀ + b (PyTorch nn.Linear; weight [out, in]).
+import TensorCore
+
+public final class Linear: Module {
+    public let weight: Parameter   // [out, in]
+    public let bias: Parameter?    // [out]
+
+    public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, initializer: inout Initializer) {
+        let bound = 1 / Float(inFeatures).squareRoot()
+        weight = Parameter(initializer.uniform([outFeatures, inFeatures], bound: bound))
+        self.bias = bias ? Parameter(initializer.uniform([outFeatures], bound: bound)) : nil
+    }
+
+    public var parameters: [(String, Parameter)] {
+        [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
+    }
+
+    /// [..., in] → [..., out]
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        let y = Tensor.matmul(x.reshaped([-1, weight.shape[1]]), weight.value, transposeB: true)
+        let out = bias.map { y + $0.value } ?? y
+        return out.reshaped(Array(x.shape.dropLast()) + [weight.shape[0]])
+    }
+}

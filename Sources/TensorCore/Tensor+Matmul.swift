@@ -1,0 +1,72 @@
+// Matrix products on OpenBLAS sgemm: plain, batched, and with a shared right-hand matrix.
+import CBLAS
+
+extension Tensor {
+    /// C = op(A)·op(B) for the last two dims. A is [..., M, K] ([..., K, M] when transposed);
+    /// B is [..., K, N] with the same batch, or a single [K, N] shared by every batch
+    /// ([N, K] / [..., N, K] when transposed).
+    public static func matmul(_ a: Tensor, _ b: Tensor, transposeA: Bool = false, transposeB: Bool = false) -> Tensor {
+        guard a.rank >= 2, b.rank >= 2 else { shapeFailure("matmul needs matrices, got \(a.shape) and \(b.shape)") }
+        let m = transposeA ? a.shape[a.rank - 1] : a.shape[a.rank - 2]
+        let k = transposeA ? a.shape[a.rank - 2] : a.shape[a.rank - 1]
+        let kb = transposeB ? b.shape[b.rank - 1] : b.shape[b.rank - 2]
+        let n = transposeB ? b.shape[b.rank - 2] : b.shape[b.rank - 1]
+        let batchShape = Array(a.shape.dropLast(2))
+        let batch = batchShape.reduce(1, *)
+        let sharedB = b.rank == 2
+        guard k == kb, sharedB ? !transposeA : Array(b.shape.dropLast(2)) == batchShape else {
+            shapeFailure("matmul of \(a.shape) (T: \(transposeA)) and \(b.shape) (T: \(transposeB))")
+        }
+        let result = Tensor(uninitializedShape: batchShape + [m, n])
+        gemmBatched(a.pointer, b.pointer, result.pointer, batch: batch, m: m, n: n, k: k,
+                    transposeA: transposeA, transposeB: transposeB, sharedB: sharedB, accumulate: false)
+        return record(result, [a, b]) { g in
+            // d op(A) = dC·op(B)ᵀ and d op(B) = op(A)ᵀ·dC, written back in A's and B's layouts.
+            var da: Tensor?, db: Tensor?
+            if a.requiresGrad {
+                da = transposeA ? matmul(b, g, transposeA: transposeB, transposeB: true)
+                                : matmul(g, b, transposeB: !transposeB)
+            }
+            if b.requiresGrad {
+                if sharedB {
+                    // Sum over the batch by folding it into the GEMM's inner dimension.
+                    let a2 = a.reshaped([batch * m, k]), g2 = g.reshaped([batch * m, n])
+                    db = transposeB ? matmul(g2, a2, transposeA: true) : matmul(a2, g2, transposeA: true)
+                } else {
+                    db = transposeB ? matmul(g, a, transposeA: true, transposeB: transposeA)
+                                    : matmul(a, g, transposeA: !transposeA)
+                }
+            }
+            return [da, db]
+        }
+    }
+
+    /// Runs `batch` GEMMs; with a shared B and no transposed A, as one tall GEMM.
+    static func gemmBatched(_ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>,
+                            batch: Int, m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool,
+                            sharedB: Bool, accumulate: Bool) {
+        let ta = transposeA ? CblasTrans : CblasNoTrans, tb = transposeB ? CblasTrans : CblasNoTrans
+        let lda = Int32(transposeA ? m : k), ldb = Int32(transposeB ? k : n)
+        let beta: Float = accumulate ? 1 : 0
+        if sharedB && !transposeA {
+            cblas_sgemm(CblasRowMajor, ta, tb, Int32(batch * m), Int32(n), Int32(k), 1, a, lda, b, ldb, beta, c, Int32(n))
+            return
+        }
+        let strideB = sharedB ? 0 : k * n
+        let work = m * n * k
+        if batch >= Threads.count && work < 1 << 22 {
+            // Many small products: one per thread, each single-threaded inside the region.
+            parallelFor(batch, minChunk: 1) { begin, end in
+                for i in begin..<end {
+                    cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), 1, a + i * m * k, lda,
+                                b + i * strideB, ldb, beta, c + i * m * n, Int32(n))
+                }
+            }
+        } else {
+            for i in 0..<batch {
+                cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), 1, a + i * m * k, lda,
+                            b + i * strideB, ldb, beta, c + i * m * n, Int32(n))
+            }
+        }
+    }
+}
