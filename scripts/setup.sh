@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the system libraries Diffuse needs (Debian 12) and builds it in release mode.
+# Installs the system libraries Diffuse needs (Debian 12).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 packages="libpng-dev libjpeg-dev libopenblas-openmp-dev libdnnl-dev pkg-config"
@@ -9,4 +9,3 @@ if [ -n "$missing" ]; then
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $missing
 fi
-swift build -c release >&2
