@@ -27,10 +27,12 @@ struct BytePairEncoder: @unchecked Sendable {
         }
         merges.reserveCapacity(mergeLines.count)
         for (rank, line) in mergeLines.enumerated() {
-            let parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
+            // Python's str.split(): byte-mapped symbols never contain whitespace characters.
+            let parts = line.utf8.split(whereSeparator: { $0 == 0x20 || (0x09...0x0D).contains($0) })
             guard parts.count == 2 else { continue }
-            let left = intern(String(parts[0])), right = intern(String(parts[1]))
-            let merged = intern(String(parts[0]) + String(parts[1]))
+            let leftText = String(decoding: parts[0], as: UTF8.self), rightText = String(decoding: parts[1], as: UTF8.self)
+            let left = intern(leftText), right = intern(rightText)
+            let merged = intern(leftText + rightText)
             merges[BytePairEncoder.key(left, right)] = UInt64(rank) << 32 | UInt64(UInt32(merged))
         }
     }

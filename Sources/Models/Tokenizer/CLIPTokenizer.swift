@@ -39,13 +39,7 @@ public struct CLIPTokenizer: Sendable {
         let vocab = try parser.parse()
 
         let mergesURL = directory.appendingPathComponent("merges.txt")
-        guard let mergesText = String(validating: try Self.read(mergesURL), as: UTF8.self) else {
-            throw CLIPTokenizerError.unreadableFile(path: mergesURL.path, reason: "not valid UTF-8")
-        }
-        // merges_handle.read().strip().split("\n")[1 : 49152 - 256 - 2 + 1]: the first line is the version.
-        let lines = mergesText.trimmingCharacters(in: .whitespacesAndNewlines)
-            .split(separator: "\n", omittingEmptySubsequences: false)
-        let mergeLines = Array(lines.dropFirst().prefix(Self.maximumMerges))
+        let mergeLines = try Self.mergeLines(Self.read(mergesURL), path: mergesURL.path)
 
         let config = try SpecialTokenConfig(directory: directory)
         try self.init(vocab: vocab, mergeLines: mergeLines, config: config)
@@ -80,6 +74,30 @@ public struct CLIPTokenizer: Sendable {
         for (token, id) in vocab { inverse[id] = token }
         for (token, id) in added { inverse[id] = token }
         idToToken = inverse
+    }
+
+    /// merges_handle.read().strip().split("\n")[1 : 49152 - 256 - 2 + 1]: the first line is the
+    /// version header. Split on bytes: splitting a 500 kB String by Character is slow.
+    private static func mergeLines(_ bytes: [UInt8], path: String) throws -> [Substring] {
+        let isSpace: (UInt8) -> Bool = { $0 == 0x20 || (0x09...0x0D).contains($0) }
+        guard let first = bytes.firstIndex(where: { !isSpace($0) }),
+              let last = bytes.lastIndex(where: { !isSpace($0) }) else { return [] }
+        var lines: [Substring] = []
+        lines.reserveCapacity(min(bytes.count / 8, maximumMerges))
+        var lineStart = first
+        var lineNumber = 0
+        for index in first...(last + 1) where index == last + 1 || bytes[index] == 0x0A {
+            if lineNumber > 0 {
+                guard let line = String(validating: bytes[lineStart..<index], as: UTF8.self) else {
+                    throw CLIPTokenizerError.unreadableFile(path: path, reason: "line \(lineNumber + 1) is not valid UTF-8")
+                }
+                lines.append(Substring(line))
+                if lines.count == maximumMerges { break }
+            }
+            lineNumber += 1
+            lineStart = index + 1
+        }
+        return lines
     }
 
     private static func read(_ url: URL) throws -> [UInt8] {
