@@ -267,6 +267,15 @@ final class CLIPTokenizerTests: XCTestCase {
         let warmStart = Date()
         for _ in 0..<repeats { _ = tokenizer.inputIDs(prompt) }
         let warm = Date().timeIntervalSince(warmStart) / Double(repeats)
+        let vocabBytes = Array(try Data(contentsOf: directory.appendingPathComponent("vocab.json")))
+        let parseStart = Date()
+        var parser = VocabularyJSONParser(bytes: vocabBytes, path: "vocab.json")
+        XCTAssertEqual(try parser.parse().count, 49408)
+        let parseSeconds = Date().timeIntervalSince(parseStart)
+        let foundationStart = Date()
+        _ = try JSONSerialization.jsonObject(with: Data(vocabBytes)) as? [String: Int]
+        let foundationSeconds = Date().timeIntervalSince(foundationStart)
+        print(String(format: "CLIPTokenizer: vocab.json parse %.1f ms (JSONSerialization %.1f ms)", parseSeconds * 1000, foundationSeconds * 1000))
         print(String(format: "CLIPTokenizer: load %.1f ms; inputIDs of a %d-token prompt: first %.1f µs, cached %.1f µs",
                      loadSeconds * 1000, tokenizer.encode(prompt).count, cold * 1e6, warm * 1e6))
     }
