@@ -168,17 +168,86 @@ public struct TorchGenerator {
         return values
     }
 
-    /// Turns 16 uniforms into 16 normals: pairs (j, j + 8), cosine half first, all in float.
+    /// Turns 16 uniforms into 16 normals: pairs (j, j + 8), cosine half first, all in float — PyTorch's
+    /// `normal_fill_16_AVX2`, with its Cephes log and sincos reproduced operation for operation.
     @inline(__always)
     private static func boxMuller16(_ data: UnsafeMutablePointer<Float>) {
         let twoPi = Float(2.0 * Double.pi)
         for lane in 0..<8 {
             let u1 = 1 - data[lane]  // (0, 1] for the logarithm
             let u2 = data[lane + 8]
-            let radius = (-2 * logf(u1)).squareRoot()
-            let theta = twoPi * u2
-            data[lane] = radius * cosf(theta)
-            data[lane + 8] = radius * sinf(theta)
+            let radius = (-2 * cephesLog(u1)).squareRoot()
+            let (sine, cosine) = cephesSinCos(twoPi * u2)
+            data[lane] = radius * cosine
+            data[lane + 8] = radius * sine
         }
+    }
+}
+
+// PyTorch's AVX2 normal kernel uses avx_mathfun.h (Cephes polynomials), built by GCC, which fuses each
+// multiply into the add or subtract that consumes it. The functions below repeat those steps, fused
+// multiply-adds included (`addingProduct`), so their results equal PyTorch's bit for bit (checked against
+// every ≥16-element draw in fixtures/torch-randn).
+extension TorchGenerator {
+    /// Natural logarithm of a positive float (`log256_ps`).
+    @inline(__always)
+    static func cephesLog(_ input: Float) -> Float {
+        guard input > 0 else { return input == 0 ? -.infinity : .nan }
+        var x = max(input, Float(bitPattern: 0x0080_0000))  // smallest normal
+        let exponent = Int32(bitPattern: x.bitPattern >> 23) - 0x7f
+        x = Float(bitPattern: (x.bitPattern & ~0x7f80_0000) | Float(0.5).bitPattern)  // mantissa in [0.5, 1)
+        var e = Float(exponent) + 1
+        let belowHalfSqrt2 = x < 0.707106781186547524
+        let adjustment: Float = belowHalfSqrt2 ? x : 0
+        x = x - 1
+        e = e - (belowHalfSqrt2 ? 1 : 0)
+        x = x + adjustment
+        let z = x * x
+        var y: Float = 7.0376836292E-2
+        y = (-1.1514610310E-1 as Float).addingProduct(y, x)
+        y = (1.1676998740E-1 as Float).addingProduct(y, x)
+        y = (-1.2420140846E-1 as Float).addingProduct(y, x)
+        y = (1.4249322787E-1 as Float).addingProduct(y, x)
+        y = (-1.6668057665E-1 as Float).addingProduct(y, x)
+        y = (2.0000714765E-1 as Float).addingProduct(y, x)
+        y = (-2.4999993993E-1 as Float).addingProduct(y, x)
+        y = (3.3333331174E-1 as Float).addingProduct(y, x)
+        y = y * x
+        y = (e * -2.12194440e-4).addingProduct(y, z)
+        y = y.addingProduct(z, -0.5)
+        x = x + y
+        return x.addingProduct(e, 0.693359375)
+    }
+
+    /// Sine and cosine of a float (`sincos256_ps`): octant reduction by π/4 in three parts, then polynomials.
+    @inline(__always)
+    static func cephesSinCos(_ input: Float) -> (sin: Float, cos: Float) {
+        var sinSign = input.bitPattern & 0x8000_0000
+        var x = abs(input)
+        // Octant index rounded up to even (truncating conversion, as _mm256_cvttps_epi32; inputs here are < 2π).
+        var octant = Int32(x * 1.27323954473516)
+        octant = (octant &+ 1) & ~1
+        let y = Float(octant)
+        sinSign ^= UInt32(bitPattern: (octant & 4) << 29)
+        let cosSign = UInt32(bitPattern: (~(octant &- 2) & 4) << 29)
+        let sineFirst = (octant & 2) == 0
+        x = x.addingProduct(y, -0.78515625)
+        x = x.addingProduct(y, -2.4187564849853515625e-4)
+        x = x.addingProduct(y, -3.77489497744594108e-8)
+        let z = x * x
+        var cosine: Float = 2.443315711809948E-005
+        cosine = (-1.388731625493765E-003 as Float).addingProduct(cosine, z)
+        cosine = (4.166664568298827E-002 as Float).addingProduct(cosine, z)
+        cosine = cosine * z
+        cosine = (-(z * 0.5)).addingProduct(cosine, z)
+        cosine = cosine + 1
+        var sine: Float = -1.9515295891E-4
+        sine = (8.3321608736E-3 as Float).addingProduct(sine, z)
+        sine = (-1.6666654611E-1 as Float).addingProduct(sine, z)
+        sine = sine * z
+        sine = x.addingProduct(sine, x)
+        let sinValue = sineFirst ? sine : cosine
+        let cosValue = sineFirst ? cosine : sine
+        return (Float(bitPattern: sinValue.bitPattern ^ sinSign), Float(bitPattern: cosValue.bitPattern ^ cosSign))
     }
 }
