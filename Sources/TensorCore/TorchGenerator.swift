@@ -55,7 +55,9 @@ public struct TorchGenerator {
         guard state.words.count == Self.stateSize else {
             throw InvalidState(reason: "expected \(Self.stateSize) words, found \(state.words.count)")
         }
-        guard (1...Self.stateSize).contains(state.left), state.next >= 0, state.next + state.left == Self.stateSize + 1 else {
+        // Freshly seeded: next 0, left 1 (the first draw twists); afterwards next + left stays 625.
+        let fresh = state.next == 0 && state.left == 1
+        guard fresh || ((1...Self.stateSize).contains(state.left) && state.next >= 1 && state.next + state.left == Self.stateSize + 1) else {
             throw InvalidState(reason: "position next=\(state.next), left=\(state.left) is inconsistent")
         }
         if let normal = state.nextNormal, !normal.isFinite {
@@ -151,16 +153,17 @@ public struct TorchGenerator {
             return (0..<count).map { _ in Float(normalDouble()) }
         }
         var values = [Float](repeating: 0, count: count)
-        values.withUnsafeMutableBufferPointer { data in
+        values.withUnsafeMutableBufferPointer { buffer in
+            guard let data = buffer.baseAddress else { return }
             for index in 0..<count { data[index] = uniformFloat() }
             var start = 0
             while start + 16 <= count {
-                Self.boxMuller16(data.baseAddress! + start)
+                Self.boxMuller16(data + start)
                 start += 16
             }
             if count % 16 != 0 {
                 // PyTorch redraws 16 uniforms for the last 16 slots (overwriting finished values) and transforms them.
-                let tail = data.baseAddress! + (count - 16)
+                let tail = data + (count - 16)
                 for index in 0..<16 { tail[index] = uniformFloat() }
                 Self.boxMuller16(tail)
             }

@@ -121,6 +121,11 @@ final class TorchGeneratorTests: XCTestCase {
         XCTAssertEqual(restored.rand(count: 50), generator.rand(count: 50))
         XCTAssertEqual(restored.state, generator.state)
 
+        // A freshly seeded generator's state restores too.
+        var fresh = TorchGenerator(seed: 1234)
+        var freshCopy = try TorchGenerator(state: fresh.state)
+        XCTAssertEqual(freshCopy.randn(count: 20), fresh.randn(count: 20))
+
         var broken = saved
         broken.words.removeLast()
         XCTAssertThrowsError(try TorchGenerator(state: broken))
