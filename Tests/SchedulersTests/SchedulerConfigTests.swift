@@ -1,0 +1,3 @@
+// Tests of SchedulerConfig decoding, defaults and errors.
+import XCTest
+@testable import Schedulers
