@@ -239,7 +239,7 @@ extension SchedulerConfig {
         }
     }
 
-    private static func quotingNonFiniteNumbers(_ data: Data) -> Data {
+    static func quotingNonFiniteNumbers(_ data: Data) -> Data {
         let bytes = [UInt8](data)
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count + 16)
