@@ -72,7 +72,7 @@ public struct DDPMScheduler: Scheduler {
     }
 }
 
-extension Float {
+private extension Float {
     var logarithm: Float { Float(Foundation.log(Double(self))) }
     var exponential: Float { Float(Foundation.exp(Double(self))) }
 }
