@@ -9,7 +9,7 @@ extension Image {
         case 4: return flippedVertically()
         case 5: return transposed()
         case 6: return rotatedClockwise()
-        case 7: return rotatedClockwise().flippedHorizontally()
+        case 7: return rotatedClockwise().flippedVertically()  // transverse
         case 8: return rotatedCounterclockwise()
         default: return self
         }

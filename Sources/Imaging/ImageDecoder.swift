@@ -51,14 +51,22 @@ public struct ImageDecoder {
             throw ImageError.unreadable(file: name, reason: "no such file")
         }
         guard !isDirectory.boolValue else { throw ImageError.unreadable(file: name, reason: "is a directory") }
+        let attributes = try? FileManager.default.attributesOfItem(atPath: url.resolvingSymlinksInPath().path)
+        guard let size = (attributes?[.size] as? NSNumber)?.intValue,
+              attributes?[.type] as? FileAttributeType == .typeRegular else {
+            throw ImageError.unreadable(file: name, reason: "not a regular file")
+        }
+        guard size <= limit else {
+            throw ImageError.tooLarge(file: name, reason: "file is \(size) bytes, above the limit of \(limit) bytes")
+        }
         guard let handle = FileHandle(forReadingAtPath: name) else {
             throw ImageError.unreadable(file: name, reason: "cannot open for reading")
         }
         defer { try? handle.close() }
         let data: Data
         do {
-            // Read one byte past the limit so an oversized file is detected without reading it all.
-            data = try handle.read(upToCount: limit + 1) ?? Data()
+            // Never more than the limit, even if the file grew since it was measured.
+            data = try handle.read(upToCount: min(limit, size) + 1) ?? Data()
         } catch {
             throw ImageError.unreadable(file: name, reason: "read failed: \(error.localizedDescription)")
         }

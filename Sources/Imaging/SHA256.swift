@@ -23,13 +23,31 @@ public struct SHA256 {
 
     public mutating func update<Bytes: Collection>(_ bytes: Bytes) where Bytes.Element == UInt8 {
         totalBytes &+= UInt64(bytes.count)
-        pending.append(contentsOf: bytes)
-        let fullBlocks = pending.count / 64
-        guard fullBlocks > 0 else { return }
-        pending.withUnsafeBufferPointer { buffer in
-            for block in 0..<fullBlocks { compress(buffer, offset: block * 64) }
+        let contiguous = bytes.withContiguousStorageIfAvailable { buffer -> Bool in
+            var input = buffer[...]
+            // Top up a partial block first, then hash whole blocks straight from the input.
+            if !pending.isEmpty {
+                let take = min(64 - pending.count, input.count)
+                pending.append(contentsOf: input.prefix(take))
+                input = input.dropFirst(take)
+                if pending.count == 64 {
+                    let block = pending
+                    block.withUnsafeBufferPointer { compress($0, offset: 0) }
+                    pending.removeAll(keepingCapacity: true)
+                }
+            }
+            let whole = input.count / 64 * 64
+            if whole > 0 {
+                let blocks = UnsafeBufferPointer(rebasing: input.prefix(whole))
+                for offset in stride(from: 0, to: whole, by: 64) { compress(blocks, offset: offset) }
+            }
+            pending.append(contentsOf: input.dropFirst(whole))
+            return true
         }
-        pending.removeFirst(fullBlocks * 64)
+        if contiguous == nil {
+            totalBytes &-= UInt64(bytes.count)
+            update(Array(bytes))
+        }
     }
 
     /// The 32-byte digest. The hasher should not be updated afterwards.
@@ -39,8 +57,8 @@ public struct SHA256 {
         let padding = (64 + 56 - (pending.count + 1) % 64) % 64
         tail.append(contentsOf: [UInt8](repeating: 0, count: padding))
         for shift in stride(from: 56, through: 0, by: -8) { tail.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
-        pending.append(contentsOf: tail)
-        pending.withUnsafeBufferPointer { buffer in
+        let blocks = pending + tail
+        blocks.withUnsafeBufferPointer { buffer in
             for block in 0..<(buffer.count / 64) { compress(buffer, offset: block * 64) }
         }
         pending.removeAll()
@@ -72,30 +90,33 @@ public struct SHA256 {
     }
 
     private mutating func compress(_ buffer: UnsafeBufferPointer<UInt8>, offset: Int) {
-        var w = [UInt32](repeating: 0, count: 64)
-        for i in 0..<16 {
-            let p = offset + 4 * i
-            w[i] = UInt32(buffer[p]) << 24 | UInt32(buffer[p + 1]) << 16 | UInt32(buffer[p + 2]) << 8 | UInt32(buffer[p + 3])
+        withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+            for i in 0..<16 {
+                let p = offset + 4 * i
+                w[i] = UInt32(buffer[p]) << 24 | UInt32(buffer[p + 1]) << 16 | UInt32(buffer[p + 2]) << 8 | UInt32(buffer[p + 3])
+            }
+            for i in 16..<64 {
+                let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
+                let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)
+                w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
+            }
+            var a = state[0], b = state[1], c = state[2], d = state[3]
+            var e = state[4], f = state[5], g = state[6], h = state[7]
+            SHA256.roundConstants.withUnsafeBufferPointer { k in
+                for i in 0..<64 {
+                    let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
+                    let choice = (e & f) ^ (~e & g)
+                    let t1 = h &+ s1 &+ choice &+ k[i] &+ w[i]
+                    let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
+                    let majority = (a & b) ^ (a & c) ^ (b & c)
+                    let t2 = s0 &+ majority
+                    h = g; g = f; f = e; e = d &+ t1
+                    d = c; c = b; b = a; a = t1 &+ t2
+                }
+            }
+            state[0] &+= a; state[1] &+= b; state[2] &+= c; state[3] &+= d
+            state[4] &+= e; state[5] &+= f; state[6] &+= g; state[7] &+= h
         }
-        for i in 16..<64 {
-            let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
-            let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)
-            w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
-        }
-        var a = state[0], b = state[1], c = state[2], d = state[3]
-        var e = state[4], f = state[5], g = state[6], h = state[7]
-        for i in 0..<64 {
-            let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
-            let choice = (e & f) ^ (~e & g)
-            let t1 = h &+ s1 &+ choice &+ SHA256.roundConstants[i] &+ w[i]
-            let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
-            let majority = (a & b) ^ (a & c) ^ (b & c)
-            let t2 = s0 &+ majority
-            h = g; g = f; f = e; e = d &+ t1
-            d = c; c = b; b = a; a = t1 &+ t2
-        }
-        state[0] &+= a; state[1] &+= b; state[2] &+= c; state[3] &+= d
-        state[4] &+= e; state[5] &+= f; state[6] &+= g; state[7] &+= h
     }
 
     @inline(__always) private func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
