@@ -95,8 +95,36 @@ static int ihdr_exceeds_cap(const unsigned char *data, size_t size, uint64_t max
     return 1;
 }
 
+/// Walks the chunk framing up to IEND and rejects any chunk whose declared length runs past
+/// the end of the data. libpng would otherwise allocate and clear the declared size first
+/// (1 GB for crashers-huge_*_chunk.png) before noticing the file ends.
+static int chunk_runs_past_end(const unsigned char *data, size_t size, dfc_image *out) {
+    size_t offset = 8;
+    while (size >= 8 && offset <= size - 8) {
+        uint64_t length = ((uint64_t)data[offset] << 24) | ((uint64_t)data[offset + 1] << 16) |
+                          ((uint64_t)data[offset + 2] << 8) | data[offset + 3];
+        char type[5] = {0};
+        for (int i = 0; i < 4; i++) {
+            unsigned char c = data[offset + 4 + i];
+            type[i] = (c >= 33 && c <= 126) ? (char)c : '?';
+        }
+        uint64_t remaining = (uint64_t)(size - offset - 8);
+        if (length + 4 > remaining) {
+            dfc_set_message(out->message, sizeof(out->message),
+                            "truncated: chunk %s at offset %zu declares %llu bytes but only %llu remain",
+                            type, offset, (unsigned long long)length,
+                            (unsigned long long)(remaining >= 4 ? remaining - 4 : 0));
+            return 1;
+        }
+        if (memcmp(type, "IEND", 4) == 0) return 0;
+        offset += 12 + (size_t)length;
+    }
+    return 0;  // a file that stops between chunks is left to libpng, which reports it
+}
+
 int dfc_decode_png(const unsigned char *data, size_t size, uint64_t max_pixels, dfc_image *out) {
     if (ihdr_exceeds_cap(data, size, max_pixels, out)) return DFC_TOO_LARGE;
+    if (chunk_runs_past_end(data, size, out)) return DFC_CORRUPT;
 
     // Heap-held so that what it points to survives a longjmp (locals changed after setjmp may not).
     png_context *context = (png_context *)calloc(1, sizeof(png_context));
@@ -132,6 +160,9 @@ int dfc_decode_png(const unsigned char *data, size_t size, uint64_t max_pixels, 
     }
 
     png_set_user_limits(png, 65536, 65536);
+    // Bounds for what chunks may make libpng allocate (inflated zTXt/iCCP, chunk count).
+    png_set_chunk_malloc_max(png, size + 1 > (64u << 20) ? size + 1 : (64u << 20));
+    png_set_chunk_cache_max(png, 1000);
     png_set_read_fn(png, context, read_callback);
     png_read_info(png, info);
 
