@@ -5,8 +5,10 @@ extension Image {
     /// interpolation with clamped edges. RGBA is resampled premultiplied, so transparent
     /// pixels do not bleed their colour.
     public func resized(width newWidth: Int, height newHeight: Int) throws -> Image {
-        guard newWidth > 0, newHeight > 0, newWidth <= 1 << 20, newHeight <= 1 << 20 else {
-            throw ImageError.invalidArgument("resize target must be 1...\(1 << 20) per side, got \(newWidth)x\(newHeight)")
+        guard newWidth > 0, newHeight > 0, newWidth <= 1 << 20, newHeight <= 1 << 20,
+              newWidth * newHeight <= ImageDecoder.defaultMaxPixels else {
+            throw ImageError.invalidArgument(
+                "resize target \(newWidth)x\(newHeight) must be positive and at most \(ImageDecoder.defaultMaxPixels) pixels")
         }
         if newWidth == width && newHeight == height { return self }
         var values = pixels.map { Float($0) }  // [H, W, C]

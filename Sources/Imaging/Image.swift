@@ -30,12 +30,16 @@ public struct Image: Equatable {
 
     /// A blank image filled with one colour (`color` has `channels` entries).
     public init(width: Int, height: Int, channels: Int = 3, color: [UInt8]? = nil) throws {
+        guard channels == 3 || channels == 4 else {
+            throw ImageError.invalidArgument("channels must be 3 (RGB) or 4 (RGBA), got \(channels)")
+        }
         let fill = color ?? [UInt8](repeating: 0, count: channels)
         guard fill.count == channels else {
             throw ImageError.invalidArgument("fill colour has \(fill.count) components for a \(channels)-channel image")
         }
-        guard width > 0, height > 0, width <= Int(Int32.max), height <= Int(Int32.max) else {
-            throw ImageError.invalidArgument("image size must be positive, got \(width)x\(height)")
+        let (area, areaOverflow) = width.multipliedReportingOverflow(by: height)
+        guard width > 0, height > 0, !areaOverflow, area <= Int(UInt32.max) else {
+            throw ImageError.invalidArgument("cannot make a \(width)x\(height) image")
         }
         var pixels = [UInt8](repeating: 0, count: width * height * channels)
         for index in stride(from: 0, to: pixels.count, by: channels) {

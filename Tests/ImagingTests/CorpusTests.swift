@@ -132,6 +132,23 @@ final class CorpusTests: XCTestCase {
         XCTAssertLessThan(mean, 6.0, "mean absolute difference to testorig.jpg")
     }
 
+    /// libpng only warns about a bad CRC on an ancillary chunk; the toolkit must still reject it.
+    func testAncillaryChunkCRCErrorIsRejected() throws {
+        var bytes = [UInt8](try Data(contentsOf: try SharedData.url("corpora/pngsuite/ct1n0g04.png")))
+        let type = Array("tEXt".utf8)
+        guard let at = (0..<(bytes.count - 4)).first(where: { Array(bytes[$0..<$0 + 4]) == type }) else {
+            return XCTFail("ct1n0g04.png has no tEXt chunk")
+        }
+        let length = bytes[(at - 4)..<at].reduce(0) { $0 << 8 | Int($1) }
+        XCTAssertNoThrow(try ImageDecoder().decode(bytes, name: "intact.png"))
+        bytes[at + 4 + length] ^= 0xFF  // first CRC byte of that chunk
+        XCTAssertThrowsError(try ImageDecoder().decode(bytes, name: "crc.png")) { error in
+            guard case .corrupt(let file, let reason)? = error as? ImageError else { return XCTFail("\(error)") }
+            XCTAssertEqual(file, "crc.png")
+            XCTAssertTrue(reason.contains("CRC"), reason)
+        }
+    }
+
     func testPNGTextChunksAreRead() throws {
         let result = try ImageDecoder().decode(contentsOf: try SharedData.url("corpora/pngsuite/ct1n0g04.png"))
         XCTAssertFalse(result.metadata.textChunks.isEmpty)
