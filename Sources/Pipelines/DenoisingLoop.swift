@@ -50,15 +50,17 @@ extension StableDiffusion {
         Autograd.withoutGrad { vae.decode(vae.unscaleLatents(latents)) }
     }
 
-    /// Images in [-1, 1] ([N, 3, H, W]) → scaled latents: the posterior mean, or a sample
-    /// drawn from `generator` as diffusers' `latent_dist.sample(generator)` does.
-    public func encode(images: Tensor, sampleWith generator: UnsafeMutablePointer<TorchGenerator>? = nil) throws -> Tensor {
-        try Autograd.withoutGrad {
-            let (mean, logvar) = vae.encode(images)
-            guard let generator else { return vae.scaleLatents(mean) }
-            let noise = try Tensor(shape: mean.shape, values: generator.pointee.randn(count: mean.count))
-            return vae.scaleLatents(vae.sample(mean: mean, logvar: logvar, noise: noise))
-        }
+    /// Images in [-1, 1] ([N, 3, H, W]) → scaled latents at the posterior mean (deterministic).
+    public func encodeMean(images: Tensor) -> Tensor {
+        Autograd.withoutGrad { vae.scaleLatents(vae.encode(images).mean) }
+    }
+
+    /// Images in [-1, 1] → scaled latents sampled from the posterior with noise drawn from
+    /// `generator`, as diffusers' `latent_dist.sample(generator)` does.
+    public func encodeSample(images: Tensor, generator: inout TorchGenerator) throws -> Tensor {
+        let (mean, logvar) = Autograd.withoutGrad { vae.encode(images) }
+        let noise = try Tensor(shape: mean.shape, values: generator.randn(count: mean.count))
+        return Autograd.withoutGrad { vae.scaleLatents(vae.sample(mean: mean, logvar: logvar, noise: noise)) }
     }
 }
 
