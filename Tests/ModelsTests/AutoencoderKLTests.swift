@@ -8,55 +8,55 @@ import XCTest
 
 final class AutoencoderKLTests: XCTestCase {
     func testEncodeMatchesDiffusers() throws {
-        let vae = try AutoencoderKL.load(directory: Fixture.component("vae"))
-        let ref = try Fixture.reference("vae_encode.safetensors")
+        let vae = try AutoencoderKL.load(directory: TinyFixture.component("vae"))
+        let ref = try TinyFixture.reference("vae_encode.safetensors")
         let x = try Tensor(ref, "x")
         try Autograd.withoutGrad {
             let (mean, logvar) = try vae.encode(x)
-            assertClose(mean, try Tensor(ref, "mean"), "mean")
-            assertClose(logvar, try Tensor(ref, "logvar"), "logvar")
-            assertClose((logvar * 0.5).exp(), try Tensor(ref, "std"), "std")
+            assertMatchesReference(mean, try Tensor(ref, "mean"), "mean")
+            assertMatchesReference(logvar, try Tensor(ref, "logvar"), "logvar")
+            assertMatchesReference((logvar * 0.5).exp(), try Tensor(ref, "std"), "std")
             let sample = try vae.sample(mean: mean, logvar: logvar, noise: Tensor(ref, "posterior_noise"))
-            assertClose(sample, try Tensor(ref, "sample"), "sample")
+            assertMatchesReference(sample, try Tensor(ref, "sample"), "sample")
         }
     }
 
     func testDecodeMatchesDiffusersSquareAndNonSquare() throws {
-        let vae = try AutoencoderKL.load(directory: Fixture.component("vae"))
-        let ref = try Fixture.reference("vae_decode.safetensors")
+        let vae = try AutoencoderKL.load(directory: TinyFixture.component("vae"))
+        let ref = try TinyFixture.reference("vae_decode.safetensors")
         try Autograd.withoutGrad {
-            assertClose(try vae.decode(Tensor(ref, "z")), try Tensor(ref, "sample"), "sample")
-            assertClose(try vae.decode(Tensor(ref, "z_rect")), try Tensor(ref, "sample_rect"), "sample_rect")
+            assertMatchesReference(try vae.decode(Tensor(ref, "z")), try Tensor(ref, "sample"), "sample")
+            assertMatchesReference(try vae.decode(Tensor(ref, "z_rect")), try Tensor(ref, "sample_rect"), "sample_rect")
         }
     }
 
     func testParameterCountMatchesDiffusers() throws {
-        let vae = try AutoencoderKL.load(directory: Fixture.component("vae"))
+        let vae = try AutoencoderKL.load(directory: TinyFixture.component("vae"))
         XCTAssertEqual(vae.parameterCount, 658_375)
         // A fresh model from the same config has the checkpoint's exact keys and shapes.
         let fresh = try AutoencoderKL(config: vae.config, seed: 3)
-        let file = try SafetensorsFile(contentsOf: Fixture.component("vae/diffusion_pytorch_model.safetensors"))
+        let file = try SafetensorsFile(contentsOf: TinyFixture.component("vae/diffusion_pytorch_model.safetensors"))
         XCTAssertEqual(fresh.namedParameters().map(\.key).sorted(), file.names)
         for (key, parameter) in fresh.namedParameters() { XCTAssertEqual(parameter.shape, try file.shape(key), key) }
     }
 
     func testSaveLoadRoundTripIsBitExact() throws {
-        let vae = try AutoencoderKL.load(directory: Fixture.component("vae"))
-        let directory = try Fixture.temporaryDirectory("vae")
+        let vae = try AutoencoderKL.load(directory: TinyFixture.component("vae"))
+        let directory = try TinyFixture.temporaryDirectory("vae")
         defer { try? FileManager.default.removeItem(at: directory) }
         try vae.save(directory: directory)
         let reloaded = try AutoencoderKL.load(directory: directory)
         XCTAssertEqual(reloaded.config, vae.config)
-        assertSameParameters(vae, reloaded)
+        assertBitIdenticalParameters(vae, reloaded)
         // The written config is the one diffusers wrote, entry for entry.
         let written = try ConfigJSON.read([String: ConfigValue].self, from: directory.appendingPathComponent("config.json"))
-        let original = try ConfigJSON.read([String: ConfigValue].self, from: Fixture.component("vae/config.json"))
+        let original = try ConfigJSON.read([String: ConfigValue].self, from: TinyFixture.component("vae/config.json"))
         XCTAssertEqual(written, original)
     }
 
     func testHalfPrecisionSaveLoadsWithinRounding() throws {
-        let vae = try AutoencoderKL.load(directory: Fixture.component("vae"))
-        let directory = try Fixture.temporaryDirectory("vae16")
+        let vae = try AutoencoderKL.load(directory: TinyFixture.component("vae"))
+        let directory = try TinyFixture.temporaryDirectory("vae16")
         defer { try? FileManager.default.removeItem(at: directory) }
         try vae.save(directory: directory, dtype: .f16)
         let reloaded = try AutoencoderKL.load(directory: directory)
@@ -82,8 +82,8 @@ final class AutoencoderKLTests: XCTestCase {
     }
 
     func testEveryParameterReceivesAGradient() throws {
-        let vae = try AutoencoderKL.load(directory: Fixture.component("vae"))
-        let ref = try Fixture.reference("vae_encode.safetensors")
+        let vae = try AutoencoderKL.load(directory: TinyFixture.component("vae"))
+        let ref = try TinyFixture.reference("vae_encode.safetensors")
         let x = try Tensor(ref, "x").slice(axis: 2, start: 0, length: 16).slice(axis: 3, start: 0, length: 16)
         let (mean, logvar) = try vae.encode(x)
         let recon = try vae.decode(vae.sample(mean: mean, logvar: logvar, noise: .ones(mean.shape)))
@@ -104,7 +104,7 @@ final class AutoencoderKLTests: XCTestCase {
     }
 
     func testBadInputShapeIsAnError() throws {
-        let vae = try AutoencoderKL.load(directory: Fixture.component("vae"))
+        let vae = try AutoencoderKL.load(directory: TinyFixture.component("vae"))
         XCTAssertThrowsError(try vae.encode(.zeros([1, 4, 8, 8]))) { XCTAssertTrue("\($0)".contains("[1, 4, 8, 8]")) }
         XCTAssertThrowsError(try vae.decode(.zeros([1, 3, 8, 8])))
     }
