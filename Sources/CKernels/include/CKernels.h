@@ -14,4 +14,99 @@ int dk_get_threads(void);
 void dk_parallel_for(int64_t n, int64_t min_chunk, void *ctx,
                      void (*body)(void *ctx, int64_t begin, int64_t end));
 
+// ---- errors ----
+// Every kernel returns 0 on success or one of these; none aborts on bad sizes.
+enum {
+    DK_OK = 0,
+    DK_ERR_SHAPE = 1,    // a size is negative/zero where it must not be, or sizes disagree
+    DK_ERR_ARG = 2,      // a required pointer is NULL or an enum value is unknown
+    DK_ERR_ALLOC = 3,    // out of memory
+    DK_ERR_BACKEND = 4,  // oneDNN refused or failed
+};
+
+// ---- memory and BLAS (memory.c) ----
+/// 64-byte aligned float buffer (free with dk_free); NULL on failure.
+float *dk_alloc_floats(int64_t n);
+void dk_free(void *p);
+/// dst[0..<n] = src[0..<n], in parallel.
+int dk_copy(const float *src, float *dst, int64_t n);
+/// db[k] = sum over n, hw of dy [N, K, HW].
+int dk_bias_grad_nchw(const float *dy, float *db, int64_t N, int64_t K, int64_t HW);
+/// Row-major C [M, N] = alpha * op(A) . op(B) + beta * C (cblas_sgemm).
+int dk_sgemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+             int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
+
+// ---- convolution (conv.c): oneDNN, groups = 1, NCHW activations, OIHW weights ----
+// x [N, C, H, W], w [K, C, R, S], bias [K], y [N, K, OH, OW];
+// OH = (H + 2 pad - R) / stride + 1 and likewise OW, else DK_ERR_SHAPE.
+enum {
+    DK_CONV_AUTO = -1,      // per-shape choice (default)
+    DK_CONV_PLAIN = 0,      // oneDNN on plain NCHW/OIHW
+    DK_CONV_BLOCKED = 1,    // oneDNN's preferred (blocked) layouts, reordering in and out
+    DK_CONV_GEMM_1X1 = 2,   // 1x1/stride 1/pad 0 as sgemm per image (else falls back to blocked)
+};
+/// Forces a convolution path for all later calls (benchmarking); DK_CONV_AUTO restores the default.
+void dk_conv_set_mode(int mode);
+int dk_conv2d_forward(const float *x, const float *w, const float *bias_or_null, float *y, int64_t N,
+                      int64_t C, int64_t H, int64_t W, int64_t K, int64_t R, int64_t S, int64_t stride,
+                      int64_t pad, int64_t OH, int64_t OW);
+/// dx [N, C, H, W] = gradient of the input given dy [N, K, OH, OW].
+int dk_conv2d_backward_data(const float *dy, const float *w, float *dx, int64_t N, int64_t C, int64_t H,
+                            int64_t W, int64_t K, int64_t R, int64_t S, int64_t stride, int64_t pad,
+                            int64_t OH, int64_t OW);
+/// dw [K, C, R, S] (overwritten) and db [K] (overwritten, optional) given x and dy.
+int dk_conv2d_backward_weights(const float *x, const float *dy, float *dw, float *db_or_null, int64_t N,
+                               int64_t C, int64_t H, int64_t W, int64_t K, int64_t R, int64_t S,
+                               int64_t stride, int64_t pad, int64_t OH, int64_t OW);
+/// Frees every cached oneDNN primitive and buffer.
+void dk_conv_clear_cache(void);
+
+// ---- normalisation (norm.c) ----
+/// Group norm over x [N, C, HW] with G groups (C % G == 0); gamma/beta [C] (NULL: 1/0).
+/// Saves mean/rstd [N * G]. fuse_silu != 0 gives y = silu(groupnorm(x)).
+int dk_group_norm_forward(const float *x, const float *gamma, const float *beta, float *y, float *mean_out,
+                          float *rstd_out, int64_t N, int64_t C, int64_t HW, int64_t G, float eps,
+                          int fuse_silu);
+/// dx [N, C, HW]; dgamma, dbeta [C] (overwritten; each may be NULL). beta is needed only when
+/// fuse_silu (the pre-activation is recomputed from x). Deterministic for any thread count.
+int dk_group_norm_backward(const float *dy, const float *x, const float *gamma, const float *beta,
+                           const float *mean, const float *rstd, float *dx, float *dgamma, float *dbeta,
+                           int64_t N, int64_t C, int64_t HW, int64_t G, int fuse_silu);
+/// Layer norm over the last dimension: x [rows, D], gamma/beta [D] (NULL: 1/0); mean/rstd [rows]
+/// (NULL: not saved).
+int dk_layer_norm_forward(const float *x, const float *gamma, const float *beta, float *y, float *mean_out,
+                          float *rstd_out, int64_t rows, int64_t D, float eps);
+/// dx [rows, D]; dgamma, dbeta [D] (overwritten; each may be NULL). Deterministic for any thread count.
+int dk_layer_norm_backward(const float *dy, const float *x, const float *gamma, const float *mean,
+                           const float *rstd, float *dx, float *dgamma, float *dbeta, int64_t rows, int64_t D);
+
+// ---- softmax over the last dimension (softmax.c): x, y [rows, cols] ----
+int dk_softmax_forward(const float *x, float *y, int64_t rows, int64_t cols);
+/// dx = y * (dy - sum(dy * y)) per row.
+int dk_softmax_backward(const float *y, const float *dy, float *dx, int64_t rows, int64_t cols);
+
+// ---- pointwise activations (activation.c) ----
+enum {
+    DK_ACT_SILU = 0,        // x * sigmoid(x)
+    DK_ACT_GELU_ERF = 1,    // x * Phi(x)            (torch gelu, approximate="none")
+    DK_ACT_GELU_TANH = 2,   // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+    DK_ACT_QUICK_GELU = 3,  // x * sigmoid(1.702 x)  (CLIP)
+};
+int dk_activation_forward(int kind, const float *x, float *y, int64_t n);
+/// dx = dy * f'(x).
+int dk_activation_backward(int kind, const float *x, const float *dy, float *dx, int64_t n);
+
+// ---- scaled dot-product attention (attention.c) ----
+/// Queries per chunk: scores exist only as [DK_ATTENTION_CHUNK, Lk] blocks per thread.
+#define DK_ATTENTION_CHUNK 64
+/// q [B, Lq, D], k [B, Lk, D], v [B, Lk, Dv] -> out [B, Lq, Dv]; causal masks key j > query i
+/// (top-left aligned, as torch's is_causal). logsumexp [B, Lq] saved when non-NULL.
+int dk_attention_forward(const float *q, const float *k, const float *v, float *out, int64_t B, int64_t Lq,
+                         int64_t Lk, int64_t D, int64_t Dv, float scale, int causal, float *logsumexp_out);
+/// dq, dk, dv (overwritten) from the forward's out and logsumexp; probabilities are recomputed
+/// chunk by chunk. Deterministic for any thread count.
+int dk_attention_backward(const float *q, const float *k, const float *v, const float *out, const float *dout,
+                          const float *lse, float *dq, float *dk, float *dv, int64_t B, int64_t Lq, int64_t Lk,
+                          int64_t D, int64_t Dv, float scale, int causal);
+
 #endif

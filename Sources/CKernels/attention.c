@@ -1,0 +1,161 @@
+// Scaled dot-product attention in query chunks (bounded memory), forward and flash-style backward.
+#include "CKernels.h"
+#include "dk_math.h"
+#include <cblas.h>
+#include <stdlib.h>
+
+#define QC DK_ATTENTION_CHUNK
+
+typedef struct {
+    const float *q, *k, *v, *out, *dout, *lse_in;
+    float *o, *lse, *dq, *dk, *dv, *part;
+    int64_t B, Lq, Lk, D, Dv, nch, groups;
+    float scale;
+    int causal;
+    volatile int err;
+} att_ctx;
+
+static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+// Rows of S become normalised probabilities; entries at or past `valid` (causal mask) become 0.
+DK_HOT static void softmax_chunk(float *restrict S, float *restrict lse, int64_t m, int64_t kn, int64_t i0,
+                                 int causal) {
+    for (int64_t r = 0; r < m; r++) {
+        float *row = S + r * kn;
+        int64_t valid = causal ? min64(kn, i0 + r + 1) : kn;
+        float mx = dk_max(row, valid);
+        for (int64_t j = 0; j < valid; j++) row[j] = dk_exp(row[j] - mx);
+        float sum = dk_sum(row, valid), inv = 1.0f / sum;
+        for (int64_t j = 0; j < valid; j++) row[j] *= inv;
+        for (int64_t j = valid; j < kn; j++) row[j] = 0.0f;
+        if (lse) lse[r] = mx + logf(sum);
+    }
+}
+
+static void fwd_body(void *p, int64_t begin, int64_t end) {
+    att_ctx *c = p;
+    float *S = dk_alloc_floats(QC * c->Lk);
+    if (!S) { c->err = DK_ERR_ALLOC; return; }
+    for (int64_t t = begin; t < end; t++) {
+        int64_t b = t / c->nch, i0 = (t % c->nch) * QC, m = min64(QC, c->Lq - i0);
+        int64_t kn = c->causal ? min64(c->Lk, i0 + m) : c->Lk;  // keys any row of the chunk can see
+        const float *qc = c->q + (b * c->Lq + i0) * c->D;
+        // S [m, kn] = scale * Qc [m, D] . K^T [D, kn]
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)kn, (int)c->D, c->scale, qc,
+                    (int)c->D, c->k + b * c->Lk * c->D, (int)c->D, 0.0f, S, (int)kn);
+        softmax_chunk(S, c->lse ? c->lse + b * c->Lq + i0 : NULL, m, kn, i0, c->causal);
+        // out [m, Dv] = P [m, kn] . V [kn, Dv]
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)c->Dv, (int)kn, 1.0f, S, (int)kn,
+                    c->v + b * c->Lk * c->Dv, (int)c->Dv, 0.0f, c->o + (b * c->Lq + i0) * c->Dv, (int)c->Dv);
+    }
+    dk_free(S);
+}
+
+static int check(const void *q, const void *k, const void *v, const void *o, int64_t B, int64_t Lq, int64_t Lk,
+                 int64_t D, int64_t Dv) {
+    if (B < 0 || Lq < 0 || Lk <= 0 || D <= 0 || Dv <= 0) return DK_ERR_SHAPE;
+    if (Lk > INT32_MAX || D > INT32_MAX || Dv > INT32_MAX) return DK_ERR_SHAPE;
+    if (B && Lq && (!q || !k || !v || !o)) return DK_ERR_ARG;
+    return 0;
+}
+
+int dk_attention_forward(const float *q, const float *k, const float *v, float *out, int64_t B, int64_t Lq,
+                         int64_t Lk, int64_t D, int64_t Dv, float scale, int causal, float *lse_out) {
+    int rc = check(q, k, v, out, B, Lq, Lk, D, Dv);
+    if (rc || B == 0 || Lq == 0) return rc;
+    att_ctx c = {.q = q, .k = k, .v = v, .o = out, .lse = lse_out, .B = B, .Lq = Lq, .Lk = Lk, .D = D,
+                 .Dv = Dv, .nch = (Lq + QC - 1) / QC, .scale = scale, .causal = causal};
+    dk_parallel_for(B * c.nch, 1, &c, fwd_body);
+    return c.err;
+}
+
+// P = exp(S - lse) (masked), then dS = scale * P * (dP - delta) in place over dP.
+DK_HOT static void bwd_probs(float *restrict S, float *restrict dP, const float *restrict lse,
+                             const float *restrict delta, int64_t m, int64_t kn, int64_t i0, int causal,
+                             float scale) {
+    for (int64_t r = 0; r < m; r++) {
+        float *s = S + r * kn, *g = dP + r * kn;
+        int64_t valid = causal ? min64(kn, i0 + r + 1) : kn;
+        float l = lse[r], d = delta[r];
+        for (int64_t j = 0; j < valid; j++) s[j] = dk_exp(s[j] - l);
+        for (int64_t j = valid; j < kn; j++) s[j] = 0.0f;
+        for (int64_t j = 0; j < kn; j++) g[j] = scale * s[j] * (g[j] - d);
+    }
+}
+
+static void bwd_body(void *p, int64_t begin, int64_t end) {
+    att_ctx *c = p;
+    int64_t D = c->D, Dv = c->Dv, Lk = c->Lk, Lq = c->Lq;
+    float *S = dk_alloc_floats(2 * QC * Lk + QC);
+    if (!S) { c->err = DK_ERR_ALLOC; return; }
+    float *dP = S + QC * Lk, *delta = dP + QC * Lk;
+    for (int64_t t = begin; t < end; t++) {  // t = b * groups + g
+        int64_t b = t / c->groups, g = t % c->groups;
+        float *dK, *dV;
+        if (c->groups == 1) {
+            dK = c->dk + b * Lk * D;
+            dV = c->dv + b * Lk * Dv;
+        } else {
+            dK = c->part + t * Lk * (D + Dv);
+            dV = dK + Lk * D;
+        }
+        for (int64_t i = 0; i < Lk * D; i++) dK[i] = 0.0f;
+        for (int64_t i = 0; i < Lk * Dv; i++) dV[i] = 0.0f;
+        const float *kb = c->k + b * Lk * D, *vb = c->v + b * Lk * Dv;
+        int64_t ch0 = c->nch * g / c->groups, ch1 = c->nch * (g + 1) / c->groups;
+        for (int64_t ch = ch0; ch < ch1; ch++) {
+            int64_t i0 = ch * QC, m = min64(QC, Lq - i0), kn = c->causal ? min64(Lk, i0 + m) : Lk;
+            const float *qc = c->q + (b * Lq + i0) * D, *doc = c->dout + (b * Lq + i0) * Dv;
+            const float *oc = c->out + (b * Lq + i0) * Dv;
+            for (int64_t r = 0; r < m; r++) delta[r] = dk_dot(doc + r * Dv, oc + r * Dv, Dv);
+            // S [m, kn] = scale * Qc . K^T;  dP [m, kn] = dOc . V^T
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)kn, (int)D, c->scale, qc, (int)D,
+                        kb, (int)D, 0.0f, S, (int)kn);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)kn, (int)Dv, 1.0f, doc, (int)Dv,
+                        vb, (int)Dv, 0.0f, dP, (int)kn);
+            bwd_probs(S, dP, c->lse_in + b * Lq + i0, delta, m, kn, i0, c->causal, c->scale);
+            // dV [kn, Dv] += P^T . dOc;  dQc [m, D] = dS . K;  dK [kn, D] += dS^T . Qc
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kn, (int)Dv, (int)m, 1.0f, S, (int)kn, doc,
+                        (int)Dv, 1.0f, dV, (int)Dv);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)D, (int)kn, 1.0f, dP, (int)kn, kb,
+                        (int)D, 0.0f, c->dq + (b * Lq + i0) * D, (int)D);
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kn, (int)D, (int)m, 1.0f, dP, (int)kn, qc,
+                        (int)D, 1.0f, dK, (int)D);
+        }
+    }
+    dk_free(S);
+}
+
+// dk, dv [b] = sum over groups of the partials, in group order.
+static void reduce_body(void *p, int64_t begin, int64_t end) {
+    att_ctx *c = p;
+    int64_t per = c->Lk * (c->D + c->Dv);
+    for (int64_t e = begin; e < end; e++) {
+        int64_t b = e / per, i = e % per;
+        float s = 0.0f;
+        for (int64_t g = 0; g < c->groups; g++) s += c->part[(b * c->groups + g) * per + i];
+        if (i < c->Lk * c->D) c->dk[b * c->Lk * c->D + i] = s;
+        else c->dv[b * c->Lk * c->Dv + i - c->Lk * c->D] = s;
+    }
+}
+
+int dk_attention_backward(const float *q, const float *k, const float *v, const float *out, const float *dout,
+                          const float *lse, float *dq, float *dk, float *dv, int64_t B, int64_t Lq, int64_t Lk,
+                          int64_t D, int64_t Dv, float scale, int causal) {
+    int rc = check(q, k, v, out, B, Lq, Lk, D, Dv);
+    if (rc || B == 0) return rc;
+    if (!dk || !dv || (Lq && (!dout || !lse || !dq))) return DK_ERR_ARG;
+    int64_t nch = (Lq + QC - 1) / QC;
+    // Query groups per batch entry with their own dK/dV partials: a function of the shape only,
+    // so results are the same whatever the thread count.
+    int64_t groups = min64(nch, (8 + B - 1) / B);
+    if (groups < 1) groups = 1;
+    att_ctx c = {.q = q, .k = k, .v = v, .out = out, .dout = dout, .lse_in = lse, .dq = dq, .dk = dk, .dv = dv,
+                 .B = B, .Lq = Lq, .Lk = Lk, .D = D, .Dv = Dv, .nch = nch, .groups = groups, .scale = scale,
+                 .causal = causal};
+    if (groups > 1 && !(c.part = dk_alloc_floats(B * groups * Lk * (D + Dv)))) return DK_ERR_ALLOC;
+    dk_parallel_for(B * groups, 1, &c, bwd_body);
+    if (groups > 1 && !c.err) dk_parallel_for(B * Lk * (D + Dv), 16384, &c, reduce_body);
+    dk_free(c.part);
+    return c.err;
+}

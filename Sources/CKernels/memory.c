@@ -1,0 +1,62 @@
+// Buffers, copy, bias gradient and an sgemm wrapper: the small shared kernels.
+#include "CKernels.h"
+#include "dk_math.h"
+#include <cblas.h>
+#include <stdlib.h>
+#include <string.h>
+
+float *dk_alloc_floats(int64_t n) {
+    if (n < 0) return NULL;
+    void *p = NULL;
+    size_t bytes = ((size_t)(n ? n : 1) * sizeof(float) + 63) & ~(size_t)63;
+    if (posix_memalign(&p, 64, bytes)) return NULL;
+    return p;
+}
+
+void dk_free(void *p) { free(p); }
+
+typedef struct { const float *src; float *dst; } copy_ctx;
+
+static void copy_body(void *p, int64_t b, int64_t e) {
+    copy_ctx *c = p;
+    memcpy(c->dst + b, c->src + b, (size_t)(e - b) * sizeof(float));
+}
+
+int dk_copy(const float *src, float *dst, int64_t n) {
+    if (n < 0) return DK_ERR_SHAPE;
+    if (n && (!src || !dst)) return DK_ERR_ARG;
+    copy_ctx c = {src, dst};
+    dk_parallel_for(n, 32768, &c, copy_body);
+    return 0;
+}
+
+typedef struct { const float *dy; float *db; int64_t N, K, HW; } bias_ctx;
+
+DK_HOT static void bias_body(void *p, int64_t b, int64_t e) {
+    bias_ctx *c = p;
+    for (int64_t k = b; k < e; k++) {
+        float s = 0.0f;
+        for (int64_t n = 0; n < c->N; n++) s += dk_sum(c->dy + (n * c->K + k) * c->HW, c->HW);
+        c->db[k] = s;
+    }
+}
+
+int dk_bias_grad_nchw(const float *dy, float *db, int64_t N, int64_t K, int64_t HW) {
+    if (N < 0 || K <= 0 || HW <= 0) return DK_ERR_SHAPE;
+    if (!dy || !db) return DK_ERR_ARG;
+    bias_ctx c = {dy, db, N, K, HW};
+    dk_parallel_for(K, 16384 / (N * HW + 1) + 1, &c, bias_body);
+    return 0;
+}
+
+int dk_sgemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+             int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
+    if (M < 0 || N < 0 || K < 0 || M > INT32_MAX || N > INT32_MAX || K > INT32_MAX) return DK_ERR_SHAPE;
+    int64_t minA = trans_a ? M : K, minB = trans_b ? K : N;
+    if (lda < (minA > 1 ? minA : 1) || ldb < (minB > 1 ? minB : 1) || ldc < (N > 1 ? N : 1)) return DK_ERR_SHAPE;
+    if (M == 0 || N == 0) return 0;
+    if (!A || !B || !C) return DK_ERR_ARG;
+    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, (int)M,
+                (int)N, (int)K, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
+    return 0;
+}
