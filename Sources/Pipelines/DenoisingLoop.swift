@@ -35,8 +35,11 @@ extension StableDiffusion {
                 let halves = prediction.chunk(2, axis: 0)
                 noise = Autograd.withoutGrad { halves[0] + (halves[1] - halves[0]) * guidance }
             }
+            // Steps that inject noise draw it from the pipeline's generator, as diffusers does.
+            let box = GeneratorBox(generator)
             let result = try scheduler.step(modelOutput: noise.values, timestep: t, sample: sample,
-                                            noise: NoiseSource { count in generator.randn(count: count) })
+                                            noise: NoiseSource { count in box.generator.randn(count: count) })
+            generator = box.generator
             sample = result.prevSample
             let latents = try Tensor(shape: shape, values: sample)
             let original = try result.predOriginalSample.map { try Tensor(shape: shape, values: $0) }
@@ -46,21 +49,21 @@ extension StableDiffusion {
     }
 
     /// Latents → images in [-1, 1] (unclamped), undoing the VAE's latent scaling.
-    public func decode(latents: Tensor) -> Tensor {
-        Autograd.withoutGrad { vae.decode(vae.unscaleLatents(latents)) }
+    public func decode(latents: Tensor) throws -> Tensor {
+        try Autograd.withoutGrad { try vae.decode(vae.unscaleLatents(latents)) }
     }
 
     /// Images in [-1, 1] ([N, 3, H, W]) → scaled latents at the posterior mean (deterministic).
-    public func encodeMean(images: Tensor) -> Tensor {
-        Autograd.withoutGrad { vae.scaleLatents(vae.encode(images).mean) }
+    public func encodeMean(images: Tensor) throws -> Tensor {
+        try Autograd.withoutGrad { vae.scaleLatents(try vae.encode(images).mean) }
     }
 
     /// Images in [-1, 1] → scaled latents sampled from the posterior with noise drawn from
     /// `generator`, as diffusers' `latent_dist.sample(generator)` does.
     public func encodeSample(images: Tensor, generator: inout TorchGenerator) throws -> Tensor {
-        let (mean, logvar) = Autograd.withoutGrad { vae.encode(images) }
+        let (mean, logvar) = try Autograd.withoutGrad { try vae.encode(images) }
         let noise = try Tensor(shape: mean.shape, values: generator.randn(count: mean.count))
-        return Autograd.withoutGrad { vae.scaleLatents(vae.sample(mean: mean, logvar: logvar, noise: noise)) }
+        return try Autograd.withoutGrad { vae.scaleLatents(try vae.sample(mean: mean, logvar: logvar, noise: noise)) }
     }
 }
 
@@ -69,4 +72,10 @@ extension Tensor {
     public func imagesToUnitNHWC() -> Tensor {
         Autograd.withoutGrad { ((self * 0.5 + 0.5).clamped(0, 1)).permuted([0, 2, 3, 1]) }
     }
+}
+
+/// Lets an escaping noise closure draw from a generator that the loop owns.
+private final class GeneratorBox {
+    var generator: TorchGenerator
+    init(_ generator: TorchGenerator) { self.generator = generator }
 }

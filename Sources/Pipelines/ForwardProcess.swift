@@ -32,12 +32,12 @@ extension StableDiffusion {
             throw PipelineError.invalidArgument("--t \(t) is outside 0...\(schedule.alphasCumprod.count - 1)")
         }
         var generator = TorchGenerator(seed: seed)
-        let clean = space == .latent ? encodeMean(images: image) : image
+        let clean = space == .latent ? try encodeMean(images: image) : image
         let epsilon = try Tensor(shape: clean.shape, values: generator.randn(count: clean.count))
         return try timesteps.map { t in
             let a = schedule.alphasCumprod[t]
             let noisy = Autograd.withoutGrad { clean * a.squareRoot() + epsilon * (1 - a).squareRoot() }
-            let pixels = space == .latent ? decode(latents: noisy) : noisy
+            let pixels = space == .latent ? try decode(latents: noisy) : noisy
             return NoisedImage(timestep: t, signalScale: a.squareRoot(), image: pixels, latents: space == .latent ? noisy : nil)
         }
     }
@@ -61,10 +61,10 @@ extension StableDiffusion {
         try ddim.setTimesteps(descending: list)
         var scheduler: Scheduler = ddim
         let guided = guidance > 1 && !prompt.isEmpty
-        let context = encodePrompt(prompt, negativePrompt: "", count: latents.shape[0], guided: guided)
+        let context = try encodePrompt(prompt, negativePrompt: "", count: latents.shape[0], guided: guided)
         var generator = TorchGenerator(seed: seed)
         let clean = try denoise(latents: latents, timesteps: list, scheduler: &scheduler, context: context,
                                 guidance: guidance, generator: &generator, onStep: onStep)
-        return GenerationResult(images: decode(latents: clean), latents: clean, timesteps: list)
+        return GenerationResult(images: try decode(latents: clean), latents: clean, timesteps: list)
     }
 }

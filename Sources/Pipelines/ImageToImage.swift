@@ -34,7 +34,7 @@ extension StableDiffusion {
         }
         try validateSize(width: request.image.shape[3], height: request.image.shape[2])
         let guided = request.guidance > 1
-        let context = encodePrompt(request.prompt, negativePrompt: request.negativePrompt, count: request.count,
+        let context = try encodePrompt(request.prompt, negativePrompt: request.negativePrompt, count: request.count,
                                    guided: guided, warn: warn)
         var scheduler = try makeScheduler(named: request.scheduler)
         try scheduler.setTimesteps(request.steps)
@@ -48,6 +48,6 @@ extension StableDiffusion {
         let noisy = try Tensor(shape: initial.shape, values: scheduler.addNoise(original: initial.values, noise: noise, timestep: first))
         let latents = try denoise(latents: noisy, timesteps: timesteps, scheduler: &scheduler, context: context,
                                   guidance: request.guidance, generator: &generator, onStep: onStep)
-        return GenerationResult(images: decode(latents: latents), latents: latents, timesteps: timesteps)
+        return GenerationResult(images: try decode(latents: latents), latents: latents, timesteps: timesteps)
     }
 }

@@ -2,7 +2,7 @@
 import Foundation
 
 public final class ProgressBar {
-    private let total: Int
+    private var total: Int
     private let label: String
     private let start = Date()
     private let enabled: Bool
@@ -15,9 +15,12 @@ public final class ProgressBar {
         self.enabled = enabled
     }
 
-    /// Reports `done` of `total` units, with an optional extra (e.g. "loss 0.0231").
-    public func update(_ done: Int, extra: String = "") {
+    /// Reports `done` of `total` units (the total may be corrected as work reveals it, e.g.
+    /// PNDM's extra warm-up step), with an optional extra (e.g. "loss 0.0231").
+    public func update(_ done: Int, of newTotal: Int? = nil, extra: String = "") {
         guard enabled else { return }
+        if let newTotal { total = newTotal }
+        let done = min(max(done, 0), total)
         let now = Date()
         guard done >= total || now.timeIntervalSince(lastDraw) > 0.1 else { return }
         lastDraw = now

@@ -12,7 +12,7 @@ extension StableDiffusion {
     /// The U-Net context for `count` images: [negative × count, prompt × count] when guiding,
     /// else [prompt × count]. Shape [B, 77, D].
     public func encodePrompt(_ prompt: String, negativePrompt: String, count: Int, guided: Bool,
-                             warn: (String) -> Void = { _ in }) -> Tensor {
+                             warn: (String) -> Void = { _ in }) throws -> Tensor {
         let positive = tokenize(prompt)
         if positive.truncated { warn("the prompt is longer than \(positive.ids.count) tokens and was truncated") }
         var rows = Array(repeating: positive.ids, count: count)
@@ -21,6 +21,6 @@ extension StableDiffusion {
             if negative.truncated { warn("the negative prompt was truncated to \(negative.ids.count) tokens") }
             rows = Array(repeating: negative.ids, count: count) + rows
         }
-        return Autograd.withoutGrad { textEncoder(ids: rows.flatMap { $0 }, batch: rows.count).lastHidden }
+        return try Autograd.withoutGrad { try textEncoder(ids: rows.flatMap { $0 }, batch: rows.count).lastHidden }
     }
 }

@@ -24,14 +24,14 @@ public final class StableDiffusion {
 
     /// Loads every component of a pipeline folder (`model_index.json` and its subfolders).
     public static func load(directory: URL) throws -> StableDiffusion {
-        let folder = try StableDiffusionPipelineFolder(directory: directory)
+        let folder = try StableDiffusionPipelineFolder(url: directory)
         return StableDiffusion(
             directory: directory,
             tokenizer: try CLIPTokenizer(directory: folder.componentDirectory("tokenizer")),
             textEncoder: try CLIPTextModel.load(directory: folder.componentDirectory("text_encoder")),
             unet: try UNet2DConditionModel.load(directory: folder.componentDirectory("unet")),
             vae: try AutoencoderKL.load(directory: folder.componentDirectory("vae")),
-            schedulerConfig: try SchedulerConfig.load(from: folder.componentDirectory("scheduler")))
+            schedulerConfig: try SchedulerConfig.load(from: folder.schedulerConfigURL()))
     }
 
     /// Pixels per latent along each side (2^(number of VAE down blocks − 1)).

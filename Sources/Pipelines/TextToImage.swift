@@ -31,7 +31,14 @@ public struct GenerationResult {
 }
 
 extension StableDiffusion {
-    public var nativeSize: Int { unet.config.sampleSize * vaeScaleFactor }
+    /// The pixel size the U-Net was configured for (its `sample_size` latents).
+    public var nativeSize: Int {
+        switch unet.config.sampleSize {
+        case .single(let size): return size * vaeScaleFactor
+        case .list(let sizes): return (sizes.first ?? 64) * vaeScaleFactor
+        case nil: return 64 * vaeScaleFactor
+        }
+    }
 
     public func generate(_ request: GenerationRequest, warn: (String) -> Void = { _ in },
                          onStep: (DenoisingStep) -> Void = { _ in }) throws -> GenerationResult {
@@ -41,7 +48,7 @@ extension StableDiffusion {
         guard request.count >= 1 else { throw PipelineError.invalidArgument("--count must be at least 1, got \(request.count)") }
         let shape = [request.count, latentChannels, height / vaeScaleFactor, width / vaeScaleFactor]
         let guided = request.guidance > 1
-        let context = encodePrompt(request.prompt, negativePrompt: request.negativePrompt, count: request.count,
+        let context = try encodePrompt(request.prompt, negativePrompt: request.negativePrompt, count: request.count,
                                    guided: guided, warn: warn)
         var scheduler = try makeScheduler(named: request.scheduler)
         try scheduler.setTimesteps(request.steps)
@@ -58,6 +65,6 @@ extension StableDiffusion {
         let latents = try denoise(latents: Autograd.withoutGrad { start * scheduler.initNoiseSigma },
                                   timesteps: scheduler.timesteps, scheduler: &scheduler, context: context,
                                   guidance: request.guidance, generator: &generator, onStep: onStep)
-        return GenerationResult(images: decode(latents: latents), latents: latents, timesteps: scheduler.timesteps)
+        return GenerationResult(images: try decode(latents: latents), latents: latents, timesteps: scheduler.timesteps)
     }
 }

@@ -49,12 +49,12 @@ struct DenoiseCommand: ParsableCommand {
             } else {
                 var picture = try Image.load(from: URL(fileURLWithPath: input))
                 if let size { picture = try picture.resizedToFill(width: size, height: size) }
-                latents = model.encodeMean(images: try Tensor(image: picture))
+                latents = try model.encodeMean(images: try Tensor(image: picture))
             }
             guard let timestep else { throw CommandFailure(message: "--t is required for \(input)") }
             let progress = modelOptions.progress(total: min(steps, timestep + 1), label: "denoise")
             let result = try model.denoise(latents: latents, from: timestep, steps: steps, prompt: prompt, guidance: guidance) { step in
-                progress.update(step.index + 1)
+                progress.update(step.index + 1, of: step.count)
             }
             try ImageOutput.write(try result.images.images(), to: output, parameters: [
                 ("source", input), ("t", "\(timestep)"), ("prompt", prompt), ("steps", "\(steps)"),

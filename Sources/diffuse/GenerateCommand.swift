@@ -69,7 +69,7 @@ struct GenerateCommand: ParsableCommand {
             if let latents { request.latents = try ImageOutput.readTensor("latents", from: latents) }
             let progress = modelOptions.progress(total: steps, label: "generate")
             let result = try model.generate(request, warn: modelOptions.warn) { step in
-                progress.update(step.index + 1)
+                progress.update(step.index + 1, of: step.count)
             }
             let images = try result.images.images()
             try ImageOutput.write(images, to: output, parameters: [

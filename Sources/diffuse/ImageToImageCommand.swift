@@ -54,7 +54,7 @@ struct ImageToImageCommand: ParsableCommand {
             request.seed = seed
             let progress = modelOptions.progress(total: max(1, Int(Double(steps) * strength)), label: "img2img")
             let result = try model.imageToImage(request, warn: modelOptions.warn) { step in
-                progress.update(step.index + 1)
+                progress.update(step.index + 1, of: step.count)
             }
             try ImageOutput.write(try result.images.images(), to: output, parameters: [
                 ("prompt", prompt), ("source", image), ("strength", "\(strength)"), ("seed", "\(seed)"),
