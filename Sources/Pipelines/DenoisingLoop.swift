@@ -27,8 +27,8 @@ extension StableDiffusion {
         for (index, t) in timesteps.enumerated() {
             let modelInput = try Tensor(shape: shape, values: scheduler.scaleModelInput(sample, timestep: t))
             let batchInput = guided ? Tensor.concat([modelInput, modelInput], axis: 0) : modelInput
-            let prediction = Autograd.withoutGrad {
-                unet(batchInput, timesteps: [Float(t)], context: context)
+            let prediction = try Autograd.withoutGrad {
+                try unet.forward(batchInput, timesteps: [Float(t)], context: context)
             }
             var noise = prediction
             if guided {

@@ -7,6 +7,7 @@ struct Diffuse: ParsableCommand {
         commandName: "diffuse",
         abstract: "A latent diffusion toolkit: generate, noise, denoise and train on the CPU.",
         version: "0.1.0",
-        subcommands: [GenerateCommand.self, NoiseCommand.self, DenoiseCommand.self, ImageToImageCommand.self, InfoCommand.self]
+        subcommands: [GenerateCommand.self, NoiseCommand.self, DenoiseCommand.self, ImageToImageCommand.self,
+                      TrainVAECommand.self, TrainCommand.self, InfoCommand.self]
     )
 }

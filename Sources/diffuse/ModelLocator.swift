@@ -29,3 +29,20 @@ enum ModelLocator {
         throw CommandFailure(message: "no model found: pass --model DIR, set DIFFUSE_MODEL, or run from the repository (models/emoji)")
     }
 }
+
+extension ModelLocator {
+    /// A folder shipped with the repository (e.g. models/clip-tokenizer), found under the
+    /// current directory or beside the executable.
+    static func resolveResource(_ relativePath: String) throws -> URL {
+        var candidates = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(relativePath)]
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        while directory.path != "/" {
+            candidates.append(directory.appendingPathComponent(relativePath))
+            directory = directory.deletingLastPathComponent()
+        }
+        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
+            throw CommandFailure(message: "\(relativePath) not found under the current directory or beside the executable")
+        }
+        return found
+    }
+}

@@ -1,0 +1,72 @@
+// `diffuse train`: trains the text encoder and U-Net on latents of a frozen VAE.
+import ArgumentParser
+import Foundation
+import Models
+import Training
+
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a text-conditioned U-Net (and text encoder) on captioned images; writes a diffusers pipeline folder.")
+
+    @OptionGroup var training: TrainingArguments
+
+    @Option(help: "The trained VAE folder (from train-vae) or a pipeline folder with vae/.")
+    var vae: String
+
+    @Option(help: "CLIP tokenizer folder (default: models/clip-tokenizer).")
+    var tokenizer: String?
+
+    @Option(help: "Keep this pretrained text encoder fixed instead of training one.")
+    var textEncoder: String?
+
+    @Option(help: "UNet2DConditionModel config.json (default: a small 3-level U-Net).")
+    var unetConfig: String?
+
+    @Option(help: "CLIPTextModel config.json (default: 4 layers, width 256).")
+    var textConfig: String?
+
+    @Option(help: "What the U-Net predicts: epsilon or v_prediction.")
+    var prediction = "epsilon"
+
+    @Option(help: "Min-SNR-γ loss weighting (0 disables).")
+    var minSnrGamma: Float = 5
+
+    @Option(help: "Share of captions dropped for classifier-free guidance.")
+    var captionDropout = 0.1
+
+    @Option(help: "EMA decay of the saved weights.")
+    var emaDecay: Float = 0.999
+
+    @Option(help: "Write a grid of samples every N steps (0: never).")
+    var sampleEvery = 1000
+
+    @Flag(help: "Save the model weights in float16.")
+    var fp16 = false
+
+    func run() throws {
+        try reportingErrors {
+            var options = DiffusionTrainingOptions()
+            options.common = training.options()
+            options.predictionType = prediction
+            options.minSNRGamma = minSnrGamma > 0 ? minSnrGamma : nil
+            options.captionDropout = captionDropout
+            options.emaDecay = emaDecay
+            options.sampleEvery = sampleEvery
+            options.saveDType = fp16 ? .f16 : .f32
+            options.textEncoderDirectory = textEncoder.map { URL(fileURLWithPath: $0) }
+            if let unetConfig { options.unetConfig = try ConfigJSON.read(UNetConfig.self, from: URL(fileURLWithPath: unetConfig)) }
+            if let textConfig { options.textConfig = try ConfigJSON.read(CLIPTextConfig.self, from: URL(fileURLWithPath: textConfig)) }
+            var vaeURL = URL(fileURLWithPath: vae)
+            if FileManager.default.fileExists(atPath: vaeURL.appendingPathComponent("vae/config.json").path) {
+                vaeURL = vaeURL.appendingPathComponent("vae")
+            }
+            let tokenizerURL = try tokenizer.map { URL(fileURLWithPath: $0) } ?? ModelLocator.resolveResource("models/clip-tokenizer")
+            let data = try training.loadData()
+            let trainer = try DiffusionTrainer(data: data, vaeDirectory: vaeURL, tokenizerDirectory: tokenizerURL,
+                                               output: URL(fileURLWithPath: training.out), options: options)
+            try trainer.train()
+            print("wrote \(training.out)")
+        }
+    }
+}
