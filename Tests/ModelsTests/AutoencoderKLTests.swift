@@ -106,6 +106,7 @@ final class AutoencoderKLTests: XCTestCase {
     func testBadInputShapeIsAnError() throws {
         let vae = try AutoencoderKL.load(directory: TinyFixture.component("vae"))
         XCTAssertThrowsError(try vae.encode(.zeros([1, 4, 8, 8]))) { XCTAssertTrue("\($0)".contains("[1, 4, 8, 8]")) }
+        XCTAssertThrowsError(try vae.encode(.zeros([1, 3, 1, 8]))) { XCTAssertTrue("\($0)".contains("at least 2")) }
         XCTAssertThrowsError(try vae.decode(.zeros([1, 3, 8, 8])))
     }
 }

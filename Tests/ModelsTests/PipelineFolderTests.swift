@@ -136,6 +136,9 @@ final class PipelineFolderTests: XCTestCase {
             let original = try SafetensorsFile(contentsOf: TinyFixture.pipeline().appendingPathComponent(path))
             XCTAssertEqual(written.names, original.names, path)
             XCTAssertEqual(written.metadata, original.metadata, path)
+            // The safetensors library lays files out deterministically; ours matches byte for byte.
+            XCTAssertEqual(try Data(contentsOf: root.appendingPathComponent(path)),
+                           try Data(contentsOf: TinyFixture.pipeline().appendingPathComponent(path)), path)
         }
     }
 }

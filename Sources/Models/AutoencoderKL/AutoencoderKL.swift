@@ -39,6 +39,10 @@ public final class AutoencoderKL: Module {
         guard x.rank == 4, x.shape[1] == config.inChannels, x.shape[0] > 0, x.shape[2] > 0, x.shape[3] > 0 else {
             throw AutoencoderKLError.badInput("encode expects [N, \(config.inChannels), H, W], got \(x.shape)")
         }
+        // Each downsampler pads by one then applies a 3×3 stride-2 conv, which needs at least 2 pixels.
+        guard x.shape[2] >= downsamplingFactor, x.shape[3] >= downsamplingFactor else {
+            throw AutoencoderKLError.badInput("encode needs H and W of at least \(downsamplingFactor), got \(x.shape)")
+        }
         var moments = encoder(x)                       // [N, 2·latent, h, w]
         if let quantConv { moments = quantConv(moments) }
         let parts = moments.chunk(2, axis: 1)
