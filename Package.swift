@@ -32,7 +32,7 @@ let package = Package(
         // C: compute kernels (oneDNN convolution, norms, softmax, activations, OpenMP loops).
         .target(name: "CKernels", dependencies: ["CBLAS", "CDNNL"],
                 cSettings: [.unsafeFlags(["-O3", "-ffp-contract=fast"])],
-                linkerSettings: [.linkedLibrary("gomp")] + runtimeLinking),
+                linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("openblas"), .linkedLibrary("gomp")] + runtimeLinking),
 
         .target(name: "TensorCore", dependencies: ["CKernels", "CBLAS"], swiftSettings: optimized),
         .target(name: "NN", dependencies: ["TensorCore"], swiftSettings: optimized),

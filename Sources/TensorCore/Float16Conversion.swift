@@ -26,10 +26,21 @@ public enum Float16Conversion {
         return Float(bitPattern: magnitude | sign)
     }
 
-    /// Float → binary16 bits, round to nearest even; overflow gives ±inf, NaN stays NaN.
+    /// Float → binary16 bits, round to nearest even; overflow gives ±inf, NaN becomes the quiet NaN 0x7e00
+    /// (with the sign kept). Branch-free so bulk conversion vectorises.
     @inline(__always)
     public static func halfBits(from value: Float) -> UInt16 {
-        Float16(value).bitPattern
+        let sign = (value.bitPattern & 0x8000_0000) >> 16
+        let magnitude = value.bitPattern & 0x7fff_ffff
+        // Subnormal or zero result: adding 0.5 aligns the 10 mantissa bits at the bottom, rounding to nearest even.
+        let subnormalMagic = Float(0.5)
+        let subnormal = (Float(bitPattern: magnitude) + subnormalMagic).bitPattern &- subnormalMagic.bitPattern
+        // Normal result: rebias the exponent and round the 13 dropped bits to nearest even.
+        let odd = (magnitude >> 13) & 1
+        let normal = (magnitude &+ 0xc800_0fff &+ odd) >> 13  // 0xc8000000 = (15 − 127) << 23
+        let overflow: UInt32 = magnitude > 0x7f80_0000 ? 0x7e00 : 0x7c00
+        let bits = magnitude >= 0x4780_0000 ? overflow : (magnitude < 0x3880_0000 ? subnormal : normal)
+        return UInt16(truncatingIfNeeded: bits | sign)
     }
 
     /// bfloat16 bits → Float, exact.
@@ -42,9 +53,10 @@ public enum Float16Conversion {
     @inline(__always)
     public static func bfloat16Bits(from value: Float) -> UInt16 {
         let bits = value.bitPattern
-        if value.isNaN { return UInt16(truncatingIfNeeded: (bits >> 16) | 0x0040) }
         let roundingBias = 0x7fff &+ ((bits >> 16) & 1)
-        return UInt16(truncatingIfNeeded: (bits &+ roundingBias) >> 16)
+        let rounded = (bits &+ roundingBias) >> 16
+        let quietNaN = (bits >> 16) | 0x0040
+        return UInt16(truncatingIfNeeded: (bits & 0x7fff_ffff) > 0x7f80_0000 ? quietNaN : rounded)
     }
 
     // MARK: Bulk conversions from little-endian bytes
@@ -69,11 +81,21 @@ public enum Float16Conversion {
 
     /// Float values → binary16 bits.
     public static func halfBits(from values: [Float]) -> [UInt16] {
-        values.map { halfBits(from: $0) }
+        values.withUnsafeBufferPointer { input in
+            [UInt16](unsafeUninitializedCapacity: input.count) { output, initialized in
+                for index in 0..<input.count { output[index] = halfBits(from: input[index]) }
+                initialized = input.count
+            }
+        }
     }
 
     /// Float values → bfloat16 bits.
     public static func bfloat16Bits(from values: [Float]) -> [UInt16] {
-        values.map { bfloat16Bits(from: $0) }
+        values.withUnsafeBufferPointer { input in
+            [UInt16](unsafeUninitializedCapacity: input.count) { output, initialized in
+                for index in 0..<input.count { output[index] = bfloat16Bits(from: input[index]) }
+                initialized = input.count
+            }
+        }
     }
 }

@@ -76,7 +76,10 @@ final class ElementwiseTests: XCTestCase {
         let b = testTensor([2, 3, 4, 5], seed: 7)
         let p = b.permuted([2, 0, 3, 1])
         XCTAssertEqual(p.shape, [4, 2, 5, 3])
-        XCTAssertEqual(p.values[((1 * 2 + 1) * 5 + 2) * 3 + 2], b.values[((1 * 3 + 2) * 4 + 1) * 5 + 2])
+        // p[i, j, k, l] = b[j, l, i, k]; check p[1, 1, 2, 2] = b[1, 2, 1, 2].
+        let pIndex = ((1 * 2 + 1) * 5 + 2) * 3 + 2
+        let bIndex = ((1 * 3 + 2) * 4 + 1) * 5 + 2
+        XCTAssertEqual(p.values[pIndex], b.values[bIndex])
         let c = Tensor.concat([a, a * 10], axis: 1)
         XCTAssertEqual(c.values, [1, 2, 3, 10, 20, 30, 4, 5, 6, 40, 50, 60])
         XCTAssertEqual(c.slice(axis: 1, start: 2, length: 2).values, [3, 10, 6, 40])

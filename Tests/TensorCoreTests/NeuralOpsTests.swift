@@ -61,7 +61,7 @@ final class NeuralOpsTests: XCTestCase {
         checkGradients([x]) { $0[0].softmax() }
         let v = testTensor([50], seed: 34, scale: 3)
         for (a, s) in zip(v.silu().values, v.values) { XCTAssertEqual(a, s / (1 + Foundation.exp(-s)), accuracy: 1e-5) }
-        for (a, s) in zip(v.gelu().values, v.values) { XCTAssertEqual(a, 0.5 * s * (1 + Foundation.erf(s / 2.0.squareRoot())), accuracy: 1e-5) }
+        for (a, s) in zip(v.gelu().values, v.values) { XCTAssertEqual(a, 0.5 * s * (1 + Foundation.erf(s / Float(2).squareRoot())), accuracy: 1e-5) }
         for (a, s) in zip(v.activation(.quickGelu).values, v.values) { XCTAssertEqual(a, s / (1 + Foundation.exp(-1.702 * s)), accuracy: 1e-5) }
         let tanhForm = v.values.map { 0.5 * $0 * (1 + Foundation.tanh(0.7978845608 * ($0 + 0.044715 * $0 * $0 * $0))) }
         for (a, t) in zip(v.activation(.geluTanh).values, tanhForm) { XCTAssertEqual(a, t, accuracy: 1e-5) }

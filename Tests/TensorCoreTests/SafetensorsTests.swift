@@ -209,6 +209,27 @@ final class SafetensorsTests: XCTestCase {
         XCTAssertEqual(mismatches, 0)
     }
 
+    /// The branch-free binary16 encoder agrees with Swift's Float16 conversion (round to nearest even) on a
+    /// sweep over all float exponents and on every rounding boundary near the F16 range limits.
+    func testHalfEncodingMatchesFloat16() {
+        var inputs: [Float] = []
+        for pattern in stride(from: UInt64(0), through: 0xffff_ffff, by: 4093) { inputs.append(Float(bitPattern: UInt32(pattern))) }
+        for base: UInt32 in [0x3880_0000, 0x4780_0000, 0x477f_e000, 0x3300_0000, 0x3380_0000, 0x0000_0000] {
+            for delta: UInt32 in 0..<4097 {
+                inputs.append(Float(bitPattern: base &+ delta))
+                inputs.append(-Float(bitPattern: base &- delta))
+            }
+        }
+        var mismatches = 0
+        for value in inputs where !value.isNaN {
+            if Float16Conversion.halfBits(from: value) != Float16(value).bitPattern { mismatches += 1 }
+        }
+        XCTAssertEqual(mismatches, 0)
+        XCTAssertTrue(Float(Float16(bitPattern: Float16Conversion.halfBits(from: .nan))).isNaN)
+        XCTAssertTrue(Float(Float16(bitPattern: Float16Conversion.halfBits(from: -.signalingNaN))).isNaN)
+        XCTAssertEqual(Float16Conversion.halfBits(from: [1, -2, 65504]), [0x3c00, 0xc000, 0x7bff])
+    }
+
     // MARK: Writer checks and atomicity
 
     func testWriterRejectsBadInput() {

@@ -1,0 +1,117 @@
+// The training noise schedule (betas, alphas_cumprod) shared by all diffusers schedulers.
+import Foundation
+
+/// betas, alphas and their cumulative product over the training timesteps, in float32 as
+/// diffusers keeps them (torch.linspace float32; cumprod accumulated in double on CPU).
+public struct NoiseSchedule {
+    public let betas: [Float]
+    public let alphas: [Float]
+    public let alphasCumprod: [Float]
+
+    public static let supportedBetaSchedules = ["linear", "scaled_linear", "squaredcos_cap_v2"]
+
+    /// Builds the schedule of `config`; `scheduler` names the class in errors.
+    public init(config: SchedulerConfig, scheduler: String) throws {
+        let n = config.numTrainTimesteps
+        guard n >= 2 else {
+            throw SchedulerError.invalidValue(scheduler: scheduler, field: "num_train_timesteps", value: "\(n)", reason: "must be at least 2")
+        }
+        var betas: [Float]
+        if let trained = config.trainedBetas {
+            guard trained.count == n else {
+                throw SchedulerError.invalidValue(scheduler: scheduler, field: "trained_betas", value: "[\(trained.count) values]",
+                                                  reason: "needs num_train_timesteps = \(n) values")
+            }
+            betas = trained.map { Float($0) }
+        } else {
+            switch config.betaSchedule {
+            case "linear":
+                betas = NumpyCompat.torchLinspaceFloat(config.betaStart, config.betaEnd, n)
+            case "scaled_linear":
+                betas = NumpyCompat.torchLinspaceFloat(config.betaStart.squareRoot(), config.betaEnd.squareRoot(), n).map { $0 * $0 }
+            case "squaredcos_cap_v2":
+                betas = NoiseSchedule.cosineBetas(n)
+            default:
+                throw SchedulerError.unsupported(scheduler: scheduler, field: "beta_schedule", value: config.betaSchedule,
+                                                 supported: NoiseSchedule.supportedBetaSchedules)
+            }
+        }
+        if config.rescaleBetasZeroSnr { betas = NoiseSchedule.rescaledToZeroTerminalSNR(betas) }
+        self.init(betas: betas)
+    }
+
+    public init(betas: [Float]) {
+        self.betas = betas
+        alphas = betas.map { 1 - $0 }
+        var product = 1.0
+        alphasCumprod = alphas.map { a in
+            product *= Double(a)
+            return Float(product)
+        }
+    }
+
+    /// Glide's cosine schedule ("squaredcos_cap_v2"): betas from alpha_bar(t), capped at 0.999.
+    static func cosineBetas(_ n: Int) -> [Float] {
+        func alphaBar(_ t: Double) -> Double {
+            let c = cos((t + 0.008) / 1.008 * Double.pi / 2)
+            return c * c
+        }
+        return (0..<n).map { i in
+            let t1 = Double(i) / Double(n), t2 = Double(i + 1) / Double(n)
+            return Float(min(1 - alphaBar(t2) / alphaBar(t1), 0.999))
+        }
+    }
+
+    /// Lin et al. (2023): shift and scale sqrt(alphas_cumprod) so the last timestep has zero
+    /// signal, keeping the first; float32 as diffusers computes it.
+    static func rescaledToZeroTerminalSNR(_ betas: [Float]) -> [Float] {
+        var product = 1.0
+        var sqrtBar: [Float] = betas.map { b in
+            product *= Double(1 - b)
+            return Float(product).squareRoot()
+        }
+        guard let first = sqrtBar.first, let last = sqrtBar.last else { return betas }
+        let scale = first / (first - last)
+        sqrtBar = sqrtBar.map { ($0 - last) * scale }
+        let bar = sqrtBar.map { $0 * $0 }
+        var alphas = [bar[0]]
+        for i in 1..<bar.count { alphas.append(bar[i] / bar[i - 1]) }
+        return alphas.map { 1 - $0 }
+    }
+
+    /// alphas_cumprod[t] for an integer training timestep t.
+    func alphaCumprod(at t: Double, scheduler: String) throws -> Float {
+        let i = Int(t)
+        guard t == t.rounded(), i >= 0, i < alphasCumprod.count else {
+            throw SchedulerError.timestepOutOfRange(scheduler: scheduler, timestep: t, numTrainTimesteps: alphasCumprod.count)
+        }
+        return alphasCumprod[i]
+    }
+
+    /// The training sigmas sqrt((1 - acp) / acp), float32, increasing with t.
+    var trainingSigmas: [Float] {
+        alphasCumprod.map { ((1 - $0) / $0).squareRoot() }
+    }
+
+    /// q(x_t | x_0): sqrt(acp[t]) * original + sqrt(1 - acp[t]) * noise.
+    func addNoise(original: [Float], noise: [Float], timestep: Double, scheduler: String) throws -> [Float] {
+        try checkSameCount(original, noise, scheduler: scheduler)
+        let acp = try alphaCumprod(at: timestep, scheduler: scheduler)
+        let a = acp.squareRoot(), b = (1 - acp).squareRoot()
+        return zip(original, noise).map { a * $0 + b * $1 }
+    }
+
+    /// diffusers' `get_velocity`: sqrt(acp[t]) * noise - sqrt(1 - acp[t]) * sample.
+    func velocity(sample: [Float], noise: [Float], timestep: Double, scheduler: String) throws -> [Float] {
+        try checkSameCount(sample, noise, scheduler: scheduler)
+        let acp = try alphaCumprod(at: timestep, scheduler: scheduler)
+        let a = acp.squareRoot(), b = (1 - acp).squareRoot()
+        return zip(sample, noise).map { a * $1 - b * $0 }
+    }
+}
+
+func checkSameCount(_ a: [Float], _ b: [Float], scheduler: String, what: String = "noise") throws {
+    guard a.count == b.count else {
+        throw SchedulerError.sizeMismatch(scheduler: scheduler, what: what, expected: a.count, got: b.count)
+    }
+}

@@ -1,0 +1,104 @@
+// Convolution kernels (oneDNN paths and the 1x1 sgemm path) against a naive double-precision reference.
+import CKernels
+import XCTest
+
+final class ConvolutionTests: XCTestCase {
+    struct Shape {
+        let N, C, H, W, K, R, stride, pad: Int
+        var OH: Int { (H + 2 * pad - R) / stride + 1 }
+        var OW: Int { (W + 2 * pad - R) / stride + 1 }
+    }
+
+    // y [N, K, OH, OW] = conv(x [N, C, H, W], w [K, C, R, R]) + b
+    func reference(_ s: Shape, _ x: [Float], _ w: [Float], _ b: [Float]?) -> [Double] {
+        var y = [Double](repeating: 0, count: s.N * s.K * s.OH * s.OW)
+        for n in 0..<s.N { for k in 0..<s.K { for oh in 0..<s.OH { for ow in 0..<s.OW {
+            var acc = b.map { Double($0[k]) } ?? 0
+            for c in 0..<s.C { for r in 0..<s.R { for t in 0..<s.R {
+                let h = oh * s.stride - s.pad + r, ww = ow * s.stride - s.pad + t
+                if h < 0 || h >= s.H || ww < 0 || ww >= s.W { continue }
+                acc += Double(x[((n * s.C + c) * s.H + h) * s.W + ww]) * Double(w[((k * s.C + c) * s.R + r) * s.R + t])
+            } } }
+            y[((n * s.K + k) * s.OH + oh) * s.OW + ow] = acc
+        } } } }
+        return y
+    }
+
+    // Adjoints of the reference: dx, dw, db given dy.
+    func referenceBackward(_ s: Shape, _ x: [Float], _ w: [Float], _ dy: [Float]) -> ([Double], [Double], [Double]) {
+        var dx = [Double](repeating: 0, count: x.count), dw = [Double](repeating: 0, count: w.count)
+        var db = [Double](repeating: 0, count: s.K)
+        for n in 0..<s.N { for k in 0..<s.K { for oh in 0..<s.OH { for ow in 0..<s.OW {
+            let g = Double(dy[((n * s.K + k) * s.OH + oh) * s.OW + ow])
+            db[k] += g
+            for c in 0..<s.C { for r in 0..<s.R { for t in 0..<s.R {
+                let h = oh * s.stride - s.pad + r, ww = ow * s.stride - s.pad + t
+                if h < 0 || h >= s.H || ww < 0 || ww >= s.W { continue }
+                let xi = ((n * s.C + c) * s.H + h) * s.W + ww, wi = ((k * s.C + c) * s.R + r) * s.R + t
+                dx[xi] += g * Double(w[wi])
+                dw[wi] += g * Double(x[xi])
+            } } }
+        } } } }
+        return (dx, dw, db)
+    }
+
+    func check(_ s: Shape, mode: Int32, file: StaticString = #filePath, line: UInt = #line) {
+        var rng = TestRandom(seed: UInt64(s.C * 131 + s.K * 7 + s.R + s.stride * 1000))
+        let x = rng.floats(s.N * s.C * s.H * s.W), w = rng.floats(s.K * s.C * s.R * s.R, scale: 0.2)
+        let b = rng.floats(s.K), dy = rng.floats(s.N * s.K * s.OH * s.OW)
+        var y = [Float](repeating: 0, count: dy.count), dx = [Float](repeating: 0, count: x.count)
+        var dw = [Float](repeating: 0, count: w.count), db = [Float](repeating: 0, count: s.K)
+        let dims = [s.N, s.C, s.H, s.W, s.K, s.R, s.R, s.stride, s.pad, s.OH, s.OW].map(Int64.init)
+        dk_conv_set_mode(mode)
+        defer { dk_conv_set_mode(Int32(DK_CONV_AUTO)) }
+        XCTAssertEqual(dk_conv2d_forward(x, w, b, &y, dims[0], dims[1], dims[2], dims[3], dims[4], dims[5], dims[6],
+                                         dims[7], dims[8], dims[9], dims[10]), 0, file: file, line: line)
+        XCTAssertEqual(dk_conv2d_backward_data(dy, w, &dx, dims[0], dims[1], dims[2], dims[3], dims[4], dims[5],
+                                               dims[6], dims[7], dims[8], dims[9], dims[10]), 0, file: file, line: line)
+        XCTAssertEqual(dk_conv2d_backward_weights(x, dy, &dw, &db, dims[0], dims[1], dims[2], dims[3], dims[4],
+                                                  dims[5], dims[6], dims[7], dims[8], dims[9], dims[10]), 0,
+                       file: file, line: line)
+        let (rdx, rdw, rdb) = referenceBackward(s, x, w, dy)
+        let what = "\(s) mode \(mode)"
+        // float32 sums of up to C*R*R (~600) products: 1e-5 of the output scale.
+        XCTAssertLessThan(relativeError(y, reference(s, x, w, b)), 1e-5, "forward \(what)", file: file, line: line)
+        XCTAssertLessThan(relativeError(dx, rdx), 1e-5, "backward data \(what)", file: file, line: line)
+        XCTAssertLessThan(relativeError(dw, rdw), 1e-5, "backward weights \(what)", file: file, line: line)
+        XCTAssertLessThan(relativeError(db, rdb), 1e-5, "bias gradient \(what)", file: file, line: line)
+    }
+
+    let shapes = [
+        Shape(N: 2, C: 5, H: 7, W: 7, K: 6, R: 3, stride: 1, pad: 1),
+        Shape(N: 2, C: 17, H: 7, W: 7, K: 19, R: 3, stride: 2, pad: 1),
+        Shape(N: 2, C: 32, H: 7, W: 9, K: 48, R: 3, stride: 1, pad: 1),
+        Shape(N: 2, C: 64, H: 7, W: 7, K: 64, R: 3, stride: 2, pad: 1),
+        Shape(N: 2, C: 24, H: 7, W: 7, K: 40, R: 1, stride: 1, pad: 0),
+        Shape(N: 2, C: 64, H: 7, W: 7, K: 33, R: 1, stride: 1, pad: 0),
+        Shape(N: 2, C: 16, H: 7, W: 7, K: 16, R: 1, stride: 2, pad: 0),
+    ]
+
+    func testAutomaticPath() { for s in shapes { check(s, mode: Int32(DK_CONV_AUTO)) } }
+    func testPlainLayouts() { for s in shapes { check(s, mode: Int32(DK_CONV_PLAIN)) } }
+    func testBlockedLayouts() { for s in shapes { check(s, mode: Int32(DK_CONV_BLOCKED)) } }
+    func testSgemmOneByOne() { for s in shapes { check(s, mode: Int32(DK_CONV_GEMM_1X1)) } }
+
+    func testForwardWithoutBias() {
+        let s = Shape(N: 2, C: 8, H: 7, W: 7, K: 16, R: 3, stride: 1, pad: 1)
+        var rng = TestRandom(seed: 9)
+        let x = rng.floats(s.N * s.C * s.H * s.W), w = rng.floats(s.K * s.C * 9)
+        var y = [Float](repeating: 0, count: s.N * s.K * s.OH * s.OW)
+        XCTAssertEqual(dk_conv2d_forward(x, w, nil, &y, 2, 8, 7, 7, 16, 3, 3, 1, 1, 7, 7), 0)
+        XCTAssertLessThan(relativeError(y, reference(s, x, w, nil)), 1e-5)
+    }
+
+    func testBadSizesReturnErrors() {
+        var y = [Float](repeating: 0, count: 64)
+        let x = [Float](repeating: 0, count: 64), w = [Float](repeating: 0, count: 64)
+        // OH disagrees with (H + 2 pad - R) / stride + 1.
+        XCTAssertEqual(dk_conv2d_forward(x, w, nil, &y, 1, 1, 4, 4, 1, 3, 3, 1, 1, 3, 4), Int32(DK_ERR_SHAPE))
+        XCTAssertEqual(dk_conv2d_forward(x, w, nil, &y, 1, 0, 4, 4, 1, 3, 3, 1, 1, 4, 4), Int32(DK_ERR_SHAPE))
+        XCTAssertEqual(dk_conv2d_backward_data(x, w, &y, 1, 1, 4, 4, 1, 3, 3, 0, 1, 4, 4), Int32(DK_ERR_SHAPE))
+        XCTAssertEqual(dk_conv2d_backward_weights(x, x, &y, nil, -1, 1, 4, 4, 1, 3, 3, 1, 1, 4, 4), Int32(DK_ERR_SHAPE))
+        XCTAssertEqual(dk_conv2d_forward(nil, w, nil, &y, 1, 1, 4, 4, 1, 3, 3, 1, 1, 4, 4), Int32(DK_ERR_ARG))
+    }
+}

@@ -1,0 +1,307 @@
+// Tests for UNet2DConditionModel: diffusers reference outputs, configs, parameter counts, files, gradients.
+import Foundation
+import NN
+import TensorCore
+import TestSupport
+import XCTest
+@testable import Models
+
+final class UNetTests: XCTestCase {
+    private var temporaryDirectory: URL!
+
+    override func setUpWithError() throws {
+        temporaryDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("UNetTests-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: temporaryDirectory, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: temporaryDirectory)
+    }
+
+    private func fixtureUNet() throws -> UNet2DConditionModel {
+        try UNet2DConditionModel.load(directory: SharedData.url("fixtures/diffusers-tiny/unet"))
+    }
+
+    private func reference() throws -> SafetensorsFile {
+        try SafetensorsFile(contentsOf: SharedData.url("fixtures/diffusers-tiny/reference/unet.safetensors"))
+    }
+
+    /// Max |a − b| must be ≤ 1e-4 · max(1, max|ref|) (the fixture README's component tolerance).
+    private func assertMatches(_ output: Tensor, _ expected: Tensor, _ label: String) {
+        XCTAssertEqual(output.shape, expected.shape, label)
+        guard output.shape == expected.shape else { return }
+        let out = output.values, ref = expected.values
+        let scale = max(1, ref.map { abs($0) }.max() ?? 0)
+        let error = zip(out, ref).map { abs($0 - $1) }.max() ?? 0
+        XCTAssertLessThanOrEqual(error, 1e-4 * scale, "\(label): max abs error \(error), scale \(scale)")
+    }
+
+    private func randomTensor(_ shape: [Int], seed: UInt64, scale: Float = 1) -> Tensor {
+        var initializer = Initializer(seed: seed)
+        return initializer.normal(shape, std: scale)
+    }
+
+    // MARK: diffusers references
+
+    func testBatchCaseMatchesDiffusers() throws {
+        let (unet, ref) = (try fixtureUNet(), try reference())
+        let sample = try Tensor(ref, "batch/sample"), context = try Tensor(ref, "batch/encoder_hidden_states")
+        let timesteps = try ref.floats("batch/timesteps")
+        XCTAssertEqual(timesteps, [999, 10])
+        let out = try Autograd.withoutGrad { try unet.forward(sample, timesteps: timesteps, context: context) }
+        assertMatches(out, try Tensor(ref, "batch/out"), "batch")
+    }
+
+    func testScalarTimestepNonSquareMatchesDiffusers() throws {
+        let (unet, ref) = (try fixtureUNet(), try reference())
+        let sample = try Tensor(ref, "scalar/sample"), context = try Tensor(ref, "scalar/encoder_hidden_states")
+        XCTAssertEqual(sample.shape, [1, 4, 32, 24])
+        let timesteps = try ref.floats("scalar/timestep")
+        XCTAssertEqual(timesteps, [500])
+        let out = try Autograd.withoutGrad { try unet.forward(sample, timesteps: timesteps, context: context) }
+        assertMatches(out, try Tensor(ref, "scalar/out"), "scalar")
+    }
+
+    func testFractionalTimestepsMatchDiffusers() throws {
+        let (unet, ref) = (try fixtureUNet(), try reference())
+        let sample = try Tensor(ref, "batch/sample"), context = try Tensor(ref, "batch/encoder_hidden_states")
+        let timesteps = try ref.floats("float/timesteps")
+        XCTAssertEqual(timesteps, [957.375, 41.625])
+        let out = try Autograd.withoutGrad { try unet.forward(sample, timesteps: timesteps, context: context) }
+        assertMatches(out, try Tensor(ref, "float/out"), "float")
+    }
+
+    func testSingleTimestepBroadcastsToBatch() throws {
+        let unet = try fixtureUNet()
+        let sample = randomTensor([2, 4, 16, 8], seed: 1), context = randomTensor([2, 5, 32], seed: 2)
+        let (single, repeated) = Autograd.withoutGrad {
+            (unet(sample, timesteps: [321], context: context), unet(sample, timesteps: [321, 321], context: context))
+        }
+        XCTAssertEqual(single.values, repeated.values)
+    }
+
+    // MARK: pieces checked by hand
+
+    func testSinusoidalEmbeddingByHand() {
+        // dim 4: half 2, frequencies exp(-ln(10000)·i/2) = [1, 0.01]; flipped order is [cos, sin].
+        let flipped = UNetTimestepEmbedding.sinusoidal([1, 50], dim: 4, flipSinToCos: true, downscaleFreqShift: 0)
+        let expected: [Float] = [cos(1), cos(0.01), sin(1), sin(0.01), cos(50), cos(0.5), sin(50), sin(0.5)]
+        for (a, b) in zip(flipped.values, expected) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+        // freq_shift 1 divides by (half − 1): frequencies [1, 1e-4]; unflipped order is [sin, cos]; odd dims pad a zero.
+        let shifted = UNetTimestepEmbedding.sinusoidal([2], dim: 5, flipSinToCos: false, downscaleFreqShift: 1)
+        let expectedShifted: [Float] = [sin(2), sin(2e-4), cos(2), cos(2e-4), 0]
+        XCTAssertEqual(shifted.shape, [1, 5])
+        for (a, b) in zip(shifted.values, expectedShifted) { XCTAssertEqual(a, b, accuracy: 1e-6) }
+    }
+
+    func testLinearProjectionEqualsOneByOneConvolution() throws {
+        let convModel = try fixtureUNet()
+        var config = convModel.config
+        config.useLinearProjection = true
+        let linearModel = try UNet2DConditionModel(config: config, seed: 3)
+        XCTAssertEqual(linearModel.parameterCount, convModel.parameterCount)
+        let source = Dictionary(uniqueKeysWithValues: convModel.namedParameters().map { ($0.key, $0.parameter) })
+        for (key, parameter) in linearModel.namedParameters() {
+            let from = try XCTUnwrap(source[key], key)
+            try parameter.assign(from.value.reshaped(parameter.shape))
+        }
+        let projIn = try XCTUnwrap(linearModel.namedParameters().first { $0.key.hasSuffix("proj_in.weight") })
+        XCTAssertEqual(projIn.parameter.shape.count, 2, "use_linear_projection stores proj_in as a Linear [out, in]")
+        let sample = randomTensor([1, 4, 16, 16], seed: 4), context = randomTensor([1, 7, 32], seed: 5)
+        let (a, b) = Autograd.withoutGrad {
+            (convModel(sample, timesteps: [250], context: context), linearModel(sample, timesteps: [250], context: context))
+        }
+        assertMatches(a, b, "linear vs conv projection")
+    }
+
+    // MARK: configs and parameter counts
+
+    func testFixtureParameterCountEqualsDiffusers() throws {
+        let unet = try fixtureUNet()
+        XCTAssertEqual(unet.parameterCount, 1_427_012)
+        XCTAssertEqual(unet.config.blockOutChannels, [32, 64])
+        XCTAssertEqual(unet.config.attentionHeadDim, .single(8))
+        XCTAssertNil(unet.config.numAttentionHeads)
+    }
+
+    func testBenchConfigParameterCountEqualsDiffusers() throws {
+        let config = try UNet2DConditionModel.loadConfig(directory: SharedData.url("bench/configs/bench-unet"))
+        XCTAssertEqual(config.blockOutChannels, [64, 128, 256])
+        XCTAssertEqual(try UNet2DConditionModel(config: config, seed: 7).parameterCount, 18_150_852)
+    }
+
+    func testStableDiffusion15ConfigLoads() throws {
+        let config = try UNet2DConditionModel.loadConfig(directory: SharedData.url("bench/configs/sd15-unet"))
+        let layout = try config.layout()
+        XCTAssertEqual(config.crossAttentionDim, .single(768))
+        XCTAssertEqual(layout.timeEmbedDim, 1280)
+        XCTAssertEqual(layout.down.map(\.heads), [8, 8, 8, 8])
+        XCTAssertEqual(layout.down.map(\.hasCrossAttention), [true, true, true, false])
+        XCTAssertEqual(layout.up.map(\.resnetCount), [3, 3, 3, 3])
+        XCTAssertEqual(layout.up.map(\.previousOutChannels), [1280, 1280, 1280, 640])
+        XCTAssertEqual(layout.up.map(\.inChannels), [1280, 640, 320, 320])
+    }
+
+    func testPerBlockListsAndHeadNaming() throws {
+        // SD 2.x style: attention_head_dim as a per-block list (heads, by diffusers' naming quirk).
+        let json = #"""
+        {"block_out_channels": [32, 64], "down_block_types": ["CrossAttnDownBlock2D", "DownBlock2D"],
+         "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D"], "attention_head_dim": [2, 4],
+         "layers_per_block": [1, 2], "cross_attention_dim": [16, 16], "transformer_layers_per_block": [2, 1],
+         "use_linear_projection": true, "upcast_attention": true, "some_future_key": {"x": 1}}
+        """#
+        let config = try JSONDecoder().decode(UNetConfig.self, from: Data(json.utf8))
+        let layout = try config.layout()
+        XCTAssertEqual(layout.down.map(\.heads), [2, 4])
+        XCTAssertEqual(layout.up.map(\.heads), [4, 2])
+        XCTAssertEqual(layout.up.map(\.resnetCount), [3, 2])
+        XCTAssertEqual(layout.down.map(\.transformerLayers), [2, 1])
+        let unet = try UNet2DConditionModel(config: config, seed: 1)
+        let keys = Set(unet.namedParameters().map(\.key))
+        XCTAssertTrue(keys.contains("down_blocks.0.attentions.0.transformer_blocks.1.ff.net.2.weight"))
+        XCTAssertFalse(keys.contains("down_blocks.0.resnets.1.conv1.weight"))
+        XCTAssertTrue(keys.contains("up_blocks.1.attentions.1.proj_in.weight"))
+        // num_attention_heads, when given, is the head count.
+        var named = config
+        named.numAttentionHeads = .single(8)
+        XCTAssertEqual(try named.layout().down.map(\.heads), [8, 8])
+        let out = Autograd.withoutGrad {
+            unet(randomTensor([1, 4, 8, 8], seed: 2), timesteps: [10], context: randomTensor([1, 3, 16], seed: 3))
+        }
+        XCTAssertEqual(out.shape, [1, 4, 8, 8])
+        XCTAssertTrue(out.values.allSatisfy(\.isFinite))
+    }
+
+    func testUnsupportedConfigValuesNameTheField() throws {
+        let fixture = try String(contentsOf: SharedData.url("fixtures/diffusers-tiny/unet/config.json"), encoding: .utf8)
+        let cases: [(String, String, String)] = [
+            (#""down_block_types": ["#, #""down_block_types": ["AttnDownBlock2D", "DownBlock2D"], "unused": ["#, "down_block_types"),
+            (#""class_embed_type": null"#, #""class_embed_type": "timestep""#, "class_embed_type"),
+            (#""addition_embed_type": null"#, #""addition_embed_type": "text_time""#, "addition_embed_type"),
+            (#""encoder_hid_dim_type": null"#, #""encoder_hid_dim_type": "text_proj""#, "encoder_hid_dim_type"),
+            (#""time_cond_proj_dim": null"#, #""time_cond_proj_dim": 256"#, "time_cond_proj_dim"),
+            (#""resnet_time_scale_shift": "default""#, #""resnet_time_scale_shift": "scale_shift""#, "resnet_time_scale_shift"),
+            (#""time_embedding_type": "positional""#, #""time_embedding_type": "fourier""#, "time_embedding_type"),
+            (#""act_fn": "silu""#, #""act_fn": "gelu""#, "act_fn"),
+            (#""only_cross_attention": false"#, #""only_cross_attention": true"#, "only_cross_attention"),
+            (#""mid_block_type": "UNetMidBlock2DCrossAttn""#, #""mid_block_type": "UNetMidBlock2DSimpleCrossAttn""#, "mid_block_type"),
+            (#""dropout": 0.0"#, #""dropout": 0.1"#, "dropout"),
+            (#""layers_per_block": 2"#, #""layers_per_block": "two""#, "layers_per_block"),
+            (#""layers_per_block": 2"#, #""layers_per_block": [2, 2, 2]"#, "layers_per_block"),
+            (#""attention_head_dim": 8"#, #""attention_head_dim": 7"#, "attention_head_dim"),
+            (#""norm_num_groups": 32"#, #""norm_num_groups": null"#, "norm_num_groups"),
+        ]
+        for (original, replacement, field) in cases {
+            XCTAssertTrue(fixture.contains(original), original)
+            let directory = temporaryDirectory.appendingPathComponent(field + "-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try fixture.replacingOccurrences(of: original, with: replacement)
+                .write(to: directory.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+            XCTAssertThrowsError(try UNet2DConditionModel.loadConfig(directory: directory), field) { error in
+                let message = "\(error)"
+                XCTAssertTrue(message.contains(field), "\(field): \(message)")
+                XCTAssertTrue(message.contains("config.json"), "\(field): \(message)")
+            }
+        }
+    }
+
+    func testInvalidInputsAreErrors() throws {
+        let unet = try fixtureUNet()
+        let context = randomTensor([1, 4, 32], seed: 1)
+        XCTAssertThrowsError(try unet.forward(randomTensor([1, 4, 9, 8], seed: 2), timesteps: [1], context: context))
+        XCTAssertThrowsError(try unet.forward(randomTensor([1, 3, 8, 8], seed: 2), timesteps: [1], context: context))
+        XCTAssertThrowsError(try unet.forward(randomTensor([2, 4, 8, 8], seed: 2), timesteps: [1, 2, 3],
+                                              context: randomTensor([2, 4, 32], seed: 1)))
+        XCTAssertThrowsError(try unet.forward(randomTensor([1, 4, 8, 8], seed: 2), timesteps: [1],
+                                              context: randomTensor([1, 4, 16], seed: 1)))
+    }
+
+    func testWrongClassNameAndMissingWeightsAreErrors() throws {
+        let source = try SharedData.url("fixtures/diffusers-tiny/vae")
+        XCTAssertThrowsError(try UNet2DConditionModel.load(directory: source)) { error in
+            XCTAssertTrue("\(error)".contains("_class_name"), "\(error)")
+        }
+        let directory = temporaryDirectory.appendingPathComponent("no-weights")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: SharedData.url("fixtures/diffusers-tiny/unet/config.json"),
+                                         to: directory.appendingPathComponent("config.json"))
+        XCTAssertThrowsError(try UNet2DConditionModel.load(directory: directory)) { error in
+            XCTAssertTrue("\(error)".contains("diffusion_pytorch_model.safetensors"), "\(error)")
+        }
+    }
+
+    // MARK: files
+
+    func testSaveLoadRoundTripIsBitExact() throws {
+        let unet = try UNet2DConditionModel(config: UNet2DConditionModel.loadConfig(directory: SharedData.url("fixtures/diffusers-tiny/unet")),
+                                            seed: 11)
+        let directory = temporaryDirectory.appendingPathComponent("unet")
+        try unet.save(directory: directory)
+        let loaded = try UNet2DConditionModel.load(directory: directory)
+        XCTAssertEqual(loaded.config, unet.config)
+        let original = unet.namedParameters(), reloaded = loaded.namedParameters()
+        XCTAssertEqual(original.map(\.key), reloaded.map(\.key))
+        for (a, b) in zip(original, reloaded) {
+            XCTAssertEqual(a.parameter.value.values.map(\.bitPattern), b.parameter.value.values.map(\.bitPattern), a.key)
+        }
+        // config.json carries diffusers' class header and every field, nulls included.
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("config.json"))) as? [String: Any]
+        XCTAssertEqual(json?["_class_name"] as? String, "UNet2DConditionModel")
+        XCTAssertEqual(json?["_diffusers_version"] as? String, "0.39.0")
+        let fixtureJSON = try JSONSerialization.jsonObject(
+            with: Data(contentsOf: SharedData.url("fixtures/diffusers-tiny/unet/config.json"))) as? [String: Any]
+        XCTAssertEqual(Set(json?.keys.map { $0 } ?? []), Set(fixtureJSON?.keys.map { $0 } ?? []))
+        XCTAssertTrue(json?["class_embed_type"] is NSNull)
+        XCTAssertEqual((json?["norm_eps"] as? NSNumber)?.doubleValue, 1e-5)
+    }
+
+    func testHalfPrecisionSaveLoads() throws {
+        let unet = try fixtureUNet()
+        let directory = temporaryDirectory.appendingPathComponent("unet-f16")
+        try unet.save(directory: directory, dtype: .f16)
+        let loaded = try UNet2DConditionModel.load(directory: directory)
+        for (a, b) in zip(unet.namedParameters(), loaded.namedParameters()) {
+            let error = zip(a.parameter.value.values, b.parameter.value.values).map { abs($0 - $1) / max(abs($0), 1e-3) }.max() ?? 0
+            XCTAssertLessThan(error, 1e-3, a.key)
+        }
+    }
+
+    // MARK: training
+
+    func testBackwardGivesFiniteGradientsAndMatchesFiniteDifference() throws {
+        let unet = try fixtureUNet()
+        let sample = randomTensor([2, 4, 8, 8], seed: 21), context = randomTensor([2, 5, 32], seed: 22)
+        let weights = randomTensor([2, 4, 8, 8], seed: 23)
+        let timesteps: [Float] = [700, 35.5]
+        func loss() -> Tensor { (unet(sample, timesteps: timesteps, context: context) * weights).sum() }
+
+        unet.zeroGrad()
+        loss().backward()
+        for (key, parameter) in unet.namedParameters() {
+            let grad = try XCTUnwrap(parameter.grad, "no gradient for \(key)")
+            XCTAssertEqual(grad.shape, parameter.shape, key)
+            XCTAssertTrue(grad.values.allSatisfy(\.isFinite), key)
+        }
+
+        // Central differences (float32: ε = 1e-2, 2% relative tolerance) on the largest-gradient
+        // element of a cross-attention key projection and of the time embedding.
+        for key in ["down_blocks.1.attentions.0.transformer_blocks.0.attn2.to_k.weight", "time_embedding.linear_1.weight",
+                    "up_blocks.0.resnets.2.conv1.weight"] {
+            let parameter = try XCTUnwrap(unet.namedParameters().first { $0.key == key }?.parameter, key)
+            let grad = try XCTUnwrap(parameter.grad).values
+            let index = grad.indices.max { abs(grad[$0]) < abs(grad[$1]) } ?? 0
+            let pointer = parameter.value.pointer, original = pointer[index]
+            let epsilon: Float = 1e-2
+            let (plus, minus) = Autograd.withoutGrad { () -> (Float, Float) in
+                pointer[index] = original + epsilon
+                let plus = loss().item
+                pointer[index] = original - epsilon
+                let minus = loss().item
+                pointer[index] = original
+                return (plus, minus)
+            }
+            let numeric = (plus - minus) / (2 * epsilon)
+            XCTAssertEqual(grad[index], numeric, accuracy: 2e-2 * max(abs(numeric), 1e-2), "\(key)[\(index)]")
+        }
+    }
+}
