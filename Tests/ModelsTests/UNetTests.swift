@@ -118,6 +118,24 @@ final class UNetTests: XCTestCase {
         }
     }
 
+    func testDownsampleWithoutPaddingPadsRightAndBottom() throws {
+        // diffusers Downsample2D with padding 0 pads (0, 1, 0, 1) before the stride-2 convolution.
+        var initializer = Initializer(seed: 12)
+        let down = UNetDownsample(channels: 2, padding: 0, initializer: &initializer)
+        let x = randomTensor([1, 2, 4, 6], seed: 13)
+        let out = down(x)
+        XCTAssertEqual(out.shape, [1, 2, 2, 3])
+        let xs = x.values, w = down.conv.weight.value.values, b = down.conv.bias!.value.values
+        for o in 0..<2 { for i in 0..<2 { for j in 0..<3 {
+            var sum = b[o]
+            for c in 0..<2 { for ky in 0..<3 { for kx in 0..<3 {
+                let (y, xx) = (2 * i + ky, 2 * j + kx)
+                if y < 4, xx < 6 { sum += w[((o * 2 + c) * 3 + ky) * 3 + kx] * xs[(c * 4 + y) * 6 + xx] }
+            } } }
+            XCTAssertEqual(out.values[(o * 2 + i) * 3 + j], sum, accuracy: 1e-5, "[\(o), \(i), \(j)]")
+        } } }
+    }
+
     func testLinearProjectionEqualsOneByOneConvolution() throws {
         let convModel = try fixtureUNet()
         var config = convModel.config
@@ -288,6 +306,10 @@ final class UNetTests: XCTestCase {
             let error = zip(a.parameter.value.values, b.parameter.value.values).map { abs($0 - $1) / max(abs($0), 1e-3) }.max() ?? 0
             XCTAssertLessThan(error, 1e-3, a.key)
         }
+        // diffusers' fp16 variant file name loads too.
+        try FileManager.default.moveItem(at: directory.appendingPathComponent("diffusion_pytorch_model.safetensors"),
+                                         to: directory.appendingPathComponent("diffusion_pytorch_model.fp16.safetensors"))
+        XCTAssertEqual(try UNet2DConditionModel.load(directory: directory).parameterCount, unet.parameterCount)
     }
 
     // MARK: training
