@@ -232,6 +232,8 @@ final class UNetTests: XCTestCase {
             (#""layers_per_block": 2"#, #""layers_per_block": [2, 2, 2]"#, "layers_per_block"),
             (#""attention_head_dim": 8"#, #""attention_head_dim": 7"#, "attention_head_dim"),
             (#""norm_num_groups": 32"#, #""norm_num_groups": null"#, "norm_num_groups"),
+            (#""downsample_padding": 1"#, #""downsample_padding": 2"#, "downsample_padding"),
+            (#""attention_type": "default""#, #""attention_type": "gated""#, "attention_type"),
         ]
         for (original, replacement, field) in cases {
             XCTAssertTrue(fixture.contains(original), original)
