@@ -29,10 +29,11 @@ extension Tensor {
 
 extension Module {
     /// Copies every parameter from `file`, where keys are `keyPrefix + dotted key`. Strict:
-    /// a missing, unexpected or mis-shaped key is an error naming it.
-    public func loadWeights(from file: SafetensorsFile, keyPrefix: String = "") throws {
+    /// a missing, unexpected or mis-shaped key is an error naming it. `ignoredKeys` (full file
+    /// names) are buffers some checkpoints carry that hold no parameter (CLIP's `position_ids`).
+    public func loadWeights(from file: SafetensorsFile, keyPrefix: String = "", ignoring ignoredKeys: Set<String> = []) throws {
         let expected = namedParameters()
-        let fileKeys = Set(file.names.filter { $0.hasPrefix(keyPrefix) }.map { String($0.dropFirst(keyPrefix.count)) })
+        let fileKeys = Set(file.names.filter { $0.hasPrefix(keyPrefix) && !ignoredKeys.contains($0) }.map { String($0.dropFirst(keyPrefix.count)) })
         let missing = expected.map(\.key).filter { !fileKeys.contains($0) }
         if !missing.isEmpty { throw WeightsError.missingKeys(missing.map { keyPrefix + $0 }, file: file.path) }
         let known = Set(expected.map(\.key))

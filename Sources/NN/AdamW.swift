@@ -20,8 +20,10 @@ public final class AdamW {
         self.weightDecay = weightDecay
     }
 
-    /// One update from the accumulated gradients (parameters without one are skipped).
-    public func update() {
+    /// One update from the accumulated gradients times `gradientScale` (for clipping and
+    /// accumulation; gradients are never scaled in place, as they may be shared tensors).
+    /// Parameters without a gradient are skipped.
+    public func update(gradientScale: Float = 1) {
         step += 1
         let c1 = 1 - Foundation.pow(beta1, Float(step)), c2 = 1 - Foundation.pow(beta2, Float(step))
         let lr = learningRate, b1 = beta1, b2 = beta2, eps = eps, decay = 1 - learningRate * weightDecay
@@ -32,8 +34,9 @@ public final class AdamW {
             let w = parameter.value.pointer, g = grad.pointer, m = state.m.pointer, v = state.v.pointer
             parallelFor(parameter.value.count) { begin, end in
                 for i in begin..<end {
-                    m[i] = b1 * m[i] + (1 - b1) * g[i]
-                    v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i]
+                    let gi = g[i] * gradientScale
+                    m[i] = b1 * m[i] + (1 - b1) * gi
+                    v[i] = b2 * v[i] + (1 - b2) * gi * gi
                     w[i] = w[i] * decay - lr * (m[i] / c1) / ((v[i] / c2).squareRoot() + eps)
                 }
             }

@@ -24,8 +24,31 @@ public struct DDIMScheduler: Scheduler {
         finalAlphaCumprod = c.setAlphaToOne ? 1 : noiseSchedule.alphasCumprod[0]
     }
 
+    /// Set by `setTimesteps(descending:)`: each step then goes to the next listed timestep.
+    private var explicitTimesteps = false
+
     public mutating func setTimesteps(_ count: Int) throws {
         timesteps = try TimestepSpacing.timesteps(count: count, config: config, scheduler: Self.name, roundLinspace: true)
+        explicitTimesteps = false
+    }
+
+    /// Uses the given strictly decreasing training timesteps (e.g. `T` down to 0 for
+    /// denoising from a chosen step); the last step lands on the clean sample.
+    public mutating func setTimesteps(descending list: [Double]) throws {
+        let limit = Double(config.numTrainTimesteps)
+        guard !list.isEmpty, list.allSatisfy({ $0 >= 0 && $0 < limit && $0 == $0.rounded() }),
+              zip(list, list.dropFirst()).allSatisfy({ $0 > $1 }) else {
+            throw SchedulerError.invalidValue(scheduler: Self.name, field: "timesteps", value: "\(list)",
+                                              reason: "must be strictly decreasing whole numbers in [0, \(config.numTrainTimesteps))")
+        }
+        timesteps = list
+        explicitTimesteps = true
+    }
+
+    private func previousTimestep(_ t: Double) -> Double {
+        guard explicitTimesteps else { return t - Double(config.numTrainTimesteps / timesteps.count) }
+        guard let i = timesteps.firstIndex(of: t), i + 1 < timesteps.count else { return -1 }
+        return timesteps[i + 1]
     }
 
     public mutating func setBeginIndex(_ index: Int) {}
@@ -35,7 +58,7 @@ public struct DDIMScheduler: Scheduler {
     public mutating func step(modelOutput: [Float], timestep t: Double, sample: [Float], noise: NoiseSource) throws -> SchedulerStep {
         guard !timesteps.isEmpty else { throw SchedulerError.timestepsNotSet(scheduler: Self.name) }
         try checkSameCount(sample, modelOutput, scheduler: Self.name, what: "model output")
-        let prevT = t - Double(config.numTrainTimesteps / timesteps.count)
+        let prevT = previousTimestep(t)
         let alphaProd = try noiseSchedule.alphaCumprod(at: t, scheduler: Self.name)
         let alphaProdPrev = prevT >= 0 ? try noiseSchedule.alphaCumprod(at: prevT, scheduler: Self.name) : finalAlphaCumprod
         let betaProd = 1 - alphaProd, betaProdPrev = 1 - alphaProdPrev

@@ -13,6 +13,7 @@ extension Tensor {
         let n = transposeB ? b.shape[b.rank - 2] : b.shape[b.rank - 1]
         let batchShape = Array(a.shape.dropLast(2))
         let batch = batchShape.reduce(1, *)
+        // Both 2-D is a plain GEMM (batch 1); "shared" means one B for a batched A.
         let sharedB = b.rank == 2 && a.rank > 2
         guard k == kb, sharedB ? !transposeA : Array(b.shape.dropLast(2)) == batchShape else {
             shapeFailure("matmul of \(a.shape) (T: \(transposeA)) and \(b.shape) (T: \(transposeB))")

@@ -1,0 +1,59 @@
+// A diffusers Stable Diffusion pipeline folder on disk: model_index.json and one folder per component.
+import Foundation
+
+public struct StableDiffusionPipelineFolder {
+    public let url: URL
+    public let modelIndex: ModelIndex
+
+    public static let modelIndexFileName = "model_index.json"
+
+    /// Opens the folder at `url`, reading its model_index.json.
+    public init(url: URL) throws {
+        try ComponentFiles.requireDirectory(url)
+        self.url = url
+        modelIndex = try ModelIndex(contentsOf: url.appendingPathComponent(Self.modelIndexFileName))
+    }
+
+    init(url: URL, modelIndex: ModelIndex) {
+        self.url = url
+        self.modelIndex = modelIndex
+    }
+
+    /// The directory of component `name`, which model_index.json must list and which must exist.
+    public func componentDirectory(_ name: String) throws -> URL {
+        guard modelIndex.components[name] != nil else {
+            throw PipelineFolderError.missingComponent(name: name, modelIndex: url.appendingPathComponent(Self.modelIndexFileName).path)
+        }
+        let directory = url.appendingPathComponent(name)
+        try ComponentFiles.requireDirectory(directory)
+        return directory
+    }
+
+    /// The component's directory after checking model_index.json names `className` for it.
+    public func componentDirectory(_ name: String, expecting className: String) throws -> URL {
+        let directory = try componentDirectory(name)
+        if let found = modelIndex.components[name]?.className, found != className {
+            throw PipelineFolderError.unsupportedConfig(type: Self.modelIndexFileName, field: name, value: found,
+                                                        reason: "expected \(className)")
+        }
+        return directory
+    }
+
+    public func loadVAE() throws -> AutoencoderKL {
+        try AutoencoderKL.load(directory: componentDirectory("vae", expecting: AutoencoderKL.className))
+    }
+
+    public func loadTextEncoder() throws -> CLIPTextModel {
+        try CLIPTextModel.load(directory: componentDirectory("text_encoder", expecting: "CLIPTextModel"))
+    }
+
+    /// The tokenizer folder (vocab.json, merges.txt, …).
+    public func tokenizerDirectory() throws -> URL { try componentDirectory("tokenizer") }
+
+    /// scheduler/scheduler_config.json as written (its class is `modelIndex.components["scheduler"]`).
+    public func schedulerConfigURL() throws -> URL {
+        let file = try componentDirectory("scheduler").appendingPathComponent("scheduler_config.json")
+        guard FileManager.default.fileExists(atPath: file.path) else { throw PipelineFolderError.missingFile(file.path) }
+        return file
+    }
+}

@@ -1,0 +1,81 @@
+// The reverse-diffusion loop shared by every flow: guided U-Net prediction, then a scheduler step.
+import Foundation
+import Models
+import Schedulers
+import TensorCore
+
+/// What each step of the loop reports (for progress bars and trajectory views).
+public struct DenoisingStep {
+    public let index: Int
+    public let count: Int
+    public let timestep: Double
+    /// Latents after this step, [N, C, h, w].
+    public let latents: Tensor
+    /// The scheduler's estimate of the clean latents, when it gives one.
+    public let predictedOriginal: Tensor?
+}
+
+extension StableDiffusion {
+    /// Runs `scheduler` over `timesteps` from `latents` ([N, C, h, w]) with context [B, 77, D]
+    /// (B = 2N when guiding: negatives first). Noise a step needs comes from `generator`.
+    public func denoise(latents initial: Tensor, timesteps: [Double], scheduler: inout Scheduler, context: Tensor,
+                        guidance: Float, generator: inout TorchGenerator,
+                        onStep: (DenoisingStep) -> Void = { _ in }) throws -> Tensor {
+        let guided = context.shape[0] == 2 * initial.shape[0]
+        let shape = initial.shape
+        var sample = initial.values
+        for (index, t) in timesteps.enumerated() {
+            let modelInput = try Tensor(shape: shape, values: scheduler.scaleModelInput(sample, timestep: t))
+            let batchInput = guided ? Tensor.concat([modelInput, modelInput], axis: 0) : modelInput
+            let prediction = Autograd.withoutGrad {
+                unet(batchInput, timesteps: [Float(t)], context: context)
+            }
+            var noise = prediction
+            if guided {
+                let halves = prediction.chunk(2, axis: 0)
+                noise = Autograd.withoutGrad { halves[0] + (halves[1] - halves[0]) * guidance }
+            }
+            // Steps that inject noise draw it from the pipeline's generator, as diffusers does.
+            let box = GeneratorBox(generator)
+            let result = try scheduler.step(modelOutput: noise.values, timestep: t, sample: sample,
+                                            noise: NoiseSource { count in box.generator.randn(count: count) })
+            generator = box.generator
+            sample = result.prevSample
+            let latents = try Tensor(shape: shape, values: sample)
+            let original = try result.predOriginalSample.map { try Tensor(shape: shape, values: $0) }
+            onStep(DenoisingStep(index: index, count: timesteps.count, timestep: t, latents: latents, predictedOriginal: original))
+        }
+        return try Tensor(shape: shape, values: sample)
+    }
+
+    /// Latents → images in [-1, 1] (unclamped), undoing the VAE's latent scaling.
+    public func decode(latents: Tensor) throws -> Tensor {
+        try Autograd.withoutGrad { try vae.decode(vae.unscaleLatents(latents)) }
+    }
+
+    /// Images in [-1, 1] ([N, 3, H, W]) → scaled latents at the posterior mean (deterministic).
+    public func encodeMean(images: Tensor) throws -> Tensor {
+        try Autograd.withoutGrad { vae.scaleLatents(try vae.encode(images).mean) }
+    }
+
+    /// Images in [-1, 1] → scaled latents sampled from the posterior with noise drawn from
+    /// `generator`, as diffusers' `latent_dist.sample(generator)` does.
+    public func encodeSample(images: Tensor, generator: inout TorchGenerator) throws -> Tensor {
+        let (mean, logvar) = try Autograd.withoutGrad { try vae.encode(images) }
+        let noise = try Tensor(shape: mean.shape, values: generator.randn(count: mean.count))
+        return try Autograd.withoutGrad { vae.scaleLatents(try vae.sample(mean: mean, logvar: logvar, noise: noise)) }
+    }
+}
+
+extension Tensor {
+    /// Images in [-1, 1] [N, 3, H, W] → [N, H, W, 3] in [0, 1], as diffusers' `output_type="np"`.
+    public func imagesToUnitNHWC() -> Tensor {
+        Autograd.withoutGrad { ((self * 0.5 + 0.5).clamped(0, 1)).permuted([0, 2, 3, 1]) }
+    }
+}
+
+/// Lets an escaping noise closure draw from a generator that the loop owns.
+private final class GeneratorBox {
+    var generator: TorchGenerator
+    init(_ generator: TorchGenerator) { self.generator = generator }
+}

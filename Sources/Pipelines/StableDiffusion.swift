@@ -1,0 +1,66 @@
+// A loaded diffusers pipeline folder: tokenizer, text encoder, U-Net, VAE and scheduler config.
+import Foundation
+import Models
+import Schedulers
+import TensorCore
+
+public final class StableDiffusion {
+    public let directory: URL
+    public let tokenizer: CLIPTokenizer
+    public let textEncoder: CLIPTextModel
+    public let unet: UNet2DConditionModel
+    public let vae: AutoencoderKL
+    public let schedulerConfig: SchedulerConfig
+
+    public init(directory: URL, tokenizer: CLIPTokenizer, textEncoder: CLIPTextModel, unet: UNet2DConditionModel,
+                vae: AutoencoderKL, schedulerConfig: SchedulerConfig) {
+        self.directory = directory
+        self.tokenizer = tokenizer
+        self.textEncoder = textEncoder
+        self.unet = unet
+        self.vae = vae
+        self.schedulerConfig = schedulerConfig
+    }
+
+    /// Loads every component of a pipeline folder (`model_index.json` and its subfolders).
+    public static func load(directory: URL) throws -> StableDiffusion {
+        let folder = try StableDiffusionPipelineFolder(url: directory)
+        return StableDiffusion(
+            directory: directory,
+            tokenizer: try CLIPTokenizer(directory: folder.componentDirectory("tokenizer")),
+            textEncoder: try CLIPTextModel.load(directory: folder.componentDirectory("text_encoder")),
+            unet: try UNet2DConditionModel.load(directory: folder.componentDirectory("unet")),
+            vae: try AutoencoderKL.load(directory: folder.componentDirectory("vae")),
+            schedulerConfig: try SchedulerConfig.load(from: folder.schedulerConfigURL()))
+    }
+
+    /// Pixels per latent along each side (2^(number of VAE down blocks − 1)).
+    public var vaeScaleFactor: Int { 1 << (vae.config.blockOutChannels.count - 1) }
+    public var latentChannels: Int { unet.config.inChannels }
+
+    /// The scheduler named on the command line (or the folder's own when nil), built from the
+    /// folder's config as diffusers' `from_config` does.
+    public func makeScheduler(named name: String?) throws -> Scheduler {
+        if let name { return try Schedulers.makeScheduler(name: name, config: schedulerConfig) }
+        return try SchedulerFactory.make(config: schedulerConfig)
+    }
+
+    /// Checks that a requested image size works with this model.
+    public func validateSize(width: Int, height: Int) throws {
+        let multiple = vaeScaleFactor * (1 << (unet.config.blockOutChannels.count - 1))
+        guard width > 0, height > 0, width % multiple == 0, height % multiple == 0 else {
+            throw PipelineError.invalidSize("width and height must be positive multiples of \(multiple) for this model, got \(width)×\(height)")
+        }
+    }
+}
+
+public enum PipelineError: Error, CustomStringConvertible {
+    case invalidSize(String)
+    case invalidArgument(String)
+
+    public var description: String {
+        switch self {
+        case .invalidSize(let s), .invalidArgument(let s): return s
+        }
+    }
+}

@@ -1,0 +1,70 @@
+// Text to image with classifier-free guidance; matches diffusers StableDiffusionPipeline.
+import Foundation
+import Models
+import Schedulers
+import TensorCore
+
+public struct GenerationRequest {
+    public var prompt: String
+    public var negativePrompt = ""
+    public var steps = 25
+    public var guidance: Float = 7.5
+    /// A scheduler name (`ddim`, `euler`, …) or nil for the folder's own.
+    public var scheduler: String?
+    public var seed: UInt64 = 0
+    /// Pixel size; nil means the model's native size.
+    public var width: Int?
+    public var height: Int?
+    public var count = 1
+    /// Start from these latents ([N, C, h, w], before `init_noise_sigma` scaling) instead of the seed.
+    public var latents: Tensor?
+
+    public init(prompt: String) { self.prompt = prompt }
+}
+
+public struct GenerationResult {
+    /// Decoded images, [N, 3, H, W], in [-1, 1] (unclamped).
+    public let images: Tensor
+    /// Final latents, [N, C, h, w].
+    public let latents: Tensor
+    public let timesteps: [Double]
+}
+
+extension StableDiffusion {
+    /// The pixel size the U-Net was configured for (its `sample_size` latents).
+    public var nativeSize: Int {
+        switch unet.config.sampleSize {
+        case .single(let size): return size * vaeScaleFactor
+        case .list(let sizes): return (sizes.first ?? 64) * vaeScaleFactor
+        case nil: return 64 * vaeScaleFactor
+        }
+    }
+
+    public func generate(_ request: GenerationRequest, warn: (String) -> Void = { _ in },
+                         onStep: (DenoisingStep) -> Void = { _ in }) throws -> GenerationResult {
+        let width = request.width ?? nativeSize, height = request.height ?? nativeSize
+        try validateSize(width: width, height: height)
+        guard request.steps >= 1 else { throw PipelineError.invalidArgument("--steps must be at least 1, got \(request.steps)") }
+        guard request.count >= 1 else { throw PipelineError.invalidArgument("--count must be at least 1, got \(request.count)") }
+        let shape = [request.count, latentChannels, height / vaeScaleFactor, width / vaeScaleFactor]
+        let guided = request.guidance > 1
+        let context = try encodePrompt(request.prompt, negativePrompt: request.negativePrompt, count: request.count,
+                                   guided: guided, warn: warn)
+        var scheduler = try makeScheduler(named: request.scheduler)
+        try scheduler.setTimesteps(request.steps)
+        var generator = TorchGenerator(seed: request.seed)
+        let start: Tensor
+        if let given = request.latents {
+            guard given.shape == shape else {
+                throw PipelineError.invalidArgument("latents have shape \(given.shape), expected \(shape) for \(width)×\(height)")
+            }
+            start = given
+        } else {
+            start = try Tensor(shape: shape, values: generator.randn(count: shape.reduce(1, *)))
+        }
+        let latents = try denoise(latents: Autograd.withoutGrad { start * scheduler.initNoiseSigma },
+                                  timesteps: scheduler.timesteps, scheduler: &scheduler, context: context,
+                                  guidance: request.guidance, generator: &generator, onStep: onStep)
+        return GenerationResult(images: try decode(latents: latents), latents: latents, timesteps: scheduler.timesteps)
+    }
+}

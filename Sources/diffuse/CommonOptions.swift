@@ -1,0 +1,54 @@
+// Options shared by the commands that run a model.
+import ArgumentParser
+import Foundation
+import Pipelines
+import TensorCore
+
+struct ModelOptions: ParsableArguments {
+    @Option(help: "Model folder (diffusers layout). Default: $DIFFUSE_MODEL, else models/emoji.")
+    var model: String?
+
+    @Option(help: "Threads to use (default: all cores).")
+    var threads: Int?
+
+    @Flag(help: "No progress bar or warnings on stderr.")
+    var quiet = false
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+    }
+
+    /// Applies the thread count and loads the model.
+    func load() throws -> (StableDiffusion, URL) {
+        if let threads { Threads.count = threads }
+        let url = try ModelLocator.resolve(model)
+        do {
+            return (try StableDiffusion.load(directory: url), url)
+        } catch {
+            throw CommandFailure(message: "cannot load model \(url.path): \(error)")
+        }
+    }
+
+    func warn(_ message: String) {
+        if !quiet { FileHandle.standardError.write(Data("warning: \(message)\n".utf8)) }
+    }
+
+    func progress(total: Int, label: String) -> ProgressBar {
+        ProgressBar(total: total, label: label, enabled: !quiet)
+    }
+}
+
+/// Runs a command body, turning any error into one line on stderr and a failing exit code.
+func reportingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let error as CommandFailure {
+        FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+        throw ExitCode.failure
+    } catch let error as ExitCode {
+        throw error
+    } catch {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        throw ExitCode.failure
+    }
+}

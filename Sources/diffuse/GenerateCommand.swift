@@ -1,0 +1,87 @@
+// `diffuse generate PROMPT`: text to image with classifier-free guidance.
+import ArgumentParser
+import Foundation
+import Imaging
+import Pipelines
+import TensorCore
+
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Generate images from a text prompt.")
+
+    @Argument(help: "What to draw.")
+    var prompt: String
+
+    @Option(help: "What to steer away from.")
+    var negativePrompt = ""
+
+    @Option(help: "Denoising steps.")
+    var steps = 25
+
+    @Option(help: "Classifier-free guidance scale (1 disables guidance).")
+    var guidance: Float = 7.5
+
+    @Option(help: "Sampler: ddim, pndm, euler, euler-a, dpm++2m, dpm++2m-karras, lms, heun, lcm, ddpm (default: the model's own).")
+    var scheduler: String?
+
+    @Option(help: "Random seed; the same seed gives the same initial latents as torch.Generator(\"cpu\").manual_seed(seed).")
+    var seed: UInt64 = 0
+
+    @Option(help: "Image width in pixels (default: the model's native size).")
+    var width: Int?
+
+    @Option(help: "Image height in pixels (default: the model's native size).")
+    var height: Int?
+
+    @Option(help: "Number of images, drawn from one generator.")
+    var count = 1
+
+    @Option(help: "Start from these latents (safetensors with tensor 'latents' [N, C, h, w]).")
+    var latents: String?
+
+    @Option(name: .shortAndLong, help: "Output PNG (several images: numbered files plus a grid here).")
+    var output = "generated.png"
+
+    @Option(help: "Also write the images as safetensors (tensor 'images' [N, H, W, 3] in [0, 1]).")
+    var outputTensor: String?
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    func validate() throws {
+        guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
+        guard count >= 1 else { throw ValidationError("--count must be at least 1, got \(count)") }
+        guard guidance >= 0, guidance.isFinite else { throw ValidationError("--guidance must be a non-negative number") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let (model, modelURL) = try modelOptions.load()
+            var request = GenerationRequest(prompt: prompt)
+            request.negativePrompt = negativePrompt
+            request.steps = steps
+            request.guidance = guidance
+            request.scheduler = scheduler
+            request.seed = seed
+            request.width = width
+            request.height = height
+            request.count = count
+            if let latents { request.latents = try ImageOutput.readTensor("latents", from: latents) }
+            let progress = modelOptions.progress(total: steps, label: "generate")
+            let result = try model.generate(request, warn: modelOptions.warn) { step in
+                progress.update(step.index + 1, of: step.count)
+            }
+            let images = try result.images.images()
+            try ImageOutput.write(images, to: output, parameters: [
+                ("prompt", prompt), ("negative_prompt", negativePrompt), ("seed", "\(seed)"),
+                ("steps", "\(steps)"), ("guidance", "\(guidance)"), ("scheduler", scheduler ?? "default"),
+                ("size", "\(images[0].width)x\(images[0].height)"), ("model", modelURL.lastPathComponent),
+                ("software", "diffuse \(Diffuse.configuration.version)"),
+            ])
+            if let outputTensor {
+                try ImageOutput.writeTensors(["images": result.images.imagesToUnitNHWC()], to: outputTensor)
+            }
+            if !modelOptions.quiet { FileHandle.standardError.write(Data("wrote \(output)\n".utf8)) }
+        }
+    }
+}

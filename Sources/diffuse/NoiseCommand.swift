@@ -1,0 +1,74 @@
+// `diffuse noise IMAGE --t T[,T…]`: the forward process, in latent or pixel space.
+import ArgumentParser
+import Foundation
+import Imaging
+import Pipelines
+import TensorCore
+
+struct NoiseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "noise",
+        abstract: "Add Gaussian noise to an image at timestep t with the model's schedule (a list of t writes a ladder).")
+
+    @Argument(help: "The image to noise (PNG or JPEG).")
+    var image: String
+
+    @Option(help: "Timestep(s), comma-separated, in [0, 1000).")
+    var t: String = "0,250,500,750,999"
+
+    @Option(help: "Noise the VAE latents (latent) or the pixels directly (pixel).")
+    var space: String = "latent"
+
+    @Option(help: "Seed of the noise ε (the same ε is used at every t).")
+    var seed: UInt64 = 0
+
+    @Option(help: "Resize and centre-crop to this square size first.")
+    var size: Int?
+
+    @Option(help: "Save z_t as safetensors (tensor 'latents'; its metadata keeps t) for `diffuse denoise`.")
+    var saveLatents: String?
+
+    @Option(name: .shortAndLong, help: "Output PNG (a list of t: numbered files plus a ladder here).")
+    var output = "noised.png"
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    func timesteps() throws -> [Int] {
+        let parts = t.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let values = parts.compactMap { Int($0) }
+        guard !parts.isEmpty, values.count == parts.count else { throw ValidationError("--t takes integers separated by commas, got '\(t)'") }
+        return values
+    }
+
+    func validate() throws {
+        _ = try timesteps()
+        guard NoiseSpace(rawValue: space) != nil else { throw ValidationError("--space must be latent or pixel, got '\(space)'") }
+        if let size, size < 1 { throw ValidationError("--size must be positive") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let steps = try timesteps()
+            let (model, _) = try modelOptions.load()
+            var picture = try Image.load(from: URL(fileURLWithPath: image))
+            if let size { picture = try picture.resizedToFill(width: size, height: size) }
+            let factor = model.vaeScaleFactor
+            guard picture.width % factor == 0, picture.height % factor == 0 else {
+                throw CommandFailure(message: "\(image): \(picture.width)×\(picture.height) is not a multiple of \(factor); pass --size")
+            }
+            let noised = try model.noise(image: Tensor(image: picture), timesteps: steps, space: NoiseSpace(rawValue: space) ?? .latent, seed: seed)
+            let images = try noised.map { try $0.image.image() }
+            try ImageOutput.write(images, to: output, parameters: [
+                ("source", image), ("t", t), ("space", space), ("seed", "\(seed)"),
+                ("sqrt_alpha_bar", noised.map { String(format: "%.4f", $0.signalScale) }.joined(separator: ",")),
+            ])
+            if let saveLatents {
+                guard let last = noised.last, let latents = last.latents else {
+                    throw CommandFailure(message: "--save-latents needs --space latent")
+                }
+                try ImageOutput.writeTensors(["latents": latents], to: saveLatents, metadata: ["timestep": "\(last.timestep)"])
+            }
+            if !modelOptions.quiet { FileHandle.standardError.write(Data("wrote \(output)\n".utf8)) }
+        }
+    }
+}

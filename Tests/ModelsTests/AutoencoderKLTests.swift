@@ -1,0 +1,111 @@
+// AutoencoderKL against diffusers' reference outputs, parameter count, save/load and training gradients.
+import Foundation
+import Models
+import NN
+import TensorCore
+import TestSupport
+import XCTest
+
+final class AutoencoderKLTests: XCTestCase {
+    func testEncodeMatchesDiffusers() throws {
+        let vae = try AutoencoderKL.load(directory: TinyFixture.component("vae"))
+        let ref = try TinyFixture.reference("vae_encode.safetensors")
+        let x = try Tensor(ref, "x")
+        try Autograd.withoutGrad {
+            let (mean, logvar) = try vae.encode(x)
+            assertMatchesReference(mean, try Tensor(ref, "mean"), "mean")
+            assertMatchesReference(logvar, try Tensor(ref, "logvar"), "logvar")
+            assertMatchesReference((logvar * 0.5).exp(), try Tensor(ref, "std"), "std")
+            let sample = try vae.sample(mean: mean, logvar: logvar, noise: Tensor(ref, "posterior_noise"))
+            assertMatchesReference(sample, try Tensor(ref, "sample"), "sample")
+        }
+    }
+
+    func testDecodeMatchesDiffusersSquareAndNonSquare() throws {
+        let vae = try AutoencoderKL.load(directory: TinyFixture.component("vae"))
+        let ref = try TinyFixture.reference("vae_decode.safetensors")
+        try Autograd.withoutGrad {
+            assertMatchesReference(try vae.decode(Tensor(ref, "z")), try Tensor(ref, "sample"), "sample")
+            assertMatchesReference(try vae.decode(Tensor(ref, "z_rect")), try Tensor(ref, "sample_rect"), "sample_rect")
+        }
+    }
+
+    func testParameterCountMatchesDiffusers() throws {
+        let vae = try AutoencoderKL.load(directory: TinyFixture.component("vae"))
+        XCTAssertEqual(vae.parameterCount, 658_375)
+        // A fresh model from the same config has the checkpoint's exact keys and shapes.
+        let fresh = try AutoencoderKL(config: vae.config, seed: 3)
+        let file = try SafetensorsFile(contentsOf: TinyFixture.component("vae/diffusion_pytorch_model.safetensors"))
+        XCTAssertEqual(fresh.namedParameters().map(\.key).sorted(), file.names)
+        for (key, parameter) in fresh.namedParameters() { XCTAssertEqual(parameter.shape, try file.shape(key), key) }
+    }
+
+    func testSaveLoadRoundTripIsBitExact() throws {
+        let vae = try AutoencoderKL.load(directory: TinyFixture.component("vae"))
+        let directory = try TinyFixture.temporaryDirectory("vae")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try vae.save(directory: directory)
+        let reloaded = try AutoencoderKL.load(directory: directory)
+        XCTAssertEqual(reloaded.config, vae.config)
+        assertBitIdenticalParameters(vae, reloaded)
+        // The written config is the one diffusers wrote, entry for entry.
+        let written = try ConfigJSON.read([String: ConfigValue].self, from: directory.appendingPathComponent("config.json"))
+        let original = try ConfigJSON.read([String: ConfigValue].self, from: TinyFixture.component("vae/config.json"))
+        XCTAssertEqual(written, original)
+    }
+
+    func testHalfPrecisionSaveLoadsWithinRounding() throws {
+        let vae = try AutoencoderKL.load(directory: TinyFixture.component("vae"))
+        let directory = try TinyFixture.temporaryDirectory("vae16")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try vae.save(directory: directory, dtype: .f16)
+        let reloaded = try AutoencoderKL.load(directory: directory)
+        for (a, b) in zip(vae.namedParameters(), reloaded.namedParameters()) {
+            for (x, y) in zip(a.parameter.value.values, b.parameter.value.values) {
+                XCTAssertLessThanOrEqual(abs(x - y), abs(x) * 1e-3 + 1e-7, a.key)   // fp16: 11-bit mantissa
+            }
+        }
+    }
+
+    func testScalingHelpersInvertEachOther() throws {
+        var config = AutoencoderKLConfig()
+        config.blockOutChannels = [32]
+        config.downBlockTypes = ["DownEncoderBlock2D"]
+        config.upBlockTypes = ["UpDecoderBlock2D"]
+        config.shiftFactor = 0.25
+        let vae = try AutoencoderKL(config: config)
+        let z = try Tensor(shape: [1, 4, 1, 2], values: [1, -2, 0.5, 3, 0, 4, -1, 2])
+        let scaled = vae.scaleLatents(z)
+        XCTAssertEqual(scaled.values[0], (1 - 0.25) * 0.18215, accuracy: 1e-6)
+        let back = vae.unscaleLatents(scaled)
+        for (a, b) in zip(back.values, z.values) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+    }
+
+    func testEveryParameterReceivesAGradient() throws {
+        let vae = try AutoencoderKL.load(directory: TinyFixture.component("vae"))
+        let ref = try TinyFixture.reference("vae_encode.safetensors")
+        let x = try Tensor(ref, "x").slice(axis: 2, start: 0, length: 16).slice(axis: 3, start: 0, length: 16)
+        let (mean, logvar) = try vae.encode(x)
+        let recon = try vae.decode(vae.sample(mean: mean, logvar: logvar, noise: .ones(mean.shape)))
+        let loss = recon.mseLoss(x) + AutoencoderKL.klDivergence(mean: mean, logvar: logvar).mean() * 1e-6
+        loss.backward()
+        for (key, parameter) in vae.namedParameters() {
+            guard let grad = parameter.grad else { XCTFail("no gradient for \(key)"); continue }
+            XCTAssertTrue(grad.values.contains { $0 != 0 }, "zero gradient for \(key)")
+        }
+    }
+
+    func testKLDivergenceMatchesClosedForm() throws {
+        let mean = try Tensor(shape: [1, 1, 1, 2], values: [0.5, -1])
+        let logvar = try Tensor(shape: [1, 1, 1, 2], values: [0.2, -0.3])
+        let kl = AutoencoderKL.klDivergence(mean: mean, logvar: logvar).values
+        let expected = 0.5 * ((0.25 + exp(0.2) - 1 - 0.2) + (1 + exp(-0.3) - 1 + 0.3))
+        XCTAssertEqual(Double(kl[0]), expected, accuracy: 1e-6)
+    }
+
+    func testBadInputShapeIsAnError() throws {
+        let vae = try AutoencoderKL.load(directory: TinyFixture.component("vae"))
+        XCTAssertThrowsError(try vae.encode(.zeros([1, 4, 8, 8]))) { XCTAssertTrue("\($0)".contains("[1, 4, 8, 8]")) }
+        XCTAssertThrowsError(try vae.decode(.zeros([1, 3, 8, 8])))
+    }
+}
