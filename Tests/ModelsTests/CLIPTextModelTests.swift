@@ -14,7 +14,8 @@ final class CLIPTextModelTests: XCTestCase {
         let batch = try ref.shape("input_ids")[0]
         XCTAssertEqual(batch, 3)
         try Autograd.withoutGrad {
-            let out = try model(ids: ids, batch: batch)
+            try model.validate(ids: ids, batch: batch)
+            let out = model(ids: ids, batch: batch)
             assertMatchesReference(out.lastHidden, try Tensor(ref, "last_hidden_state"), "last_hidden_state")
             assertMatchesReference(out.penultimateNormed, try Tensor(ref, "penultimate_normed"), "penultimate_normed")
             assertMatchesReference(out.pooled, try Tensor(ref, "pooler_output"), "pooler_output")
@@ -64,13 +65,13 @@ final class CLIPTextModelTests: XCTestCase {
                    3, 7, 4, 7, 40, 1]       // EOS 7 first at position 1; largest id at position 4
         config.eosTokenId = 7
         let model = try CLIPTextModel(config: config, seed: 1)
-        let out = try Autograd.withoutGrad { try model(ids: ids, batch: 2) }
+        let out = Autograd.withoutGrad { model(ids: ids, batch: 2) }
         let rows = out.lastHidden.values, pooled = out.pooled.values
         XCTAssertEqual(Array(pooled[0..<8]), Array(rows[(0 * 6 + 2) * 8..<(0 * 6 + 3) * 8]))   // row 0: first 7 at 2
         XCTAssertEqual(Array(pooled[8..<16]), Array(rows[(1 * 6 + 1) * 8..<(1 * 6 + 2) * 8]))  // row 1: first 7 at 1
         config.eosTokenId = 2
         let legacy = try CLIPTextModel(config: config, seed: 1)
-        let legacyOut = try Autograd.withoutGrad { try legacy(ids: ids, batch: 2) }
+        let legacyOut = Autograd.withoutGrad { legacy(ids: ids, batch: 2) }
         let lp = legacyOut.pooled.values, lr = legacyOut.lastHidden.values
         XCTAssertEqual(Array(lp[0..<8]), Array(lr[0..<8]))                         // row 0: argmax at 0
         XCTAssertEqual(Array(lp[8..<16]), Array(lr[(6 + 4) * 8..<(6 + 5) * 8]))   // row 1: argmax at 4
@@ -81,7 +82,7 @@ final class CLIPTextModelTests: XCTestCase {
         var a = [49406] + Array(repeating: 320, count: 9) + [49407]
         let b = Array(a[0..<5]) + [1000, 2000, 3000, 4000, 5000, 49407]
         a = a + b
-        let out = try Autograd.withoutGrad { try model(ids: a, batch: 2) }.lastHidden   // [2, 11, 32]
+        let out = Autograd.withoutGrad { model(ids: a, batch: 2) }.lastHidden   // [2, 11, 32]
         let first = out.slice(axis: 0, start: 0, length: 1).slice(axis: 1, start: 0, length: 5).values
         let second = out.slice(axis: 0, start: 1, length: 1).slice(axis: 1, start: 0, length: 5).values
         XCTAssertEqual(first, second)
@@ -89,15 +90,18 @@ final class CLIPTextModelTests: XCTestCase {
 
     func testInvalidIdsAreErrors() throws {
         let model = try CLIPTextModel.load(directory: TinyFixture.component("text_encoder"))
-        XCTAssertThrowsError(try model(ids: [49406, 49408], batch: 1)) { XCTAssertTrue("\($0)".contains("49408")) }
-        XCTAssertThrowsError(try model(ids: Array(repeating: 1, count: 78), batch: 1))
-        XCTAssertThrowsError(try model(ids: [1, 2, 3], batch: 2))
+        XCTAssertThrowsError(try model.validate(ids: [49406, 49408], batch: 1)) { XCTAssertTrue("\($0)".contains("49408")) }
+        XCTAssertThrowsError(try model.validate(ids: [49406, -1], batch: 1))
+        XCTAssertThrowsError(try model.validate(ids: Array(repeating: 1, count: 78), batch: 1))
+        XCTAssertThrowsError(try model.validate(ids: [1, 2, 3], batch: 2))
+        XCTAssertThrowsError(try model.validate(ids: [1, 2], batch: 0))
+        XCTAssertNoThrow(try model.validate(ids: Array(repeating: 49407, count: 154), batch: 2))
     }
 
     func testFreshModelTrainsEndToEnd() throws {
         let fixture = try CLIPTextModel.load(directory: TinyFixture.component("text_encoder"))
         let model = try CLIPTextModel(config: fixture.config, seed: 7)
-        let out = try model(ids: [49406, 320, 1125, 49407], batch: 1)
+        let out = model(ids: [49406, 320, 1125, 49407], batch: 1)
         (out.lastHidden.square().mean() + out.pooled.sum()).backward()
         for (key, parameter) in model.namedParameters() where !key.contains("token_embedding") {
             guard let grad = parameter.grad else { XCTFail("no gradient for \(key)"); continue }

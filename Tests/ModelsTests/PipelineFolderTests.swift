@@ -9,7 +9,7 @@ import XCTest
 
 final class PipelineFolderTests: XCTestCase {
     func testOpensFixtureFolderAndLoadsComponents() throws {
-        let folder = try StableDiffusionPipelineFolder(url: TinyFixture.pipeline())
+        let folder = try StableDiffusionPipelineFolder(directory: TinyFixture.pipeline())
         XCTAssertEqual(folder.modelIndex.className, "StableDiffusionPipeline")
         XCTAssertEqual(Set(folder.modelIndex.components.keys), ["scheduler", "text_encoder", "tokenizer", "unet", "vae"])
         XCTAssertEqual(folder.modelIndex.components["vae"], ComponentReference(library: "diffusers", className: "AutoencoderKL"))
@@ -25,18 +25,18 @@ final class PipelineFolderTests: XCTestCase {
         let root = try TinyFixture.temporaryDirectory("errors")
         defer { try? FileManager.default.removeItem(at: root) }
         let absent = root.appendingPathComponent("nowhere")
-        XCTAssertThrowsError(try StableDiffusionPipelineFolder(url: absent)) { XCTAssertTrue("\($0)".contains(absent.path)) }
-        XCTAssertThrowsError(try StableDiffusionPipelineFolder(url: root)) {
+        XCTAssertThrowsError(try StableDiffusionPipelineFolder(directory: absent)) { XCTAssertTrue("\($0)".contains(absent.path)) }
+        XCTAssertThrowsError(try StableDiffusionPipelineFolder(directory: root)) {
             XCTAssertTrue("\($0)".contains(root.appendingPathComponent("model_index.json").path))
         }
         let index = root.appendingPathComponent("model_index.json")
         try Data("{\"_class_name\": ".utf8).write(to: index)
-        XCTAssertThrowsError(try StableDiffusionPipelineFolder(url: root)) {
+        XCTAssertThrowsError(try StableDiffusionPipelineFolder(directory: root)) {
             XCTAssertTrue("\($0)".contains("invalid JSON") && "\($0)".contains(index.path), "\($0)")
         }
         // A listed component whose folder is absent; then a vae folder without weights or with bad config.
         try ModelIndex.stableDiffusion().write(to: index)
-        let folder = try StableDiffusionPipelineFolder(url: root)
+        let folder = try StableDiffusionPipelineFolder(directory: root)
         XCTAssertThrowsError(try folder.loadVAE()) { XCTAssertTrue("\($0)".contains(root.appendingPathComponent("vae").path)) }
         let vae = root.appendingPathComponent("vae")
         try FileManager.default.createDirectory(at: vae, withIntermediateDirectories: true)
@@ -110,7 +110,7 @@ final class PipelineFolderTests: XCTestCase {
     }
 
     func testSavedFolderMatchesDiffusersLayout() throws {
-        let fixture = try StableDiffusionPipelineFolder(url: TinyFixture.pipeline())
+        let fixture = try StableDiffusionPipelineFolder(directory: TinyFixture.pipeline())
         let root = try TinyFixture.temporaryDirectory("pipeline")
         defer { try? FileManager.default.removeItem(at: root) }
         let vae = try fixture.loadVAE(), textEncoder = try fixture.loadTextEncoder()
@@ -120,7 +120,7 @@ final class PipelineFolderTests: XCTestCase {
         try folder.copyComponentFiles("tokenizer", from: fixture.tokenizerDirectory())
         try folder.saveSchedulerConfig(ConfigJSON.read([String: ConfigValue].self, from: fixture.schedulerConfigURL()))
 
-        let reopened = try StableDiffusionPipelineFolder(url: root)
+        let reopened = try StableDiffusionPipelineFolder(directory: root)
         XCTAssertEqual(reopened.modelIndex, fixture.modelIndex)
         assertBitIdenticalParameters(try reopened.loadVAE(), vae)
         assertBitIdenticalParameters(try reopened.loadTextEncoder(), textEncoder)
@@ -136,6 +136,9 @@ final class PipelineFolderTests: XCTestCase {
             let original = try SafetensorsFile(contentsOf: TinyFixture.pipeline().appendingPathComponent(path))
             XCTAssertEqual(written.names, original.names, path)
             XCTAssertEqual(written.metadata, original.metadata, path)
+            // The safetensors library lays files out deterministically; ours matches byte for byte.
+            XCTAssertEqual(try Data(contentsOf: root.appendingPathComponent(path)),
+                           try Data(contentsOf: TinyFixture.pipeline().appendingPathComponent(path)), path)
         }
     }
 }

@@ -94,6 +94,48 @@ final class UNetTests: XCTestCase {
         for (a, b) in zip(shifted.values, expectedShifted) { XCTAssertEqual(a, b, accuracy: 1e-6) }
     }
 
+    func testGEGLUFeedForwardMatchesDirectComputation() throws {
+        var initializer = Initializer(seed: 9)
+        let ff = UNetFeedForward(dim: 8, innerDim: 32, initializer: &initializer)
+        let x = randomTensor([1, 16, 8], seed: 10)     // 16 tokens ≥ dim: weight-split path
+        let few = x.slice(axis: 1, start: 0, length: 4)  // 4 tokens < dim: activation-split path
+        // diffusers GEGLU: hidden, gate = proj(x).chunk(2, -1); net.2(hidden * gelu(gate)), gelu exact (erf).
+        func direct(_ t: Tensor) -> [Float] {
+            let projected = ff.geluProj(t).values, w = ff.outProj.weight.value.values, b = ff.outProj.bias!.value.values
+            let tokens = t.shape[1]
+            var out: [Float] = []
+            for row in 0..<tokens {
+                let p = Array(projected[(row * 64)..<(row * 64 + 64)])
+                let a = (0..<32).map { p[$0] * 0.5 * p[32 + $0] * (1 + erf(p[32 + $0] / Float(2).squareRoot())) }
+                out += (0..<8).map { o in b[o] + (0..<32).reduce(Float(0)) { $0 + w[o * 32 + $1] * a[$1] } }
+            }
+            return out
+        }
+        for (input, label) in [(x, "many tokens"), (few, "few tokens")] {
+            let got = ff(input).values, expected = direct(input)
+            XCTAssertEqual(got.count, expected.count, label)
+            for (a, b) in zip(got, expected) { XCTAssertEqual(a, b, accuracy: 1e-5 * max(1, abs(b)), label) }
+        }
+    }
+
+    func testDownsampleWithoutPaddingPadsRightAndBottom() throws {
+        // diffusers Downsample2D with padding 0 pads (0, 1, 0, 1) before the stride-2 convolution.
+        var initializer = Initializer(seed: 12)
+        let down = UNetDownsample(channels: 2, padding: 0, initializer: &initializer)
+        let x = randomTensor([1, 2, 4, 6], seed: 13)
+        let out = down(x)
+        XCTAssertEqual(out.shape, [1, 2, 2, 3])
+        let xs = x.values, w = down.conv.weight.value.values, b = down.conv.bias!.value.values
+        for o in 0..<2 { for i in 0..<2 { for j in 0..<3 {
+            var sum = b[o]
+            for c in 0..<2 { for ky in 0..<3 { for kx in 0..<3 {
+                let (y, xx) = (2 * i + ky, 2 * j + kx)
+                if y < 4, xx < 6 { sum += w[((o * 2 + c) * 3 + ky) * 3 + kx] * xs[(c * 4 + y) * 6 + xx] }
+            } } }
+            XCTAssertEqual(out.values[(o * 2 + i) * 3 + j], sum, accuracy: 1e-5, "[\(o), \(i), \(j)]")
+        } } }
+    }
+
     func testLinearProjectionEqualsOneByOneConvolution() throws {
         let convModel = try fixtureUNet()
         var config = convModel.config
@@ -190,6 +232,8 @@ final class UNetTests: XCTestCase {
             (#""layers_per_block": 2"#, #""layers_per_block": [2, 2, 2]"#, "layers_per_block"),
             (#""attention_head_dim": 8"#, #""attention_head_dim": 7"#, "attention_head_dim"),
             (#""norm_num_groups": 32"#, #""norm_num_groups": null"#, "norm_num_groups"),
+            (#""downsample_padding": 1"#, #""downsample_padding": 2"#, "downsample_padding"),
+            (#""attention_type": "default""#, #""attention_type": "gated""#, "attention_type"),
         ]
         for (original, replacement, field) in cases {
             XCTAssertTrue(fixture.contains(original), original)
@@ -264,6 +308,10 @@ final class UNetTests: XCTestCase {
             let error = zip(a.parameter.value.values, b.parameter.value.values).map { abs($0 - $1) / max(abs($0), 1e-3) }.max() ?? 0
             XCTAssertLessThan(error, 1e-3, a.key)
         }
+        // diffusers' fp16 variant file name loads too.
+        try FileManager.default.moveItem(at: directory.appendingPathComponent("diffusion_pytorch_model.safetensors"),
+                                         to: directory.appendingPathComponent("diffusion_pytorch_model.fp16.safetensors"))
+        XCTAssertEqual(try UNet2DConditionModel.load(directory: directory).parameterCount, unet.parameterCount)
     }
 
     // MARK: training
@@ -283,7 +331,7 @@ final class UNetTests: XCTestCase {
             XCTAssertTrue(grad.values.allSatisfy(\.isFinite), key)
         }
 
-        // Central differences (float32: ε = 1e-2, 2% relative tolerance) on the largest-gradient
+        // Central differences (float32: ε = 1e-2, 1% relative tolerance) on the largest-gradient
         // element of a cross-attention key projection and of the time embedding.
         for key in ["down_blocks.1.attentions.0.transformer_blocks.0.attn2.to_k.weight", "time_embedding.linear_1.weight",
                     "up_blocks.0.resnets.2.conv1.weight"] {
@@ -301,7 +349,7 @@ final class UNetTests: XCTestCase {
                 return (plus, minus)
             }
             let numeric = (plus - minus) / (2 * epsilon)
-            XCTAssertEqual(grad[index], numeric, accuracy: 2e-2 * max(abs(numeric), 1e-2), "\(key)[\(index)]")
+            XCTAssertEqual(grad[index], numeric, accuracy: 1e-2 * max(abs(numeric), 1e-2), "\(key)[\(index)]")
         }
     }
 }

@@ -33,12 +33,28 @@ public final class AutoencoderKL: Module {
     /// Pixels per latent along each side (2^(number of down blocks − 1)).
     public var downsamplingFactor: Int { 1 << (config.blockOutChannels.count - 1) }
 
-    /// The posterior of image `x` [N, in_channels, H, W] in [-1, 1]: mean and logvar
-    /// [N, latent, ⌈H/f⌉, ⌈W/f⌉], logvar clamped to [-30, 20] (DiagonalGaussianDistribution).
-    public func encode(_ x: Tensor) throws -> (mean: Tensor, logvar: Tensor) {
-        guard x.rank == 4, x.shape[1] == config.inChannels, x.shape[0] > 0, x.shape[2] > 0, x.shape[3] > 0 else {
+    /// Throws unless `x` is an image batch `encode` accepts: [N, in_channels, H, W] with H and W at
+    /// least the downsampling factor (each downsampler pads by one, then a 3×3 stride-2 conv).
+    /// Call it on anything derived from user input before `encode`.
+    public func validateImages(_ x: Tensor) throws {
+        guard x.rank == 4, x.shape[1] == config.inChannels, x.shape[0] > 0 else {
             throw AutoencoderKLError.badInput("encode expects [N, \(config.inChannels), H, W], got \(x.shape)")
         }
+        guard x.shape[2] >= downsamplingFactor, x.shape[3] >= downsamplingFactor else {
+            throw AutoencoderKLError.badInput("encode needs H and W of at least \(downsamplingFactor), got \(x.shape)")
+        }
+    }
+
+    /// Throws unless `z` is a latent batch `decode` accepts: [N, latent_channels, h, w], h, w ≥ 1.
+    public func validateLatents(_ z: Tensor) throws {
+        guard z.rank == 4, z.shape[1] == config.latentChannels, z.shape[0] > 0, z.shape[2] > 0, z.shape[3] > 0 else {
+            throw AutoencoderKLError.badInput("decode expects [N, \(config.latentChannels), h, w], got \(z.shape)")
+        }
+    }
+
+    /// The posterior of image `x` [N, in_channels, H, W] in [-1, 1] (see `validateImages`): mean and
+    /// logvar [N, latent, ⌈H/f⌉, ⌈W/f⌉], logvar clamped to [-30, 20] (DiagonalGaussianDistribution).
+    public func encode(_ x: Tensor) -> (mean: Tensor, logvar: Tensor) {
         var moments = encoder(x)                       // [N, 2·latent, h, w]
         if let quantConv { moments = quantConv(moments) }
         let parts = moments.chunk(2, axis: 1)
@@ -46,11 +62,8 @@ public final class AutoencoderKL: Module {
     }
 
     /// A posterior sample: mean + exp(logvar / 2) · noise (all [N, latent, h, w]).
-    public func sample(mean: Tensor, logvar: Tensor, noise: Tensor) throws -> Tensor {
-        guard mean.shape == logvar.shape, mean.shape == noise.shape else {
-            throw AutoencoderKLError.badInput("sample needs equal shapes, got mean \(mean.shape), logvar \(logvar.shape), noise \(noise.shape)")
-        }
-        return mean + (logvar * 0.5).exp() * noise
+    public func sample(mean: Tensor, logvar: Tensor, noise: Tensor) -> Tensor {
+        mean + (logvar * 0.5).exp() * noise
     }
 
     /// KL(posterior ‖ N(0, I)) per batch item: 0.5·Σ(mean² + var − 1 − logvar) over C, H, W → [N].
@@ -58,13 +71,10 @@ public final class AutoencoderKL: Module {
         ((mean.square() + logvar.exp() - logvar - 1) * 0.5).sum(axes: [1, 2, 3])
     }
 
-    /// Decodes latents z [N, latent, h, w] (unscaled: divide by scaling_factor first, see
-    /// `unscaleLatents`) → image [N, out_channels, h·f, w·f], unclamped.
-    public func decode(_ z: Tensor) throws -> Tensor {
-        guard z.rank == 4, z.shape[1] == config.latentChannels, z.shape[0] > 0, z.shape[2] > 0, z.shape[3] > 0 else {
-            throw AutoencoderKLError.badInput("decode expects [N, \(config.latentChannels), h, w], got \(z.shape)")
-        }
-        return decoder(postQuantConv.map { $0(z) } ?? z)
+    /// Decodes latents z [N, latent, h, w] (see `validateLatents`; unscaled: divide by
+    /// scaling_factor first, see `unscaleLatents`) → image [N, out_channels, h·f, w·f], unclamped.
+    public func decode(_ z: Tensor) -> Tensor {
+        decoder(postQuantConv.map { $0(z) } ?? z)
     }
 
     /// VAE latents → the diffusion model's latent space: (z − shift_factor) · scaling_factor.

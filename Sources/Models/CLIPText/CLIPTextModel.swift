@@ -17,21 +17,26 @@ public final class CLIPTextModel: Module {
 
     public var children: [(String, Module)] { [("text_model", textModel)] }
 
-    /// Encodes `batch` rows of token ids (`ids` holds batch·L ids, row-major; L ≤ max_position_embeddings).
-    /// - lastHidden: final_layer_norm(last layer output) [B, L, D] (the usual prompt embedding)
-    /// - penultimateNormed: final_layer_norm(second-to-last layer output) [B, L, D] (clip skip 1)
-    /// - pooled: lastHidden at each row's first EOS [B, D] (argmax of ids for legacy eos_token_id 2)
-    public func callAsFunction(ids: [Int], batch: Int) throws -> (lastHidden: Tensor, penultimateNormed: Tensor, pooled: Tensor) {
+    /// Throws unless `ids` splits into `batch` equal rows of at most max_position_embeddings
+    /// vocabulary ids. Call it on anything derived from user input before encoding.
+    public func validate(ids: [Int], batch: Int) throws {
         guard batch > 0, !ids.isEmpty, ids.count % batch == 0 else {
             throw CLIPTextModelError.badInput("\(ids.count) ids do not split into \(batch) equal rows")
         }
-        let length = ids.count / batch
-        guard length <= config.maxPositionEmbeddings else {
-            throw CLIPTextModelError.badInput("rows of \(length) ids exceed max_position_embeddings \(config.maxPositionEmbeddings)")
+        guard ids.count / batch <= config.maxPositionEmbeddings else {
+            throw CLIPTextModelError.badInput("rows of \(ids.count / batch) ids exceed max_position_embeddings \(config.maxPositionEmbeddings)")
         }
         if let bad = ids.first(where: { $0 < 0 || $0 >= config.vocabSize }) {
             throw CLIPTextModelError.badInput("token id \(bad) outside the vocabulary 0..<\(config.vocabSize)")
         }
+    }
+
+    /// Encodes `batch` rows of token ids (`ids` holds batch·L ids, row-major; see `validate`).
+    /// - lastHidden: final_layer_norm(last layer output) [B, L, D] (the usual prompt embedding)
+    /// - penultimateNormed: final_layer_norm(second-to-last layer output) [B, L, D] (clip skip 1)
+    /// - pooled: lastHidden at each row's first EOS [B, D] (argmax of ids for legacy eos_token_id 2)
+    public func callAsFunction(ids: [Int], batch: Int) -> (lastHidden: Tensor, penultimateNormed: Tensor, pooled: Tensor) {
+        let length = ids.count / batch
         var h = textModel.embeddings(ids: ids, batch: batch, length: length)   // [B, L, D]
         var penultimate = h
         for layer in textModel.layers {

@@ -3,20 +3,20 @@ import Foundation
 import TensorCore
 
 extension StableDiffusionPipelineFolder {
-    /// Creates (or reuses) the directory at `url` and writes `modelIndex` as its model_index.json.
+    /// Creates (or reuses) `directory` and writes `modelIndex` as its model_index.json.
     /// Components are then written with the `save…` methods (the UNet through its own saver into
     /// `componentDirectoryForWriting("unet")`).
-    public static func create(at url: URL, modelIndex: ModelIndex = .stableDiffusion()) throws -> StableDiffusionPipelineFolder {
-        try ComponentFiles.createDirectory(url)
-        try modelIndex.write(to: url.appendingPathComponent(modelIndexFileName))
-        return StableDiffusionPipelineFolder(url: url, modelIndex: modelIndex)
+    public static func create(at directory: URL, modelIndex: ModelIndex = .stableDiffusion()) throws -> StableDiffusionPipelineFolder {
+        try ComponentFiles.createDirectory(directory)
+        try modelIndex.write(to: directory.appendingPathComponent(modelIndexFileName))
+        return StableDiffusionPipelineFolder(directory: directory, modelIndex: modelIndex)
     }
 
     /// The directory for component `name`, created if needed.
     public func componentDirectoryForWriting(_ name: String) throws -> URL {
-        let directory = url.appendingPathComponent(name)
-        try ComponentFiles.createDirectory(directory)
-        return directory
+        let component = directory.appendingPathComponent(name)
+        try ComponentFiles.createDirectory(component)
+        return component
     }
 
     public func save(vae: AutoencoderKL, dtype: SafetensorsDType = .f32) throws {

@@ -2,41 +2,41 @@
 import Foundation
 
 public struct StableDiffusionPipelineFolder {
-    public let url: URL
+    public let directory: URL
     public let modelIndex: ModelIndex
 
     public static let modelIndexFileName = "model_index.json"
 
-    /// Opens the folder at `url`, reading its model_index.json.
-    public init(url: URL) throws {
-        try ComponentFiles.requireDirectory(url)
-        self.url = url
-        modelIndex = try ModelIndex(contentsOf: url.appendingPathComponent(Self.modelIndexFileName))
+    /// Opens the folder at `directory`, reading its model_index.json.
+    public init(directory: URL) throws {
+        try ComponentFiles.requireDirectory(directory)
+        self.directory = directory
+        modelIndex = try ModelIndex(contentsOf: directory.appendingPathComponent(Self.modelIndexFileName))
     }
 
-    init(url: URL, modelIndex: ModelIndex) {
-        self.url = url
+    init(directory: URL, modelIndex: ModelIndex) {
+        self.directory = directory
         self.modelIndex = modelIndex
     }
 
     /// The directory of component `name`, which model_index.json must list and which must exist.
     public func componentDirectory(_ name: String) throws -> URL {
         guard modelIndex.components[name] != nil else {
-            throw PipelineFolderError.missingComponent(name: name, modelIndex: url.appendingPathComponent(Self.modelIndexFileName).path)
+            throw PipelineFolderError.missingComponent(name: name, modelIndex: directory.appendingPathComponent(Self.modelIndexFileName).path)
         }
-        let directory = url.appendingPathComponent(name)
-        try ComponentFiles.requireDirectory(directory)
-        return directory
+        let component = directory.appendingPathComponent(name)
+        try ComponentFiles.requireDirectory(component)
+        return component
     }
 
     /// The component's directory after checking model_index.json names `className` for it.
     public func componentDirectory(_ name: String, expecting className: String) throws -> URL {
-        let directory = try componentDirectory(name)
+        let component = try componentDirectory(name)
         if let found = modelIndex.components[name]?.className, found != className {
             throw PipelineFolderError.unsupportedConfig(type: Self.modelIndexFileName, field: name, value: found,
                                                         reason: "expected \(className)")
         }
-        return directory
+        return component
     }
 
     public func loadVAE() throws -> AutoencoderKL {

@@ -83,7 +83,8 @@ extension UNetConfig {
         for (key, kernel) in [(CodingKeys.convInKernel, convInKernel), (.convOutKernel, convOutKernel)] where kernel <= 0 || kernel % 2 == 0 {
             throw unsupported(key, kernel, "a positive odd kernel size")
         }
-        guard downsamplePadding >= 0 else { throw unsupported(.downsamplePadding, downsamplePadding, "0 or more") }
+        // Other paddings change the downsampled size, which the skip connections cannot take.
+        guard downsamplePadding == 0 || downsamplePadding == 1 else { throw unsupported(.downsamplePadding, downsamplePadding, "0, 1") }
         guard midBlockScaleFactor > 0 else { throw UNetConfigError.invalidValue(field: "mid_block_scale_factor", reason: "\(midBlockScaleFactor) is not positive") }
         guard inChannels > 0, outChannels > 0 else {
             throw UNetConfigError.invalidValue(field: inChannels > 0 ? "out_channels" : "in_channels", reason: "must be positive")

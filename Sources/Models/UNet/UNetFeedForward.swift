@@ -20,14 +20,21 @@ public final class UNetFeedForward: Module {
     /// x [B, L, dim] → [B, L, dim]: out(hidden · gelu(gate)), where [hidden, gate] = proj(x).
     public func callAsFunction(_ x: Tensor) -> Tensor {
         let dim = x.shape[x.rank - 1]
-        let rows = x.reshaped([-1, dim])                                                   // [B·L, dim]
-        // Projecting with each half of the weight separately splits the (small) weight rather
-        // than the (large) activations.
-        let weight = geluProj.weight.value, bias = geluProj.bias?.value
-        let hidden = project(rows, weight.slice(axis: 0, start: 0, length: innerDim),
-                             bias?.slice(axis: 0, start: 0, length: innerDim))             // [B·L, inner]
-        let gate = project(rows, weight.slice(axis: 0, start: innerDim, length: innerDim),
-                           bias?.slice(axis: 0, start: innerDim, length: innerDim))        // [B·L, inner]
+        let rows = x.reshaped([-1, dim])                                                   // [T, dim]
+        let hidden: Tensor, gate: Tensor                                                    // [T, inner]
+        if rows.shape[0] >= dim {
+            // Many tokens: split the (smaller) weight and project twice.
+            let weight = geluProj.weight.value, bias = geluProj.bias?.value
+            hidden = project(rows, weight.slice(axis: 0, start: 0, length: innerDim),
+                             bias?.slice(axis: 0, start: 0, length: innerDim))
+            gate = project(rows, weight.slice(axis: 0, start: innerDim, length: innerDim),
+                           bias?.slice(axis: 0, start: innerDim, length: innerDim))
+        } else {
+            // Few tokens: project once and split the (smaller) activations.
+            let both = geluProj(rows)                                                       // [T, 2·inner]
+            hidden = both.slice(axis: 1, start: 0, length: innerDim)
+            gate = both.slice(axis: 1, start: innerDim, length: innerDim)
+        }
         let out = outProj(hidden * gate.gelu())                                             // [B·L, dim]
         return out.reshaped(x.shape)
     }
