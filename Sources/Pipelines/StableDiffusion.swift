@@ -24,7 +24,7 @@ public final class StableDiffusion {
 
     /// Loads every component of a pipeline folder (`model_index.json` and its subfolders).
     public static func load(directory: URL) throws -> StableDiffusion {
-        let folder = try StableDiffusionPipelineFolder(url: directory)
+        let folder = try StableDiffusionPipelineFolder(directory: directory)
         return StableDiffusion(
             directory: directory,
             tokenizer: try CLIPTokenizer(directory: folder.componentDirectory("tokenizer")),
