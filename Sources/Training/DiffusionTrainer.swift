@@ -198,7 +198,8 @@ public final class DiffusionTrainer {
         let progress = ProgressBar(total: common.steps, label: "train", enabled: !common.quiet)
         let trainable = trainableParameters(unet: unet, textEncoder: textEncoder, includeText: trainsTextEncoder)
         let start = Date()
-        while step < common.steps {
+        let lastStep = min(common.steps, common.stopAfter ?? common.steps)
+        while step < lastStep {
             optimizer.learningRate = learningRates.rate(at: step)
             var total: Float = 0
             for _ in 0..<common.gradientAccumulation {
@@ -216,12 +217,12 @@ public final class DiffusionTrainer {
                            extra: [String(format: "%.3g", optimizer.learningRate), String(format: "%.1f", Date().timeIntervalSince(start))])
             progress.update(step, extra: String(format: "loss %.4f", total))
             if step % common.logEvery == 0 || step == common.steps { try log.drawCurve(title: "diffusion loss") }
-            if step % common.checkpointEvery == 0 || step == common.steps { try saveCheckpoint(generator: generator) }
+            if step % common.checkpointEvery == 0 || step == lastStep { try saveCheckpoint(generator: generator) }
             if options.sampleEvery > 0, step % options.sampleEvery == 0 || step == common.steps {
                 try writeSampleGrid(to: trainingDirectory.appendingPathComponent(String(format: "samples-%06d.png", step)))
             }
         }
-        try savePipeline()
+        if step == common.steps { try savePipeline() }
     }
 
     func saveCheckpoint(generator: TorchGenerator) throws {
@@ -277,7 +278,7 @@ public final class DiffusionTrainer {
             var request = GenerationRequest(prompt: prompt)
             request.steps = options.sampleSteps
             let image = try model.generate(request).images.image()
-            images.append(try image.resized(width: 64, height: 64).labelled(String(prompt.prefix(12)), bandHeight: 10))
+            images.append(try image.resized(width: 64, height: 64).labelled(String(prompt.prefix(10)), bandHeight: 10))
         }
         try Image.grid(images, columns: 8, padding: 2).writePNG(to: url)
     }

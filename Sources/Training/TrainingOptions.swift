@@ -16,6 +16,9 @@ public struct TrainingOptions {
     public var resume = false
     public var quiet = false
     public var horizontalFlip = false
+    /// End this run after this many steps in total (checkpointing there), keeping the
+    /// schedule of `steps`: training in time slices, resumed with `resume`.
+    public var stopAfter: Int?
     /// Steps between log lines and loss-curve redraws.
     public var logEvery = 10
 

@@ -92,7 +92,8 @@ public final class VAETrainer {
         let progress = ProgressBar(total: common.steps, label: "train-vae", enabled: !common.quiet)
         let parameters = vae.namedParameters()
         let start = Date()
-        while step < common.steps {
+        let lastStep = min(common.steps, common.stopAfter ?? common.steps)
+        while step < lastStep {
             optimizer.learningRate = schedule.rate(at: step)
             var totalLoss: Float = 0, totalReconstruction: Float = 0
             for _ in 0..<common.gradientAccumulation {
@@ -116,7 +117,7 @@ public final class VAETrainer {
                                    String(format: "%.1f", Date().timeIntervalSince(start))])
             progress.update(step, extra: String(format: "loss %.4f", totalLoss))
             if step % common.logEvery == 0 || step == common.steps { try log.drawCurve(title: "VAE loss") }
-            if step % common.checkpointEvery == 0 || step == common.steps { try saveCheckpoint(generator: generator) }
+            if step % common.checkpointEvery == 0 || step == lastStep { try saveCheckpoint(generator: generator) }
         }
     }
 

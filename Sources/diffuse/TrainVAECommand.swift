@@ -32,6 +32,7 @@ struct TrainVAECommand: ParsableCommand {
             let out = URL(fileURLWithPath: training.out)
             let trainer = try VAETrainer(data: data, output: out, options: options)
             try trainer.train()
+            guard trainer.step == options.common.steps else { return }
             let factor = try trainer.save(to: out)
             let psnr = try trainer.reconstructionPSNR()
             let summary = String(format: "scaling_factor %.5f; held-out PSNR %.2f dB mean, %.2f dB 10th percentile (%d images)",

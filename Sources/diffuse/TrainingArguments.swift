@@ -35,6 +35,9 @@ struct TrainingArguments: ParsableArguments {
     @Option(help: "Write a checkpoint every N steps.")
     var checkpointEvery = 250
 
+    @Option(help: "Stop (with a checkpoint) after this many steps, keeping the --steps schedule; continue later with --resume.")
+    var stopAfter: Int?
+
     @Flag(help: "Continue from the output folder's last checkpoint.")
     var resume = false
 
@@ -58,6 +61,7 @@ struct TrainingArguments: ParsableArguments {
         options.gradientAccumulation = gradientAccumulation
         options.checkpointEvery = checkpointEvery
         options.resume = resume
+        options.stopAfter = stopAfter
         options.horizontalFlip = flip
         options.quiet = quiet
         return options

@@ -1,0 +1,189 @@
+// Training end to end on a tiny synthetic dataset: loss falls, resume is exact, checkpoints
+// survive kills, and the trained folder loads back and generates.
+import Foundation
+import Imaging
+import Models
+import NN
+import Pipelines
+import TensorCore
+import TestSupport
+import Training
+import XCTest
+
+final class TrainingTests: XCTestCase {
+    /// Eight 16×16 images: coloured squares on white, captioned by colour and position.
+    func makeDataset() throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("diffuse-train-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let colors: [(String, [UInt8])] = [("red", [220, 30, 30]), ("green", [30, 180, 40]), ("blue", [30, 60, 220]), ("yellow", [230, 210, 20])]
+        var lines = ["file\tcaption"]
+        for (i, (name, color)) in colors.enumerated() {
+            for (j, corner) in ["left", "right"].enumerated() {
+                var image = try Image(width: 16, height: 16, channels: 3, color: [255, 255, 255])
+                for y in 4..<12 { for x in 0..<8 { image.setPixel(x: x + j * 8, y: y, color: color) } }
+                let file = "\(i * 2 + j).png"
+                try image.writePNG(to: directory.appendingPathComponent(file))
+                lines.append("\(file)\t\(name) square on the \(corner)")
+            }
+        }
+        try (lines.joined(separator: "\n") + "\n").write(to: directory.appendingPathComponent("captions.tsv"), atomically: true, encoding: .utf8)
+        return directory
+    }
+
+    func tinyVAEOptions(steps: Int) -> VAETrainingOptions {
+        var options = VAETrainingOptions()
+        options.config.blockOutChannels = [16, 32]
+        options.config.normNumGroups = 8
+        options.common.steps = steps
+        options.common.batchSize = 4
+        options.common.resolution = 16
+        options.common.learningRate = 2e-3
+        options.common.warmupSteps = 2
+        options.common.checkpointEvery = 2
+        options.common.quiet = true
+        return options
+    }
+
+    func tinyDiffusionOptions(steps: Int) -> DiffusionTrainingOptions {
+        var options = DiffusionTrainingOptions()
+        options.unetConfig.blockOutChannels = [32, 64]
+        options.unetConfig.downBlockTypes = ["CrossAttnDownBlock2D", "DownBlock2D"]
+        options.unetConfig.upBlockTypes = ["UpBlock2D", "CrossAttnUpBlock2D"]
+        options.unetConfig.normNumGroups = 8
+        options.textConfig.hiddenSize = 32
+        options.textConfig.intermediateSize = 64
+        options.textConfig.numHiddenLayers = 2
+        options.common.steps = steps
+        options.common.batchSize = 4
+        options.common.resolution = 16
+        options.common.learningRate = 1e-3
+        options.common.warmupSteps = 2
+        options.common.checkpointEvery = 2
+        options.common.quiet = true
+        options.sampleEvery = 0
+        options.sampleSteps = 3
+        return options
+    }
+
+    var tokenizerDirectory: URL { SharedData.repositoryRoot.appendingPathComponent("models/clip-tokenizer") }
+
+    func testVAELossFallsAndResumeIsExact() throws {
+        let dataDirectory = try makeDataset()
+        let data = try CaptionedImageFolder(directory: dataDirectory, resolution: 16)
+        XCTAssertEqual(data.count, 8)
+        XCTAssertEqual(data.items[0].caption, "red square on the left")
+
+        // Straight through for 6 steps.
+        let straightDirectory = dataDirectory.appendingPathComponent("straight")
+        let straight = try VAETrainer(data: data, output: straightDirectory, options: tinyVAEOptions(steps: 6))
+        try straight.train()
+        let losses = try csvLosses(straightDirectory.appendingPathComponent("training/vae.csv"))
+        XCTAssertEqual(losses.count, 6)
+        XCTAssertLessThan(losses.suffix(2).reduce(0, +), losses.prefix(2).reduce(0, +), "VAE loss should fall: \(losses)")
+
+        // 4 steps, then a new trainer resumes to 6: the same weights, bit for bit.
+        let resumedDirectory = dataDirectory.appendingPathComponent("resumed")
+        var firstPart = tinyVAEOptions(steps: 6)
+        firstPart.common.stopAfter = 3
+        try VAETrainer(data: data, output: resumedDirectory, options: firstPart).train()
+        var resumeOptions = tinyVAEOptions(steps: 6)
+        resumeOptions.common.resume = true
+        let resumed = try VAETrainer(data: data, output: resumedDirectory, options: resumeOptions)
+        try resumed.train()
+        assertSameParameters(straight.vae, resumed.vae)
+    }
+
+    func testDiffusionTrainingLossFallsResumesAndGenerates() throws {
+        let dataDirectory = try makeDataset()
+        let data = try CaptionedImageFolder(directory: dataDirectory, resolution: 16)
+        let vaeDirectory = dataDirectory.appendingPathComponent("vae")
+        let vaeTrainer = try VAETrainer(data: data, output: vaeDirectory, options: tinyVAEOptions(steps: 4))
+        try vaeTrainer.train()
+        let factor = try vaeTrainer.save(to: vaeDirectory)
+        XCTAssertGreaterThan(factor, 0)
+
+        let straightDirectory = dataDirectory.appendingPathComponent("pipeline")
+        let straight = try DiffusionTrainer(data: data, vaeDirectory: vaeDirectory, tokenizerDirectory: tokenizerDirectory,
+                                            output: straightDirectory, options: tinyDiffusionOptions(steps: 8))
+        try straight.train()
+        let losses = try csvLosses(straightDirectory.appendingPathComponent("training/diffusion.csv"))
+        XCTAssertEqual(losses.count, 8)
+        XCTAssertLessThan(losses.suffix(3).reduce(0, +), losses.prefix(3).reduce(0, +), "diffusion loss should fall: \(losses)")
+
+        let resumedDirectory = dataDirectory.appendingPathComponent("resumed")
+        var firstPart = tinyDiffusionOptions(steps: 8)
+        firstPart.common.stopAfter = 3
+        try DiffusionTrainer(data: data, vaeDirectory: vaeDirectory, tokenizerDirectory: tokenizerDirectory,
+                             output: resumedDirectory, options: firstPart).train()
+        var options = tinyDiffusionOptions(steps: 8)
+        options.common.resume = true
+        let resumed = try DiffusionTrainer(data: data, vaeDirectory: vaeDirectory, tokenizerDirectory: tokenizerDirectory,
+                                           output: resumedDirectory, options: options)
+        try resumed.train()
+        assertSameParameters(straight.unet, resumed.unet)
+        assertSameParameters(straight.textEncoder, resumed.textEncoder)
+
+        // The saved folder is a complete pipeline that loads and generates.
+        let model = try StableDiffusion.load(directory: straightDirectory)
+        var request = GenerationRequest(prompt: "red square on the left")
+        request.steps = 3
+        let result = try model.generate(request)
+        XCTAssertEqual(result.images.shape, [1, 3, 16, 16])
+        XCTAssertTrue(result.images.values.allSatisfy { $0.isFinite })
+    }
+
+    func testEmptyOrUnreadableFolderIsReported() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("diffuse-empty-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try Data("not a png".utf8).write(to: directory.appendingPathComponent("broken.png"))
+        XCTAssertThrowsError(try CaptionedImageFolder(directory: directory, resolution: 16)) { error in
+            XCTAssertTrue("\(error)".contains("no usable image"), "\(error)")
+        }
+        let dataDirectory = try makeDataset()
+        try Data("not a png".utf8).write(to: dataDirectory.appendingPathComponent("zz-broken.png"))
+        let data = try CaptionedImageFolder(directory: dataDirectory, resolution: 16)
+        XCTAssertEqual(data.count, 8)
+        XCTAssertEqual(data.skipped.map(\.file), ["zz-broken.png"])
+    }
+
+    func testCaptionSources() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("diffuse-captions-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let image = try Image(width: 8, height: 8, channels: 3, color: [10, 20, 30])
+        try image.writePNG(to: directory.appendingPathComponent("a.png"))
+        try image.writePNG(to: directory.appendingPathComponent("b.png"))
+        try "a cat\n".write(to: directory.appendingPathComponent("a.txt"), atomically: true, encoding: .utf8)
+        XCTAssertEqual(try CaptionedImageFolder(directory: directory, resolution: 8).items.map(\.caption), ["a cat", ""])
+        try "{\"file_name\": \"b.png\", \"text\": \"a dog\"}\n".write(to: directory.appendingPathComponent("metadata.jsonl"), atomically: true, encoding: .utf8)
+        XCTAssertEqual(try CaptionedImageFolder(directory: directory, resolution: 8).items.map(\.caption), ["", "a dog"])
+    }
+
+    func testSamplerIsDeterministicAndCoversEachEpoch() {
+        var a = BatchSampler(count: 10, seed: 7), b = BatchSampler(count: 10, seed: 7)
+        let first = a.next(10)
+        XCTAssertEqual(first.sorted(), Array(0..<10))
+        XCTAssertEqual(first, b.next(10))
+        XCTAssertEqual(a.next(10).sorted(), Array(0..<10))
+        XCTAssertNotEqual(BatchSampler(count: 10, seed: 8).order(), BatchSampler(count: 10, seed: 7).order())
+    }
+
+    func assertSameParameters(_ a: Module, _ b: Module, file: StaticString = #filePath, line: UInt = #line) {
+        let other = Dictionary(uniqueKeysWithValues: b.namedParameters().map { ($0.key, $0.parameter) })
+        var differing: [String] = []
+        for (key, parameter) in a.namedParameters() where other[key]?.value.values != parameter.value.values { differing.append(key) }
+        XCTAssertEqual(differing, [], "parameters differ after resuming", file: file, line: line)
+    }
+
+    func csvLosses(_ url: URL) throws -> [Double] {
+        try String(contentsOf: url, encoding: .utf8).split(separator: "\n").dropFirst().compactMap { line in
+            line.split(separator: ",").dropFirst().first.flatMap { Double($0) }
+        }
+    }
+}
+
+extension BatchSampler {
+    func order() -> [Int] {
+        var copy = self
+        return copy.next(count)
+    }
+}
