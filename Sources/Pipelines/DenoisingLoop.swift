@@ -65,6 +65,16 @@ extension StableDiffusion {
         let noise = try Tensor(shape: mean.shape, values: generator.randn(count: mean.count))
         return try Autograd.withoutGrad { vae.scaleLatents(try vae.sample(mean: mean, logvar: logvar, noise: noise)) }
     }
+
+    /// Images in [-1, 1] → scaled latents sampled from the posterior with the given noise
+    /// (the posterior's shape, [N, C, h, w]).
+    public func encodeSample(images: Tensor, noise: Tensor) throws -> Tensor {
+        let (mean, logvar) = try Autograd.withoutGrad { try vae.encode(images) }
+        guard noise.shape == mean.shape else {
+            throw PipelineError.invalidArgument("posterior noise has shape \(noise.shape), expected \(mean.shape)")
+        }
+        return try Autograd.withoutGrad { vae.scaleLatents(try vae.sample(mean: mean, logvar: logvar, noise: noise)) }
+    }
 }
 
 extension Tensor {

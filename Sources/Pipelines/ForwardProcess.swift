@@ -25,7 +25,8 @@ extension StableDiffusion {
     }
 
     /// x_t = √ᾱ_t·x₀ + √(1−ᾱ_t)·ε for each of `timesteps`, with ε drawn once from `seed`
-    /// (the same noise at every t, so a ladder shows one trajectory).
+    /// (the same noise at every t, so a ladder shows one trajectory). t = 0 is the clean
+    /// input itself (ᾱ = 1); t ≥ 1 uses diffusers' `alphas_cumprod[t]`, as `add_noise` does.
     public func noise(image: Tensor, timesteps: [Int], space: NoiseSpace, seed: UInt64) throws -> [NoisedImage] {
         let schedule = try trainingSchedule()
         for t in timesteps where t < 0 || t >= schedule.alphasCumprod.count {
@@ -35,7 +36,7 @@ extension StableDiffusion {
         let clean = space == .latent ? try encodeMean(images: image) : image
         let epsilon = try Tensor(shape: clean.shape, values: generator.randn(count: clean.count))
         return try timesteps.map { t in
-            let a = schedule.alphasCumprod[t]
+            let a: Float = t == 0 ? 1 : schedule.alphasCumprod[t]
             let noisy = Autograd.withoutGrad { clean * a.squareRoot() + epsilon * (1 - a).squareRoot() }
             let pixels = space == .latent ? try decode(latents: noisy) : noisy
             return NoisedImage(timestep: t, signalScale: a.squareRoot(), image: pixels, latents: space == .latent ? noisy : nil)
@@ -43,7 +44,8 @@ extension StableDiffusion {
     }
 
     /// The reverse process from step `t` to a clean image: `latents` are taken as z_t and DDIM
-    /// (deterministic) walks `steps` evenly spaced timesteps from t down to 0.
+    /// (deterministic) walks `steps` evenly spaced timesteps from t down to 0. At t = 0 the
+    /// latents are already clean (see `noise`) and are only decoded.
     public func denoise(latents: Tensor, from t: Int, steps: Int, prompt: String, guidance: Float,
                         seed: UInt64 = 0, onStep: (DenoisingStep) -> Void = { _ in }) throws -> GenerationResult {
         let schedule = try trainingSchedule()
@@ -51,7 +53,11 @@ extension StableDiffusion {
             throw PipelineError.invalidArgument("--t \(t) is outside 0...\(schedule.alphasCumprod.count - 1)")
         }
         guard steps >= 1 else { throw PipelineError.invalidArgument("--steps must be at least 1, got \(steps)") }
-        let count = min(steps, t + 1)
+        guard latents.rank == 4, latents.shape[1] == latentChannels else {
+            throw PipelineError.invalidArgument("latents have shape \(latents.shape), expected [N, \(latentChannels), h, w]")
+        }
+        guard t > 0 else { return GenerationResult(images: try decode(latents: latents), latents: latents, timesteps: []) }
+        let count = min(steps, t)
         var list: [Double] = []
         for i in 0..<count {
             let value = (Double(t) * Double(count - i) / Double(count)).rounded()

@@ -16,6 +16,10 @@ public struct ImageToImageRequest {
     public var scheduler: String?
     public var seed: UInt64 = 0
     public var count = 1
+    /// Noise for the VAE posterior sample ([1, C, h, w]); nil draws it from the seed.
+    public var posteriorNoise: Tensor?
+    /// Noise added to the init latents ([count, C, h, w]); nil draws it from the seed.
+    public var noise: Tensor?
 
     public init(prompt: String, image: Tensor) {
         self.prompt = prompt
@@ -23,31 +27,74 @@ public struct ImageToImageRequest {
     }
 }
 
+/// Where the img2img loop starts: diffusers' `prepare_latents` and `get_timesteps`.
+public struct ImageToImageStart {
+    /// scaling_factor × posterior sample, repeated `count` times, [count, C, h, w].
+    public let initLatents: Tensor
+    /// The timestep the init latents are noised to (nil when strength leaves no steps).
+    public let latentTimestep: Double?
+    /// `add_noise(initLatents, noise, latentTimestep)`, [count, C, h, w].
+    public let noisyLatents: Tensor
+    /// The loop's timesteps (the tail of the full schedule).
+    public let timesteps: [Double]
+}
+
 extension StableDiffusion {
     public func imageToImage(_ request: ImageToImageRequest, warn: (String) -> Void = { _ in },
                              onStep: (DenoisingStep) -> Void = { _ in }) throws -> GenerationResult {
+        let guided = request.guidance > 1
+        var scheduler = try makeScheduler(named: request.scheduler)
+        var generator = TorchGenerator(seed: request.seed)
+        let start = try prepareImageToImage(request, scheduler: &scheduler, generator: &generator)
+        guard !start.timesteps.isEmpty else {
+            return GenerationResult(images: try decode(latents: start.initLatents), latents: start.initLatents, timesteps: [])
+        }
+        let context = try encodePrompt(request.prompt, negativePrompt: request.negativePrompt, count: request.count,
+                                       guided: guided, warn: warn)
+        let latents = try denoise(latents: start.noisyLatents, timesteps: start.timesteps, scheduler: &scheduler,
+                                  context: context, guidance: request.guidance, generator: &generator, onStep: onStep)
+        return GenerationResult(images: try decode(latents: latents), latents: latents, timesteps: start.timesteps,
+                                initialLatents: start.noisyLatents)
+    }
+
+    /// Checks the request, sets `scheduler`'s timesteps for the strength, encodes the image and
+    /// noises it to the first remaining timestep. Noise not given in the request comes from
+    /// `generator`: the posterior sample's first, then the forward noise, as diffusers draws them.
+    public func prepareImageToImage(_ request: ImageToImageRequest, scheduler: inout Scheduler,
+                                    generator: inout TorchGenerator) throws -> ImageToImageStart {
         guard (0...1).contains(request.strength) else {
             throw PipelineError.invalidArgument("--strength must be in [0, 1], got \(request.strength)")
         }
-        guard request.steps >= 1, request.count >= 1 else {
-            throw PipelineError.invalidArgument("--steps and --count must be at least 1")
+        guard request.steps >= 1 else { throw PipelineError.invalidArgument("--steps must be at least 1, got \(request.steps)") }
+        guard request.count >= 1 else { throw PipelineError.invalidArgument("--count must be at least 1, got \(request.count)") }
+        let image = request.image
+        guard image.rank == 4, image.shape[0] == 1, image.shape[1] == 3 else {
+            throw PipelineError.invalidArgument("the init image has shape \(image.shape), expected [1, 3, H, W]")
         }
-        try validateSize(width: request.image.shape[3], height: request.image.shape[2])
-        let guided = request.guidance > 1
-        let context = try encodePrompt(request.prompt, negativePrompt: request.negativePrompt, count: request.count,
-                                   guided: guided, warn: warn)
-        var scheduler = try makeScheduler(named: request.scheduler)
+        try validateSize(width: image.shape[3], height: image.shape[2])
         try scheduler.setTimesteps(request.steps)
         let timesteps = scheduler.timestepsForStrength(request.strength, count: request.steps)
-        var generator = TorchGenerator(seed: request.seed)
-        // diffusers draws the posterior noise first, then the forward-process noise.
-        let encoded = try encodeSample(images: request.image, generator: &generator)
-        let initial = Tensor.concat(Array(repeating: encoded, count: request.count), axis: 0)
-        guard let first = timesteps.first else { return GenerationResult(images: request.image, latents: initial, timesteps: []) }
-        let noise = try generator.randn(count: initial.count)
+
+        let encoded: Tensor  // [1, C, h, w]
+        if let posteriorNoise = request.posteriorNoise {
+            encoded = try encodeSample(images: image, noise: posteriorNoise)
+        } else {
+            encoded = try encodeSample(images: image, generator: &generator)
+        }
+        let initial = request.count == 1 ? encoded : Tensor.concat(Array(repeating: encoded, count: request.count), axis: 0)
+        guard let first = timesteps.first else {
+            return ImageToImageStart(initLatents: initial, latentTimestep: nil, noisyLatents: initial, timesteps: [])
+        }
+        let noise: [Float]
+        if let given = request.noise {
+            guard given.shape == initial.shape else {
+                throw PipelineError.invalidArgument("img2img noise has shape \(given.shape), expected \(initial.shape)")
+            }
+            noise = given.values
+        } else {
+            noise = generator.randn(count: initial.count)
+        }
         let noisy = try Tensor(shape: initial.shape, values: scheduler.addNoise(original: initial.values, noise: noise, timestep: first))
-        let latents = try denoise(latents: noisy, timesteps: timesteps, scheduler: &scheduler, context: context,
-                                  guidance: request.guidance, generator: &generator, onStep: onStep)
-        return GenerationResult(images: try decode(latents: latents), latents: latents, timesteps: timesteps)
+        return ImageToImageStart(initLatents: initial, latentTimestep: first, noisyLatents: noisy, timesteps: timesteps)
     }
 }

@@ -28,6 +28,16 @@ public struct GenerationResult {
     /// Final latents, [N, C, h, w].
     public let latents: Tensor
     public let timesteps: [Double]
+    /// The latents the loop started from, [N, C, h, w] (text to image: the seed's draw or the
+    /// given latents, before `init_noise_sigma` scaling); nil when not recorded.
+    public let initialLatents: Tensor?
+
+    public init(images: Tensor, latents: Tensor, timesteps: [Double], initialLatents: Tensor? = nil) {
+        self.images = images
+        self.latents = latents
+        self.timesteps = timesteps
+        self.initialLatents = initialLatents
+    }
 }
 
 extension StableDiffusion {
@@ -42,7 +52,10 @@ extension StableDiffusion {
 
     public func generate(_ request: GenerationRequest, warn: (String) -> Void = { _ in },
                          onStep: (DenoisingStep) -> Void = { _ in }) throws -> GenerationResult {
-        let width = request.width ?? nativeSize, height = request.height ?? nativeSize
+        // Given latents fix the size unless the request names one.
+        let latentSize = request.latents.flatMap { $0.rank == 4 ? ($0.shape[2], $0.shape[3]) : nil }
+        let width = request.width ?? latentSize.map { $0.1 * vaeScaleFactor } ?? nativeSize
+        let height = request.height ?? latentSize.map { $0.0 * vaeScaleFactor } ?? nativeSize
         try validateSize(width: width, height: height)
         guard request.steps >= 1 else { throw PipelineError.invalidArgument("--steps must be at least 1, got \(request.steps)") }
         guard request.count >= 1 else { throw PipelineError.invalidArgument("--count must be at least 1, got \(request.count)") }
@@ -65,6 +78,7 @@ extension StableDiffusion {
         let latents = try denoise(latents: Autograd.withoutGrad { start * scheduler.initNoiseSigma },
                                   timesteps: scheduler.timesteps, scheduler: &scheduler, context: context,
                                   guidance: request.guidance, generator: &generator, onStep: onStep)
-        return GenerationResult(images: try decode(latents: latents), latents: latents, timesteps: scheduler.timesteps)
+        return GenerationResult(images: try decode(latents: latents), latents: latents, timesteps: scheduler.timesteps,
+                                initialLatents: start)
     }
 }

@@ -52,7 +52,7 @@ struct DenoiseCommand: ParsableCommand {
                 latents = try model.encodeMean(images: try Tensor(image: picture))
             }
             guard let timestep else { throw CommandFailure(message: "--t is required for \(input)") }
-            let progress = modelOptions.progress(total: min(steps, timestep + 1), label: "denoise")
+            let progress = modelOptions.progress(total: max(1, min(steps, timestep)), label: "denoise")
             let result = try model.denoise(latents: latents, from: timestep, steps: steps, prompt: prompt, guidance: guidance) { step in
                 progress.update(step.index + 1, of: step.count)
             }

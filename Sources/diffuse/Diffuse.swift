@@ -1,5 +1,6 @@
 // Diffuse: the root command of the `diffuse` command-line tool.
 import ArgumentParser
+import Foundation
 
 @main
 struct Diffuse: ParsableCommand {
@@ -10,4 +11,22 @@ struct Diffuse: ParsableCommand {
         subcommands: [GenerateCommand.self, NoiseCommand.self, DenoiseCommand.self, ImageToImageCommand.self,
                       TrainVAECommand.self, TrainCommand.self, InfoCommand.self]
     )
+
+    /// Like ArgumentParser's `main`, but a bad flag or value is one `error:` line on stderr
+    /// (no usage screen), so every failure of the tool reads the same way.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            // Help, --version and errors already reported by the command keep the library's handling.
+            guard code != .success, !(error is ExitCode) else { exit(withError: error) }
+            var text = message(for: error).trimmingCharacters(in: .whitespacesAndNewlines)
+            if text.hasPrefix("Error: ") { text.removeFirst("Error: ".count) }
+            text = text.split(whereSeparator: \.isNewline).joined(separator: "; ")
+            FileHandle.standardError.write(Data("error: \(text)\n".utf8))
+            Foundation.exit(code.rawValue)
+        }
+    }
 }

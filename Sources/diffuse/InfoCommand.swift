@@ -1,14 +1,15 @@
-// `diffuse info`: describes an image file (and, later, a model directory).
+// `diffuse info`: describes an image file or a diffusers model folder.
 import ArgumentParser
 import Foundation
 
 struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info",
-        abstract: "Show what a PNG or JPEG file holds: format, size, colour type, text chunks, pixel hash."
+        abstract: "Show what a PNG/JPEG file holds (format, size, colour type, text chunks, pixel hash) "
+            + "or what a model folder holds (components, parameter counts, dtypes, key config values)."
     )
 
-    @Argument(help: "The file to describe.")
+    @Argument(help: "The image file or model folder to describe.")
     var path: String
 
     @Flag(help: "Print JSON instead of text.")
@@ -16,9 +17,14 @@ struct InfoCommand: ParsableCommand {
 
     func run() throws {
         do {
-            // Model directories will get their own branch here; files are images.
-            let report = try Self.imageFileReport(path: path)
-            print(json ? try report.json() : report.text())
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+                let report = try Self.modelFolderReport(path: path)
+                print(json ? try report.json() : report.text())
+            } else {
+                let report = try Self.imageFileReport(path: path)
+                print(json ? try report.json() : report.text())
+            }
         } catch let error as CommandFailure {
             FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
             throw ExitCode.failure

@@ -13,7 +13,7 @@ struct NoiseCommand: ParsableCommand {
     @Argument(help: "The image to noise (PNG or JPEG).")
     var image: String
 
-    @Option(help: "Timestep(s), comma-separated, in [0, 1000).")
+    @Option(help: "Timestep(s), comma-separated, in [0, 1000); t = 0 is the clean image.")
     var t: String = "0,250,500,750,999"
 
     @Option(help: "Noise the VAE latents (latent) or the pixels directly (pixel).")
@@ -25,7 +25,7 @@ struct NoiseCommand: ParsableCommand {
     @Option(help: "Resize and centre-crop to this square size first.")
     var size: Int?
 
-    @Option(help: "Save z_t as safetensors (tensor 'latents'; its metadata keeps t) for `diffuse denoise`.")
+    @Option(help: "Save z_t of the last t as safetensors (tensor 'latents'; its metadata keeps t) for `diffuse denoise`.")
     var saveLatents: String?
 
     @Option(name: .shortAndLong, help: "Output PNG (a list of t: numbered files plus a ladder here).")
@@ -44,6 +44,7 @@ struct NoiseCommand: ParsableCommand {
         _ = try timesteps()
         guard NoiseSpace(rawValue: space) != nil else { throw ValidationError("--space must be latent or pixel, got '\(space)'") }
         if let size, size < 1 { throw ValidationError("--size must be positive") }
+        if saveLatents != nil, space == NoiseSpace.pixel.rawValue { throw ValidationError("--save-latents needs --space latent") }
     }
 
     func run() throws {

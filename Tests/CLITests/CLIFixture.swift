@@ -1,0 +1,112 @@
+// Helpers for end-to-end runs on the tiny fixture pipeline: temp folders, image facts via
+// `diffuse info --json`, and a minimal float32 safetensors reader/writer for tensor files.
+import Foundation
+import TestSupport
+import XCTest
+
+struct TensorFileError: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// A float32 tensor read from a safetensors file.
+struct FloatTensor {
+    var shape: [Int]
+    var values: [Float]
+}
+
+enum CLIFixture {
+    static func modelPath() throws -> String { try SharedData.url("fixtures/diffusers-tiny").path }
+
+    /// An 8-bit RGB 32×32 PNG from the PNG suite.
+    static func rgbImage() throws -> String { try SharedData.url("corpora/pngsuite/basn2c08.png").path }
+
+    /// A fresh empty folder under the system temp directory.
+    static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("diffuse-cli-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// `diffuse info PATH --json` as a dictionary (the file must decode).
+    static func imageInfo(_ path: String) throws -> [String: Any] {
+        let result = try DiffuseBinary.run(["info", path, "--json"])
+        guard result.status == 0, let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] else {
+            throw TensorFileError(description: "info \(path) failed: \(result.stderr)")
+        }
+        return object
+    }
+
+    /// The text chunks of a PNG as key → value.
+    static func textChunks(_ info: [String: Any]) -> [String: String] {
+        var chunks: [String: String] = [:]
+        for chunk in info["text_chunks"] as? [[String: Any]] ?? [] {
+            if let key = chunk["key"] as? String, let value = chunk["value"] as? String { chunks[key] = value }
+        }
+        return chunks
+    }
+
+    /// The JSON header of a safetensors file.
+    static func header(_ path: String) throws -> [String: Any] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        guard data.count >= 8 else { throw TensorFileError(description: "\(path): too short") }
+        let length = data.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+        guard 8 + length <= data.count, let object = try JSONSerialization.jsonObject(with: data.subdata(in: 8 ..< 8 + length)) as? [String: Any] else {
+            throw TensorFileError(description: "\(path): bad header")
+        }
+        return object
+    }
+
+    /// Reads float32 tensor `name` of a safetensors file.
+    static func readTensor(_ path: String, _ name: String) throws -> FloatTensor {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        let length = data.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+        guard let entry = try header(path)[name] as? [String: Any], entry["dtype"] as? String == "F32",
+              let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2 else {
+            throw TensorFileError(description: "\(path): no F32 tensor '\(name)'")
+        }
+        let bytes = data.subdata(in: 8 + length + offsets[0] ..< 8 + length + offsets[1])
+        let values = bytes.withUnsafeBytes { raw in
+            (0..<(bytes.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
+        }
+        guard values.count == shape.reduce(1, *) else { throw TensorFileError(description: "\(path): '\(name)' size mismatch") }
+        return FloatTensor(shape: shape, values: values)
+    }
+
+    /// Writes one float32 tensor as a safetensors file.
+    static func writeTensor(_ tensor: FloatTensor, named name: String, to url: URL) throws {
+        let entry: [String: Any] = ["dtype": "F32", "shape": tensor.shape, "data_offsets": [0, 4 * tensor.values.count]]
+        var header = try JSONSerialization.data(withJSONObject: [name: entry])
+        while header.count % 8 != 0 { header.append(0x20) }
+        var data = Data()
+        withUnsafeBytes(of: UInt64(header.count).littleEndian) { data.append(contentsOf: $0) }
+        data.append(header)
+        for value in tensor.values { withUnsafeBytes(of: value.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
+        try data.write(to: url)
+    }
+
+    /// Reads float32 tensor `name` from a shared fixture file.
+    static func fixtureTensor(_ relativePath: String, _ name: String) throws -> FloatTensor {
+        try readTensor(try SharedData.url(relativePath).path, name)
+    }
+}
+
+/// Asserts a failed run: no signal, a non-zero status and exactly one `error:` line on stderr.
+func assertCleanFailure(_ result: ProcessResult, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertFalse(result.terminatedBySignal, "\(what): crashed", file: file, line: line)
+    XCTAssertNotEqual(result.status, 0, "\(what): exit status", file: file, line: line)
+    let lines = result.stderr.split(whereSeparator: \.isNewline)
+    XCTAssertEqual(lines.count, 1, "\(what): stderr should be one line: \(result.stderr)", file: file, line: line)
+    XCTAssertTrue(result.stderr.hasPrefix("error: "), "\(what): \(result.stderr)", file: file, line: line)
+}
+
+/// Asserts a successful run.
+func assertSuccess(_ result: ProcessResult, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertFalse(result.terminatedBySignal, "\(what): crashed", file: file, line: line)
+    XCTAssertEqual(result.status, 0, "\(what): \(result.stderr)", file: file, line: line)
+}
+
+/// max |a − b| over two equal-length arrays (infinity when the lengths differ).
+func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
+    guard a.count == b.count else { return .infinity }
+    return zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) }
+}
