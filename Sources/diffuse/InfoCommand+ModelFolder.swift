@@ -52,7 +52,7 @@ struct ModelFolderReport: Encodable {
     static let componentOrder = ["unet", "vae", "text_encoder", "tokenizer", "scheduler"]
 
     init(folder url: URL) throws {
-        let folder = try StableDiffusionPipelineFolder(url: url)
+        let folder = try StableDiffusionPipelineFolder(directory: url)
         self.folder = url.path
         pipeline = folder.modelIndex.className
         diffusersVersion = folder.modelIndex.diffusersVersion
