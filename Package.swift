@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "SchedulersTests", dependencies: ["Schedulers", "TensorCore", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "NN", "TestSupport"]),
         .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TensorCore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

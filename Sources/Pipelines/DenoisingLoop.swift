@@ -43,9 +43,24 @@ extension StableDiffusion {
             sample = result.prevSample
             let latents = try Tensor(shape: shape, values: sample)
             let original = try result.predOriginalSample.map { try Tensor(shape: shape, values: $0) }
+                ?? estimateOriginal(modelInput: modelInput, modelOutput: noise, timestep: t)
             onStep(DenoisingStep(index: index, count: timesteps.count, timestep: t, latents: latents, predictedOriginal: original))
         }
         return try Tensor(shape: shape, values: sample)
+    }
+
+    /// x̂₀ from a model output at training timestep t, for schedulers that do not report it:
+    /// (x − √(1−ᾱ)·ε̂)/√ᾱ for ε-prediction, √ᾱ·x − √(1−ᾱ)·v̂ for v-prediction.
+    func estimateOriginal(modelInput x: Tensor, modelOutput: Tensor, timestep t: Double) throws -> Tensor? {
+        let alphas = try trainingSchedule().alphasCumprod
+        let index = Int(t.rounded())
+        guard alphas.indices.contains(index) else { return nil }
+        let a = alphas[index]
+        switch schedulerConfig.predictionType {
+        case "epsilon": return Autograd.withoutGrad { (x - modelOutput * (1 - a).squareRoot()) / a.squareRoot() }
+        case "v_prediction": return Autograd.withoutGrad { x * a.squareRoot() - modelOutput * (1 - a).squareRoot() }
+        default: return modelOutput
+        }
     }
 
     /// Latents → images in [-1, 1] (unclamped), undoing the VAE's latent scaling.

@@ -1,4 +1,5 @@
-// A one-line progress bar on stderr: steps, rate and time left.
+// Progress on stderr: steps, rate and time left — a redrawn bar on a terminal, and a plain
+// line every half minute in a log file.
 import Foundation
 
 public final class ProgressBar {
@@ -7,8 +8,11 @@ public final class ProgressBar {
     private let start = Date()
     private let enabled: Bool
     private var lastDraw = Date.distantPast
+    /// Smoothed seconds per unit, so the estimate follows the current pace, not the average.
+    private var secondsPerUnit: Double?
+    private var lastDone = 0
+    private let interactive = isatty(STDERR_FILENO) != 0
 
-    /// Draws only when stderr is shown to someone (or when forced), never into logs by accident.
     public init(total: Int, label: String, enabled: Bool = true) {
         self.total = total
         self.label = label
@@ -22,19 +26,25 @@ public final class ProgressBar {
         if let newTotal { total = newTotal }
         let done = min(max(done, 0), total)
         let now = Date()
-        guard done >= total || now.timeIntervalSince(lastDraw) > 0.1 else { return }
-        lastDraw = now
+        guard done >= total || now.timeIntervalSince(lastDraw) > (interactive ? 0.1 : 30) else { return }
+        defer { lastDraw = now }
         let elapsed = now.timeIntervalSince(start)
-        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        let interval = now.timeIntervalSince(lastDraw == .distantPast ? start : lastDraw)
+        if done > lastDone {
+            let recent = interval / Double(done - lastDone)
+            secondsPerUnit = secondsPerUnit.map { 0.8 * $0 + 0.2 * recent } ?? recent
+            lastDone = done
+        }
+        let rate = secondsPerUnit.map { $0 > 0 ? 1 / $0 : 0 } ?? 0
         let remaining = rate > 0 ? Double(total - done) / rate : 0
         let width = 24
         let filled = total > 0 ? width * done / total : width
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
         let rateText = rate >= 1 ? String(format: "%.2f it/s", rate) : String(format: "%.2f s/it", rate > 0 ? 1 / rate : 0)
-        var line = "\r\(label) \(bar) \(done)/\(total) \(rateText) \(Self.format(elapsed)) elapsed, \(Self.format(remaining)) left"
+        var line = "\(label) \(bar) \(done)/\(total) \(rateText) \(Self.format(elapsed)) elapsed, \(Self.format(remaining)) left"
         if !extra.isEmpty { line += " · \(extra)" }
-        FileHandle.standardError.write(Data((line + "\u{1B}[K").utf8))
-        if done >= total { FileHandle.standardError.write(Data("\n".utf8)) }
+        let text = interactive ? "\r" + line + "\u{1B}[K" + (done >= total ? "\n" : "") : line + "\n"
+        FileHandle.standardError.write(Data(text.utf8))
     }
 
     static func format(_ seconds: Double) -> String {

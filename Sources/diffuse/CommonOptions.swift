@@ -34,7 +34,7 @@ struct ModelOptions: ParsableArguments {
     }
 
     func progress(total: Int, label: String) -> ProgressBar {
-        ProgressBar(total: total, label: label, enabled: !quiet && isatty(STDERR_FILENO) != 0)
+        ProgressBar(total: total, label: label, enabled: !quiet)
     }
 }
 

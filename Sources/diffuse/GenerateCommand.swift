@@ -46,6 +46,9 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Also write the images as safetensors (tensor 'images' [N, H, W, 3] in [0, 1]).")
     var outputTensor: String?
 
+    @Option(help: "Also write the model's predicted clean image after every step, as a labelled grid.")
+    var trajectory: String?
+
     @OptionGroup var modelOptions: ModelOptions
 
     func validate() throws {
@@ -68,8 +71,10 @@ struct GenerateCommand: ParsableCommand {
             request.count = count
             if let latents { request.latents = try ImageOutput.readTensor("latents", from: latents) }
             let progress = modelOptions.progress(total: steps, label: "generate")
+            var recorded: [DenoisingStep] = []
             let result = try model.generate(request, warn: modelOptions.warn) { step in
                 progress.update(step.index + 1, of: step.count)
+                if trajectory != nil { recorded.append(step) }
             }
             let images = try result.images.images()
             try ImageOutput.write(images, to: output, parameters: [
@@ -78,6 +83,9 @@ struct GenerateCommand: ParsableCommand {
                 ("size", "\(images[0].width)x\(images[0].height)"), ("model", modelURL.lastPathComponent),
                 ("software", "diffuse \(Diffuse.configuration.version)"),
             ])
+            if let trajectory {
+                try model.trajectoryGrid(recorded).writePNG(to: URL(fileURLWithPath: trajectory))
+            }
             if let outputTensor {
                 try ImageOutput.writeTensors(["images": result.images.imagesToUnitNHWC()], to: outputTensor)
             }

@@ -5,8 +5,9 @@ import Pipelines
 import TensorCore
 
 enum ImageOutput {
-    /// Writes one image to `path`, or for several `name-1.png`, … and a grid at `path`.
-    static func write(_ images: [Image], to path: String, parameters: [(String, String)]) throws {
+    /// Writes one image to `path`, or for several `name-1.png`, … and a grid at `path`
+    /// (`grid` when given, else a plain square grid).
+    static func write(_ images: [Image], to path: String, parameters: [(String, String)], grid: Image? = nil) throws {
         let url = URL(fileURLWithPath: path)
         let chunks = parameters.map { TextChunk(key: $0.0, value: $0.1) }
         if images.count == 1 {
@@ -18,7 +19,7 @@ enum ImageOutput {
             try image.writePNG(to: URL(fileURLWithPath: "\(base)-\(i + 1).png"), textChunks: chunks)
         }
         let columns = Int(Double(images.count).squareRoot().rounded(.up))
-        try Image.grid(images, columns: columns, padding: 2).writePNG(to: url, textChunks: chunks)
+        try (grid ?? Image.grid(images, columns: columns, padding: 2)).writePNG(to: url, textChunks: chunks)
     }
 
     /// Loads an image for a model input (EXIF orientation applied) as [1, 3, H, W] in [-1, 1].

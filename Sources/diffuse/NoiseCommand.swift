@@ -57,12 +57,21 @@ struct NoiseCommand: ParsableCommand {
             guard picture.width % factor == 0, picture.height % factor == 0 else {
                 throw CommandFailure(message: "\(image): \(picture.width)×\(picture.height) is not a multiple of \(factor); pass --size")
             }
-            let noised = try model.noise(image: Tensor(image: picture), timesteps: steps, space: NoiseSpace(rawValue: space) ?? .latent, seed: seed)
+            let chosen = NoiseSpace(rawValue: space) ?? .latent
+            let input = try Tensor(image: picture)
+            let noised = try model.noise(image: input, timesteps: steps, space: chosen, seed: seed)
             let images = try noised.map { try $0.image.image() }
+            // A ladder shows both spaces side by side: the same schedule on latents and on pixels.
+            var ladder: Image?
+            if steps.count > 1 {
+                let other = try model.noise(image: input, timesteps: steps, space: chosen == .latent ? .pixel : .latent, seed: seed)
+                let rows = chosen == .latent ? [(noised, "latent"), (other, "pixel")] : [(other, "latent"), (noised, "pixel")]
+                ladder = try Self.ladder(rows)
+            }
             try ImageOutput.write(images, to: output, parameters: [
                 ("source", image), ("t", t), ("space", space), ("seed", "\(seed)"),
                 ("sqrt_alpha_bar", noised.map { String(format: "%.4f", $0.signalScale) }.joined(separator: ",")),
-            ])
+            ], grid: ladder)
             if let saveLatents {
                 guard let last = noised.last, let latents = last.latents else {
                     throw CommandFailure(message: "--save-latents needs --space latent")
@@ -71,5 +80,22 @@ struct NoiseCommand: ParsableCommand {
             }
             if !modelOptions.quiet { FileHandle.standardError.write(Data("wrote \(output)\n".utf8)) }
         }
+    }
+
+    /// Rows of noised images, each led by a tile naming its space, labelled with t and √ᾱ_t.
+    static func ladder(_ rows: [([NoisedImage], String)]) throws -> Image {
+        var tiles: [(Image, String)] = []
+        for (row, name) in rows {
+            guard let first = row.first else { continue }
+            let sample = try first.image.image()
+            var nameTile = try Image(width: sample.width, height: sample.height, channels: 3, color: [255, 255, 255])
+            let scale = max(1, sample.width / 40)
+            BitmapFont.draw(name, on: &nameTile, x: 1, y: (sample.height - BitmapFont.glyphHeight * scale) / 2, color: [0, 0, 0], scale: scale)
+            tiles.append((nameTile, ""))
+            for noisy in row {
+                tiles.append((try noisy.image.image(), String(format: "t%d %@%.2f", noisy.timestep, "√ᾱ", noisy.signalScale)))
+            }
+        }
+        return try Visualization.labelledGrid(tiles, columns: (rows.first?.0.count ?? 0) + 1)
     }
 }

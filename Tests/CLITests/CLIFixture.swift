@@ -1,10 +1,11 @@
 // Helpers for end-to-end runs on the tiny fixture pipeline: temp folders, image facts via
-// `diffuse info --json`, and a minimal float32 safetensors reader/writer for tensor files.
+// `diffuse info --json`, and tensor files through the project's safetensors reader/writer.
 import Foundation
+import TensorCore
 import TestSupport
 import XCTest
 
-struct TensorFileError: Error, CustomStringConvertible {
+struct CommandRunFailure: Error, CustomStringConvertible {
     var description: String
 }
 
@@ -31,7 +32,7 @@ enum CLIFixture {
     static func imageInfo(_ path: String) throws -> [String: Any] {
         let result = try DiffuseBinary.run(["info", path, "--json"])
         guard result.status == 0, let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] else {
-            throw TensorFileError(description: "info \(path) failed: \(result.stderr)")
+            throw CommandRunFailure(description: "info \(path) failed: \(result.stderr)")
         }
         return object
     }
@@ -45,43 +46,22 @@ enum CLIFixture {
         return chunks
     }
 
-    /// The JSON header of a safetensors file.
-    static func header(_ path: String) throws -> [String: Any] {
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        guard data.count >= 8 else { throw TensorFileError(description: "\(path): too short") }
-        let length = data.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
-        guard 8 + length <= data.count, let object = try JSONSerialization.jsonObject(with: data.subdata(in: 8 ..< 8 + length)) as? [String: Any] else {
-            throw TensorFileError(description: "\(path): bad header")
-        }
-        return object
+    /// Reads tensor `name` of a safetensors file (through the project's own reader).
+    static func readTensor(_ path: String, _ name: String) throws -> FloatTensor {
+        let file = try SafetensorsFile(contentsOf: URL(fileURLWithPath: path))
+        return FloatTensor(shape: try file.shape(name), values: try file.floats(name))
     }
 
-    /// Reads float32 tensor `name` of a safetensors file.
-    static func readTensor(_ path: String, _ name: String) throws -> FloatTensor {
-        let data = try Data(contentsOf: URL(fileURLWithPath: path))
-        let length = data.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
-        guard let entry = try header(path)[name] as? [String: Any], entry["dtype"] as? String == "F32",
-              let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int], offsets.count == 2 else {
-            throw TensorFileError(description: "\(path): no F32 tensor '\(name)'")
-        }
-        let bytes = data.subdata(in: 8 + length + offsets[0] ..< 8 + length + offsets[1])
-        let values = bytes.withUnsafeBytes { raw in
-            (0..<(bytes.count / 4)).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
-        }
-        guard values.count == shape.reduce(1, *) else { throw TensorFileError(description: "\(path): '\(name)' size mismatch") }
-        return FloatTensor(shape: shape, values: values)
+    /// The metadata of a safetensors file.
+    static func metadata(_ path: String) throws -> [String: String] {
+        try SafetensorsFile(contentsOf: URL(fileURLWithPath: path)).metadata
     }
 
     /// Writes one float32 tensor as a safetensors file.
     static func writeTensor(_ tensor: FloatTensor, named name: String, to url: URL) throws {
-        let entry: [String: Any] = ["dtype": "F32", "shape": tensor.shape, "data_offsets": [0, 4 * tensor.values.count]]
-        var header = try JSONSerialization.data(withJSONObject: [name: entry])
-        while header.count % 8 != 0 { header.append(0x20) }
-        var data = Data()
-        withUnsafeBytes(of: UInt64(header.count).littleEndian) { data.append(contentsOf: $0) }
-        data.append(header)
-        for value in tensor.values { withUnsafeBytes(of: value.bitPattern.littleEndian) { data.append(contentsOf: $0) } }
-        try data.write(to: url)
+        var writer = SafetensorsWriter()
+        try writer.add(name, shape: tensor.shape, floats: tensor.values)
+        try writer.write(to: url)
     }
 
     /// Reads float32 tensor `name` from a shared fixture file.

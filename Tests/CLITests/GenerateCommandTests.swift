@@ -104,4 +104,18 @@ final class GenerateCommandTests: XCTestCase {
         assertCleanFailure(try DiffuseBinary.run(base + ["--model", model, "--latents", path("missing.safetensors")]), "missing latents")
         XCTAssertFalse(FileManager.default.fileExists(atPath: path("bad.png")))
     }
+
+    func testTrajectoryGridHasOneTilePerStep() throws {
+        let directory = try CLIFixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let trajectory = directory.appendingPathComponent("trajectory.png").path
+        let result = try DiffuseBinary.run(["generate", "a red circle", "--model", try CLIFixture.modelPath(), "--steps", "4",
+                                            "--scheduler", "ddim", "--trajectory", trajectory,
+                                            "-o", directory.appendingPathComponent("out.png").path, "--quiet"])
+        assertSuccess(result, "generate --trajectory")
+        // Four 64 px images enlarged 2× to 128 px, each under an 11 px label band, in one row.
+        let info = try CLIFixture.imageInfo(trajectory)
+        XCTAssertEqual(info["width"] as? Int, 4 * 128 + 5 * 2)
+        XCTAssertEqual(info["height"] as? Int, 128 + 11 + 2 * 2)
+    }
 }

@@ -21,9 +21,11 @@ final class NoiseDenoiseCommandTests: XCTestCase {
             XCTAssertEqual(info["width"] as? Int, 64, name)
             XCTAssertEqual(info["height"] as? Int, 64, name)
         }
+        // The ladder: rows for latent and pixel space, each a name tile and three labelled
+        // tiles enlarged 2× (64 → 128 px) under an 11 px label band, 2 px padding.
         let ladder = try CLIFixture.imageInfo(output)
-        XCTAssertEqual(ladder["width"] as? Int, 2 * 64 + 3 * 2)  // ⌈√3⌉ = 2 columns, 2 rows
-        XCTAssertEqual(ladder["height"] as? Int, 2 * 64 + 3 * 2)
+        XCTAssertEqual(ladder["width"] as? Int, 4 * 128 + 5 * 2)
+        XCTAssertEqual(ladder["height"] as? Int, 2 * (128 + 11) + 3 * 2)
         let chunks = CLIFixture.textChunks(ladder)
         XCTAssertEqual(chunks["t"], "0,500,999")
         XCTAssertEqual(chunks["sqrt_alpha_bar"]?.split(separator: ",").first, "1.0000")
@@ -53,7 +55,7 @@ final class NoiseDenoiseCommandTests: XCTestCase {
         assertSuccess(noised, "noise --save-latents")
         let saved = try CLIFixture.readTensor(latents, "latents")
         XCTAssertEqual(saved.shape, [1, 4, 32, 32])
-        XCTAssertEqual((try CLIFixture.header(latents)["__metadata__"] as? [String: String])?["timestep"], "400")
+        XCTAssertEqual(try CLIFixture.metadata(latents)["timestep"], "400")
 
         // No --t: the timestep comes from the file's metadata.
         let output = path("back.png")
@@ -106,5 +108,21 @@ final class NoiseDenoiseCommandTests: XCTestCase {
         assertCleanFailure(try DiffuseBinary.run(["img2img", image, "x", "--scheduler", "bogus", "--model", model, "-o", path("c.png")]), "img2img: unknown scheduler")
         assertCleanFailure(try DiffuseBinary.run(["img2img", image, "x", "--model", path("missing-model"), "-o", path("c.png")]), "img2img: missing model")
         for name in ["a.png", "b.png", "c.png"] { XCTAssertFalse(FileManager.default.fileExists(atPath: path(name)), name) }
+    }
+
+    func testEncodeShowsChannelsAndDecodeRoundTrips() throws {
+        let latents = path("z.safetensors"), grid = path("channels.png"), decoded = path("decoded.png")
+        let encoded = try DiffuseBinary.run(["encode", try CLIFixture.rgbImage(), "--size", "64", "--latents-png", grid,
+                                             "--save-latents", latents, "--model", try CLIFixture.modelPath()])
+        assertSuccess(encoded, "encode")
+        XCTAssertEqual(encoded.stdout.split(separator: "\n").filter { $0.hasPrefix("channel ") }.count, 4, encoded.stdout)
+        // The input and four channels (32 px latents enlarged 3× to 96 px) in one row.
+        let info = try CLIFixture.imageInfo(grid)
+        XCTAssertGreaterThanOrEqual(info["width"] as? Int ?? 0, 5 * 96)
+        XCTAssertEqual(try CLIFixture.readTensor(latents, "latents").shape, [1, 4, 32, 32])
+        assertSuccess(try DiffuseBinary.run(["decode", latents, "--model", try CLIFixture.modelPath(), "-o", decoded]), "decode")
+        XCTAssertEqual(try CLIFixture.imageInfo(decoded)["width"] as? Int, 64)
+        assertCleanFailure(try DiffuseBinary.run(["encode", try CLIFixture.rgbImage(), "--model", try CLIFixture.modelPath()]),
+                           "encode without an output")
     }
 }
