@@ -6,6 +6,8 @@ public final class Attention: Module {
     public let heads: Int
     public let headDim: Int
     public let toQ: Linear, toK: Linear, toV: Linear, toOut: Linear
+    /// When set, sees every call's queries and keys (for attention maps); nil costs nothing.
+    public var probe: AttentionProbe?
     /// `upcast_attention` needs nothing here: attention is computed in float32 throughout.
     public init(queryDim: Int, contextDim: Int? = nil, heads: Int, headDim: Int, bias: Bool = false,
                 outBias: Bool = true, initializer: inout Initializer) {
@@ -26,7 +28,9 @@ public final class Attention: Module {
     public func callAsFunction(_ x: Tensor, context: Tensor? = nil) -> Tensor {
         let source = context ?? x
         let q = splitHeads(toQ(x)), k = splitHeads(toK(source)), v = splitHeads(toV(source))
-        let out = Tensor.attention(q, k, v, scale: 1 / Float(headDim).squareRoot())  // [B*h, L, dh]
+        let scale = 1 / Float(headDim).squareRoot()
+        probe?.observe(queries: q, keys: k, heads: heads, scale: scale)
+        let out = Tensor.attention(q, k, v, scale: scale)  // [B*h, L, dh]
         return toOut(mergeHeads(out, batch: x.shape[0]))
     }
 
@@ -40,5 +44,23 @@ public final class Attention: Module {
     public func mergeHeads(_ t: Tensor, batch: Int) -> Tensor {
         let l = t.shape[1]
         return t.reshaped([batch, heads, l, headDim]).permuted([0, 2, 1, 3]).reshaped([batch, l, heads * headDim])
+    }
+}
+
+/// Receives an attention layer's queries [B·heads, L, dh] and keys [B·heads, S, dh].
+public protocol AttentionProbe: AnyObject {
+    func observe(queries: Tensor, keys: Tensor, heads: Int, scale: Float)
+}
+
+extension Module {
+    /// Every attention layer below this module whose key ends with `suffix` (e.g. "attn2").
+    public func attentionLayers(named suffix: String, prefix: String = "") -> [(key: String, layer: Attention)] {
+        var found: [(key: String, layer: Attention)] = []
+        for (name, child) in children {
+            let key = prefix.isEmpty ? name : prefix + "." + name
+            if let attention = child as? Attention, name.hasSuffix(suffix) { found.append((key, attention)) }
+            found += child.attentionLayers(named: suffix, prefix: key)
+        }
+        return found
     }
 }

@@ -17,9 +17,11 @@ public struct DenoisingStep {
 
 extension StableDiffusion {
     /// Runs `scheduler` over `timesteps` from `latents` ([N, C, h, w]) with context [B, 77, D]
-    /// (B = 2N when guiding: negatives first). Noise a step needs comes from `generator`.
+    /// (B = 2N when guiding: negatives first). Noise a step needs comes from `generator`;
+    /// `afterStep` may rewrite each step's result (inpainting blends the known region there).
     public func denoise(latents initial: Tensor, timesteps: [Double], scheduler: inout Scheduler, context: Tensor,
                         guidance: Float, generator: inout TorchGenerator,
+                        afterStep: ((_ index: Int, _ sample: [Float]) throws -> [Float])? = nil,
                         onStep: (DenoisingStep) -> Void = { _ in }) throws -> Tensor {
         let guided = context.shape[0] == 2 * initial.shape[0]
         let shape = initial.shape
@@ -40,7 +42,7 @@ extension StableDiffusion {
             let result = try scheduler.step(modelOutput: noise.values, timestep: t, sample: sample,
                                             noise: NoiseSource { count in box.generator.randn(count: count) })
             generator = box.generator
-            sample = result.prevSample
+            sample = try afterStep?(index, result.prevSample) ?? result.prevSample
             let latents = try Tensor(shape: shape, values: sample)
             let original = try result.predOriginalSample.map { try Tensor(shape: shape, values: $0) }
                 ?? estimateOriginal(modelInput: modelInput, modelOutput: noise, timestep: t)

@@ -49,6 +49,9 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Also write the model's predicted clean image after every step, as a labelled grid.")
     var trajectory: String?
 
+    @Option(help: "Also write, for each prompt word, where cross-attention looked (heads, layers and steps averaged).")
+    var attentionMaps: String?
+
     @OptionGroup var modelOptions: ModelOptions
 
     func validate() throws {
@@ -72,10 +75,16 @@ struct GenerateCommand: ParsableCommand {
             if let latents { request.latents = try ImageOutput.readTensor("latents", from: latents) }
             let progress = modelOptions.progress(total: steps, label: "generate")
             var recorded: [DenoisingStep] = []
-            let result = try model.generate(request, warn: modelOptions.warn) { step in
-                progress.update(step.index + 1, of: step.count)
-                if trajectory != nil { recorded.append(step) }
+            let latentHeight = (height ?? model.nativeSize) / model.vaeScaleFactor
+            let latentWidth = (width ?? model.nativeSize) / model.vaeScaleFactor
+            let maps = attentionMaps.map { _ in CrossAttentionMaps(latentHeight: latentHeight, latentWidth: latentWidth, guided: guidance > 1) }
+            let run = {
+                try model.generate(request, warn: modelOptions.warn) { step in
+                    progress.update(step.index + 1, of: step.count)
+                    if trajectory != nil { recorded.append(step) }
+                }
             }
+            let result = try maps.map { try model.withAttentionMaps($0, run) } ?? run()
             let images = try result.images.images()
             try ImageOutput.write(images, to: output, parameters: [
                 ("prompt", prompt), ("negative_prompt", negativePrompt), ("seed", "\(seed)"),
@@ -83,6 +92,9 @@ struct GenerateCommand: ParsableCommand {
                 ("size", "\(images[0].width)x\(images[0].height)"), ("model", modelURL.lastPathComponent),
                 ("software", "diffuse \(Diffuse.configuration.version)"),
             ])
+            if let attentionMaps, let maps {
+                try maps.overlays(on: images[0], tokens: model.promptTokens(prompt)).writePNG(to: URL(fileURLWithPath: attentionMaps))
+            }
             if let trajectory {
                 try model.trajectoryGrid(recorded).writePNG(to: URL(fileURLWithPath: trajectory))
             }

@@ -118,4 +118,29 @@ final class GenerateCommandTests: XCTestCase {
         XCTAssertEqual(info["width"] as? Int, 4 * 128 + 5 * 2)
         XCTAssertEqual(info["height"] as? Int, 128 + 11 + 2 * 2)
     }
+
+    func testAttentionMapsHaveOneTilePerWord() throws {
+        let directory = try CLIFixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let maps = directory.appendingPathComponent("maps.png").path
+        let result = try DiffuseBinary.run(["generate", "a red circle on a blue background", "--model", try CLIFixture.modelPath(),
+                                            "--steps", "2", "--attention-maps", maps,
+                                            "-o", directory.appendingPathComponent("out.png").path, "--quiet"])
+        assertSuccess(result, "generate --attention-maps")
+        // The image and seven words, 128 px tiles, eight columns.
+        XCTAssertEqual(try CLIFixture.imageInfo(maps)["width"] as? Int, 8 * 128 + 9 * 2)
+    }
+
+    func testInpaintWritesAnImageOfTheInputSize() throws {
+        let directory = try CLIFixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let output = directory.appendingPathComponent("inpainted.png").path
+        let image = try CLIFixture.rgbImage()   // 32×32: also serves as its own (gray-level) mask
+        let result = try DiffuseBinary.run(["inpaint", image, image, "a red circle", "--model", try CLIFixture.modelPath(),
+                                            "--steps", "2", "-o", output, "--quiet"])
+        assertSuccess(result, "inpaint")
+        XCTAssertEqual(try CLIFixture.imageInfo(output)["width"] as? Int, 32)
+        assertCleanFailure(try DiffuseBinary.run(["inpaint", image, "/nonexistent/mask.png", "x", "--model", try CLIFixture.modelPath()]),
+                           "inpaint with a missing mask")
+    }
 }

@@ -1,0 +1,85 @@
+// Inpainting with any model by mask blending (RePaint-style): after every step the known
+// region is replaced by the original latents noised to the step's level.
+import Foundation
+import Imaging
+import Schedulers
+import TensorCore
+
+public struct InpaintRequest {
+    public var prompt: String
+    /// The image, [1, 3, H, W] in [-1, 1].
+    public var image: Tensor
+    /// Where to repaint: 1 (white) repaints, 0 keeps; [H·W] in [0, 1].
+    public var mask: [Float]
+    public var negativePrompt = ""
+    public var steps = 25
+    public var guidance: Float = 7.5
+    public var scheduler: String?
+    public var seed: UInt64 = 0
+
+    public init(prompt: String, image: Tensor, mask: [Float]) {
+        self.prompt = prompt
+        self.image = image
+        self.mask = mask
+    }
+}
+
+extension StableDiffusion {
+    public func inpaint(_ request: InpaintRequest, warn: (String) -> Void = { _ in },
+                        onStep: (DenoisingStep) -> Void = { _ in }) throws -> GenerationResult {
+        let (height, width) = (request.image.shape[2], request.image.shape[3])
+        try validateSize(width: width, height: height)
+        guard request.mask.count == height * width else {
+            throw PipelineError.invalidArgument("the mask must be \(width)×\(height) like the image")
+        }
+        let known = try encodeMean(images: request.image)                        // [1, C, h, w]
+        let (h, w) = (known.shape[2], known.shape[3])
+        let latentMask = Self.areaAverage(request.mask, width: width, height: height, to: w, h)  // [h·w]
+        let channels = known.shape[1]
+
+        let guided = request.guidance > 1
+        let context = try encodePrompt(request.prompt, negativePrompt: request.negativePrompt, count: 1, guided: guided, warn: warn)
+        var scheduler = try makeScheduler(named: request.scheduler)
+        try scheduler.setTimesteps(request.steps)
+        let timesteps = scheduler.timesteps
+        var generator = TorchGenerator(seed: request.seed)
+        let start = try Tensor(shape: known.shape, values: generator.randn(count: known.count))
+        let knownNoise = try generator.randn(count: known.count)
+        let knownValues = known.values
+        let blender = scheduler
+        let latents = try denoise(latents: Autograd.withoutGrad { start * scheduler.initNoiseSigma }, timesteps: timesteps,
+                                  scheduler: &scheduler, context: context, guidance: request.guidance, generator: &generator,
+                                  afterStep: { index, sample in
+            // The known region at the noise level the next step expects (clean after the last).
+            let level = index + 1 < timesteps.count
+                ? try blender.addNoise(original: knownValues, noise: knownNoise, timestep: timesteps[index + 1]) : knownValues
+            var blended = sample
+            for c in 0..<channels {
+                for p in 0..<(h * w) {
+                    let i = c * h * w + p
+                    blended[i] = latentMask[p] * sample[i] + (1 - latentMask[p]) * level[i]
+                }
+            }
+            return blended
+        }, onStep: onStep)
+        // Decode, then keep the original pixels outside the mask exactly.
+        let decoded = try decode(latents: latents)
+        let original = request.image.values
+        var pixels = decoded.values
+        for c in 0..<3 {
+            for p in 0..<(height * width) {
+                let m = request.mask[p]
+                pixels[c * height * width + p] = m * pixels[c * height * width + p] + (1 - m) * original[c * height * width + p]
+            }
+        }
+        return GenerationResult(images: try Tensor(shape: decoded.shape, values: pixels), latents: latents, timesteps: timesteps)
+    }
+
+    /// Averages a [H·W] mask down to [h·w] (H, W multiples of h, w).
+    static func areaAverage(_ mask: [Float], width: Int, height: Int, to w: Int, _ h: Int) -> [Float] {
+        let (fy, fx) = (height / h, width / w)
+        var result = [Float](repeating: 0, count: h * w)
+        for y in 0..<height { for x in 0..<width { result[(y / fy) * w + x / fx] += mask[y * width + x] } }
+        return result.map { $0 / Float(fy * fx) }
+    }
+}

@@ -1,0 +1,76 @@
+// `diffuse inpaint IMAGE MASK PROMPT`: repaint the white area of MASK, keep the rest.
+import ArgumentParser
+import Foundation
+import Imaging
+import Pipelines
+import TensorCore
+
+struct InpaintCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "inpaint",
+        abstract: "Repaint the white area of a mask with any model (mask blending at every step); the rest is kept.")
+
+    @Argument(help: "The image (PNG or JPEG).")
+    var image: String
+
+    @Argument(help: "The mask: white repaints, black keeps (resized to the image).")
+    var mask: String
+
+    @Argument(help: "What to paint.")
+    var prompt: String
+
+    @Option(help: "What to steer away from.")
+    var negativePrompt = ""
+
+    @Option(help: "Denoising steps.")
+    var steps = 25
+
+    @Option(help: "Classifier-free guidance scale.")
+    var guidance: Float = 7.5
+
+    @Option(help: "Sampler (default: the model's own).")
+    var scheduler: String?
+
+    @Option(help: "Random seed.")
+    var seed: UInt64 = 0
+
+    @Option(name: .shortAndLong, help: "Output PNG.")
+    var output = "inpainted.png"
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    func validate() throws {
+        guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let (model, modelURL) = try modelOptions.load()
+            let picture = try Image.load(from: URL(fileURLWithPath: image))
+            var maskImage = try Image.load(from: URL(fileURLWithPath: mask))
+            if maskImage.width != picture.width || maskImage.height != picture.height {
+                maskImage = try maskImage.resized(width: picture.width, height: picture.height)
+            }
+            let weights = (0..<(picture.width * picture.height)).map { p -> Float in
+                let base = p * maskImage.channels
+                let gray = (Float(maskImage.pixels[base]) + Float(maskImage.pixels[base + 1]) + Float(maskImage.pixels[base + 2])) / 765
+                return gray
+            }
+            var request = InpaintRequest(prompt: prompt, image: try Tensor(image: picture), mask: weights)
+            request.negativePrompt = negativePrompt
+            request.steps = steps
+            request.guidance = guidance
+            request.scheduler = scheduler
+            request.seed = seed
+            let progress = modelOptions.progress(total: steps, label: "inpaint")
+            let result = try model.inpaint(request, warn: modelOptions.warn) { step in
+                progress.update(step.index + 1, of: step.count)
+            }
+            try ImageOutput.write(try result.images.images(), to: output, parameters: [
+                ("prompt", prompt), ("source", image), ("mask", mask), ("seed", "\(seed)"), ("steps", "\(steps)"),
+                ("guidance", "\(guidance)"), ("model", modelURL.lastPathComponent),
+            ])
+            if !modelOptions.quiet { FileHandle.standardError.write(Data("wrote \(output)\n".utf8)) }
+        }
+    }
+}
