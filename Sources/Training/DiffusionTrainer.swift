@@ -218,11 +218,12 @@ public final class DiffusionTrainer {
             progress.update(step, extra: String(format: "loss %.4f", total))
             if step % common.logEvery == 0 || step == common.steps { try log.drawCurve(title: "diffusion loss") }
             if step % common.checkpointEvery == 0 || step == lastStep { try saveCheckpoint(generator: generator) }
-            if options.sampleEvery > 0, step % options.sampleEvery == 0 || step == common.steps {
+            if options.sampleEvery > 0, step % options.sampleEvery == 0 || step == lastStep {
                 try writeSampleGrid(to: trainingDirectory.appendingPathComponent(String(format: "samples-%06d.png", step)))
             }
         }
-        if step == common.steps { try savePipeline() }
+        // Also when stopping early (--stop-after): the folder always holds the latest EMA model.
+        try savePipeline()
     }
 
     func saveCheckpoint(generator: TorchGenerator) throws {

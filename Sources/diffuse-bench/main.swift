@@ -1,15 +1,33 @@
-// diffuse-bench: throughput benchmarks; the first argument picks the suite.
+// diffuse-bench: throughput benchmarks; the first argument picks the suite or case.
 import Foundation
 
 let arguments = Array(CommandLine.arguments.dropFirst())
+func option(_ name: String) -> String? {
+    guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
+    return arguments[index + 1]
+}
+let shared = option("--shared") ?? "../shared"
+let runs = option("--runs").flatMap { Int($0) }
+
 switch arguments.first {
 case "kernels":
     KernelBenchmarks.run(options: Set(arguments.dropFirst()))
+case "all":
+    exit(ModelBenchmarks.runAll(sharedDirectory: shared, runs: runs))
+case let name? where ModelBenchmarks.cases.contains(name):
+    do {
+        try ModelBenchmarks.run(name, sharedDirectory: shared, runs: runs)
+    } catch {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        exit(1)
+    }
 default:
-    FileHandle.standardError.write("""
+    FileHandle.standardError.write(Data("""
     usage: diffuse-bench kernels [--conv-modes]
+           diffuse-bench all | bench_unet_fwd | bench_unet_train | sd15_unet_fwd | sd15_vae_decode [--runs N] [--shared DIR]
       kernels       one JSON line per kernel: sgemm, copy, convolutions, attention, norms, softmax, activations
-      --conv-modes  also time each convolution with plain and blocked oneDNN layouts\n
-    """.data(using: .utf8)!)
+      --conv-modes  also time each convolution with plain and blocked oneDNN layouts
+      all           the four model cases of ../shared/bench, each in its own process, one JSON line each\n
+    """.utf8))
     exit(2)
 }

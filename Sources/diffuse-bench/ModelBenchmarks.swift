@@ -1,0 +1,94 @@
+// The four model cases of ../shared/bench, measured the way bench_torch.py measures PyTorch:
+// model built first, one untimed warm-up, then the median of timed runs; each case in its
+// own process so that its peak resident memory is its own.
+import Foundation
+import Models
+import NN
+import TensorCore
+
+enum ModelBenchmarks {
+    static let cases = ["bench_unet_fwd", "bench_unet_train", "sd15_unet_fwd", "sd15_vae_decode"]
+
+    /// Runs every case in a child process of this executable, printing their JSON lines.
+    static func runAll(sharedDirectory: String, runs: Int?) -> Int32 {
+        var status: Int32 = 0
+        for name in cases {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            process.arguments = [name, "--shared", sharedDirectory] + (runs.map { ["--runs", "\($0)"] } ?? [])
+            do {
+                try process.run()
+                process.waitUntilExit()
+                if process.terminationStatus != 0 { status = process.terminationStatus }
+            } catch {
+                FileHandle.standardError.write(Data("error: cannot start \(name): \(error)\n".utf8))
+                status = 1
+            }
+        }
+        return status
+    }
+
+    /// Builds case `name`, times it and prints one JSON line.
+    static func run(_ name: String, sharedDirectory: String, runs: Int?) throws {
+        let configs = URL(fileURLWithPath: sharedDirectory).appendingPathComponent("bench/configs")
+        var generator = TorchGenerator(seed: 0)
+        func randn(_ shape: [Int]) throws -> Tensor { try Tensor(shape: shape, values: generator.randn(count: shape.reduce(1, *))) }
+        let body: () throws -> Void
+        let parameters: Int
+        switch name {
+        case "bench_unet_fwd", "bench_unet_train":
+            let unet = try UNet2DConditionModel(config: UNet2DConditionModel.loadConfig(directory: configs.appendingPathComponent("bench-unet")))
+            parameters = unet.parameterCount
+            if name == "bench_unet_fwd" {
+                let (x, context) = (try randn([2, 4, 16, 16]), try randn([2, 77, 256]))
+                body = { _ = Autograd.withoutGrad { unet(x, timesteps: [500, 500], context: context) } }
+            } else {
+                let (x, context, target) = (try randn([16, 4, 16, 16]), try randn([16, 77, 256]), try randn([16, 4, 16, 16]))
+                let timesteps = (0..<16).map { _ in Float(generator.random32() % 1000) }
+                let optimizer = AdamW(parameters: unet.namedParameters(), learningRate: 1e-4)
+                body = {
+                    unet.zeroGrad()
+                    unet(x, timesteps: timesteps, context: context).mseLoss(target).backward()
+                    optimizer.update()
+                }
+            }
+        case "sd15_unet_fwd":
+            let unet = try UNet2DConditionModel(config: UNet2DConditionModel.loadConfig(directory: configs.appendingPathComponent("sd15-unet")))
+            parameters = unet.parameterCount
+            let (x, context) = (try randn([2, 4, 64, 64]), try randn([2, 77, 768]))
+            body = { _ = Autograd.withoutGrad { unet(x, timesteps: [500, 500], context: context) } }
+        case "sd15_vae_decode":
+            let vae = try AutoencoderKL(config: ConfigJSON.read(AutoencoderKLConfig.self,
+                                                                from: configs.appendingPathComponent("sd15-vae/config.json")))
+            parameters = vae.parameterCount
+            let z = try randn([1, 4, 64, 64])
+            body = { _ = Autograd.withoutGrad { vae.decode(z) } }
+        default:
+            throw BenchmarkError("unknown case \(name) (cases: \(cases.joined(separator: ", ")))")
+        }
+        let count = runs ?? (name.hasPrefix("bench_") ? 5 : 3)
+        try body()  // warm-up: primitive caches, optimiser state
+        var times: [Double] = []
+        for _ in 0..<count {
+            let start = DispatchTime.now().uptimeNanoseconds
+            try body()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+        }
+        let median = times.sorted()[times.count / 2]
+        print(String(format: "{\"case\": \"%@\", \"median_s\": %.4f, \"peak_rss_mb\": %d, \"params\": %d, \"threads\": %d}",
+                     name, median, peakResidentMegabytes(), parameters, Threads.count))
+    }
+
+    /// The process's peak resident set size (VmHWM), in MB.
+    static func peakResidentMegabytes() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return -1 }
+        return kilobytes / 1024
+    }
+}
+
+struct BenchmarkError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,60 @@
+// `diffuse evaluate --data DIR`: the quality figures of a model on its captioned dataset.
+import ArgumentParser
+import Foundation
+import Pipelines
+import Training
+
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Measure a model on a captioned dataset: VAE PSNR, prompt fidelity (top-1/top-5), diversity, time per image.")
+
+    @Option(help: "The captioned dataset the model was trained on.")
+    var data: String
+
+    @Option(help: "Captions to generate for the fidelity test.")
+    var prompts = 100
+
+    @Option(help: "Seed that picks the captions.")
+    var seed: UInt64 = 0
+
+    @Option(help: "Denoising steps (default: generate's default).")
+    var steps = 25
+
+    @Option(help: "Prompt for the diversity test (four seeds).")
+    var diversityPrompt = "red apple"
+
+    @Option(help: "Also write the figures as JSON here.")
+    var json: String?
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    func run() throws {
+        try reportingErrors {
+            let (model, _) = try modelOptions.load()
+            let folder = try CaptionedImageFolder(directory: URL(fileURLWithPath: data), resolution: model.nativeSize)
+            var report = EvaluationReport()
+            (report.psnrMean, report.psnrP10) = try Evaluation.vaePSNR(model: model, data: folder)
+            report.psnrImages = folder.count
+            print(String(format: "VAE reconstruction PSNR: mean %.2f dB, 10th percentile %.2f dB (%d images)",
+                         report.psnrMean, report.psnrP10, folder.count))
+            let progress = modelOptions.progress(total: prompts, label: "fidelity")
+            let fidelity = try Evaluation.promptFidelity(model: model, data: folder, count: prompts, seed: seed, steps: steps) {
+                progress.update($0, of: $1)
+            }
+            (report.fidelityTop1, report.fidelityTop5, report.secondsPerImage) = fidelity
+            report.fidelityPrompts = prompts
+            report.steps = steps
+            print(String(format: "prompt fidelity over %d captions: top-1 %.2f, top-5 %.2f", prompts, fidelity.top1, fidelity.top5))
+            print(String(format: "time per image (%d steps, guidance 7.5): %.3f s", steps, fidelity.secondsPerImage))
+            report.diversityMeanL2 = try Evaluation.diversity(model: model, prompt: diversityPrompt, seeds: [0, 1, 2, 3], steps: steps)
+            print(String(format: "diversity of \"%@\" over seeds 0-3: mean pairwise RMS distance %.3f (in [-1, 1] units)",
+                         diversityPrompt, report.diversityMeanL2))
+            if let json {
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                try encoder.encode(report).write(to: URL(fileURLWithPath: json), options: .atomic)
+            }
+        }
+    }
+}
