@@ -36,7 +36,9 @@ public struct Tensor {
             throw TensorError.shapeMismatch("\(values.count) values do not fill shape \(shape)")
         }
         self.init(uninitializedShape: shape)
-        values.withUnsafeBufferPointer { pointer.update(from: $0.baseAddress!, count: expected) }
+        values.withUnsafeBufferPointer { buffer in
+            if let base = buffer.baseAddress { pointer.update(from: base, count: expected) }
+        }
     }
 
     /// A scalar (rank 0) tensor.

@@ -147,7 +147,7 @@ public final class DiffusionTrainer {
                 let (mean, logvar) = try vae.encode(data.batch(indices, flip: []))
                 means.append(mean)
                 stds.append((logvar * 0.5).exp())
-                progress.update(indices.last! + 1)
+                progress.update(start + indices.count)
             }
         }
         return (Tensor.concat(means, axis: 0), Tensor.concat(stds, axis: 0))
@@ -257,8 +257,9 @@ public final class DiffusionTrainer {
     func emaModels() throws -> (UNet2DConditionModel, CLIPTextModel) {
         let unetCopy = try UNet2DConditionModel(config: unet.config)
         let textCopy = trainsTextEncoder ? try CLIPTextModel(config: textEncoder.config) : textEncoder
+        let current = Dictionary(uniqueKeysWithValues: unet.namedParameters().map { ($0.key, $0.parameter.value) })
         for (key, parameter) in unetCopy.namedParameters() {
-            try parameter.assign(ema.shadow["unet." + key] ?? unet.namedParameters().first { $0.key == key }!.parameter.value)
+            if let value = ema.shadow["unet." + key] ?? current[key] { try parameter.assign(value) }
         }
         if trainsTextEncoder {
             for (key, parameter) in textCopy.namedParameters() {
