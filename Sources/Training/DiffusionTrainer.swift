@@ -271,7 +271,10 @@ public final class DiffusionTrainer {
 
     /// A grid of samples from the EMA weights, one per sample prompt, seed 0.
     public func writeSampleGrid(to url: URL) throws {
-        let prompts = options.samplePrompts.isEmpty ? Array(captions.prefix(16)) : options.samplePrompts
+        // By default, 16 captions spread over the dataset (not the first 16, which are often alike).
+        let stride = max(1, captions.count / 16)
+        let prompts = options.samplePrompts.isEmpty
+            ? Swift.stride(from: 0, to: captions.count, by: stride).prefix(16).map { captions[$0] } : options.samplePrompts
         let (unetCopy, textCopy) = try emaModels()
         let model = StableDiffusion(directory: output, tokenizer: tokenizer, textEncoder: textCopy, unet: unetCopy, vae: vae,
                                     schedulerConfig: try Self.schedulerConfig(schedulerConfig))
