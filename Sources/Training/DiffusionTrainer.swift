@@ -80,6 +80,10 @@ public final class DiffusionTrainer {
     public init(data: CaptionedImageFolder, vaeDirectory: URL, tokenizerDirectory: URL, output: URL,
                 options: DiffusionTrainingOptions) throws {
         try options.common.validate()
+        guard !options.common.horizontalFlip else {
+            // Latents are encoded once, unflipped; flipping them would need a second cache.
+            throw DatasetError.invalid("--flip is supported by train-vae only (train caches the VAE latents once)")
+        }
         guard ["epsilon", "v_prediction"].contains(options.predictionType) else {
             throw DatasetError.invalid("--prediction must be epsilon or v_prediction, got \(options.predictionType)")
         }
