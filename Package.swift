@@ -35,7 +35,7 @@ let package = Package(
                 linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("openblas"), .linkedLibrary("gomp")] + runtimeLinking),
 
         .target(name: "TensorCore", dependencies: ["CKernels", "CBLAS"], swiftSettings: optimized),
-        .target(name: "NN", dependencies: ["TensorCore"], swiftSettings: optimized),
+        .target(name: "NN", dependencies: ["TensorCore", "CKernels"], swiftSettings: optimized),
         .target(name: "Imaging", dependencies: ["CImageCodecs"], swiftSettings: optimized),
         .target(name: "Models", dependencies: ["NN", "TensorCore"], swiftSettings: optimized),
         .target(name: "Schedulers", swiftSettings: optimized),

@@ -28,8 +28,12 @@ void dk_conv_set_mode(int mode) { g_forced_mode = mode; }
 enum { KIND_FWD = 0, KIND_BWD_DATA = 1, KIND_BWD_WEIGHTS = 2 };
 
 typedef struct {
-    int64_t kind, mode, N, C, H, W, K, R, S, stride, pad, OH, OW, has_bias;
+    int64_t kind, mode, N, C, H, W, K, R, S, stride, pad, OH, OW, has_bias, bf16;
 } conv_key;
+
+// bfloat16 inputs (activations, weights, incoming gradients) with float32 results and
+// accumulation, as torch.autocast does on CPU: twice the float32 rate with AVX-512 BF16.
+static int g_bf16;
 
 // One execution argument: the user's plain buffer and, when oneDNN wants another
 // layout, an internal buffer plus the reorder between them.
@@ -37,6 +41,7 @@ typedef struct {
     int arg, is_output;
     dnnl_memory_t user, inner;   // inner == user when no reorder is needed
     dnnl_primitive_t reorder;
+    size_t scratch_offset;       // where inner's buffer lies in the shared scratch
 } conv_slot;
 
 typedef struct conv_entry {
@@ -44,8 +49,25 @@ typedef struct conv_entry {
     dnnl_primitive_t prim;
     int nslots;
     conv_slot slots[4];
+    size_t scratch_bytes;        // all of this entry's inner buffers, back to back
     struct conv_entry *next;
 } conv_entry;
+
+// Inner (blocked-layout) buffers live in one scratch area shared by every cached primitive,
+// grown to the largest need: executions are serialised, and per-entry buffers would keep a
+// copy of every distinct activation shape alive (hundreds of MB at 512x512).
+static void *g_scratch;
+static size_t g_scratch_bytes;
+
+static int reserve_scratch(size_t bytes) {
+    if (bytes <= g_scratch_bytes) return 0;
+    void *p = NULL;
+    if (posix_memalign(&p, 64, bytes)) return DK_ERR_ALLOC;
+    free(g_scratch);
+    g_scratch = p;
+    g_scratch_bytes = bytes;
+    return 0;
+}
 
 #define NBUCKETS 64
 static conv_entry *g_buckets[NBUCKETS];
@@ -104,7 +126,9 @@ static int add_slot(conv_entry *e, const_dnnl_primitive_desc_t pd, int arg, int 
         s->inner = s->user;
         return 0;
     }
-    CHECK(dnnl_memory_create(&s->inner, md, g_engine, DNNL_MEMORY_ALLOCATE));
+    CHECK(dnnl_memory_create(&s->inner, md, g_engine, DNNL_MEMORY_NONE));
+    s->scratch_offset = e->scratch_bytes;
+    e->scratch_bytes += (dnnl_memory_desc_get_size(md) + 63) & ~(size_t)63;
     dnnl_primitive_desc_t rpd = NULL;
     if (is_output) CHECK(dnnl_reorder_primitive_desc_create(&rpd, md, g_engine, user_md, g_engine, NULL));
     else CHECK(dnnl_reorder_primitive_desc_create(&rpd, user_md, g_engine, md, g_engine, NULL));
@@ -132,8 +156,10 @@ static conv_entry *create_entry(const conv_key *k, int *err) {
     CHECK(dnnl_memory_desc_init_by_tag(&b_u, 1, bd, dnnl_f32, dnnl_x));
     dnnl_format_tag_t act = k->mode == DK_CONV_BLOCKED ? dnnl_format_tag_any : dnnl_nchw;
     dnnl_format_tag_t wt = k->mode == DK_CONV_BLOCKED ? dnnl_format_tag_any : dnnl_oihw;
-    CHECK(dnnl_memory_desc_init_by_tag(&src_a, 4, sd, dnnl_f32, act));
-    CHECK(dnnl_memory_desc_init_by_tag(&w_a, 4, wd, dnnl_f32, wt));
+    // In bf16 (forward only) the kernel reads bf16 input and weights and writes f32.
+    dnnl_data_type_t in = k->bf16 ? dnnl_bf16 : dnnl_f32;
+    CHECK(dnnl_memory_desc_init_by_tag(&src_a, 4, sd, in, act));
+    CHECK(dnnl_memory_desc_init_by_tag(&w_a, 4, wd, in, wt));
     CHECK(dnnl_memory_desc_init_by_tag(&dst_a, 4, dd, dnnl_f32, act));
     int bias = (int)k->has_bias;
 
@@ -193,9 +219,13 @@ static conv_entry *lookup(const conv_key *k, int *err) {
 // Runs input reorders, the convolution, then output reorders. ptrs[i] is slot i's user buffer.
 static int execute(conv_entry *e, void *const *ptrs) {
     dnnl_exec_arg_t args[4];
+    if (reserve_scratch(e->scratch_bytes)) return DK_ERR_ALLOC;
     for (int i = 0; i < e->nslots; i++) {
         conv_slot *s = &e->slots[i];
         if (dnnl_memory_set_data_handle(s->user, ptrs[i]) != dnnl_success) return DK_ERR_BACKEND;
+        if (s->inner != s->user &&
+            dnnl_memory_set_data_handle(s->inner, (char *)g_scratch + s->scratch_offset) != dnnl_success)
+            return DK_ERR_BACKEND;
         args[i].arg = s->arg;
         args[i].memory = s->inner;
         if (s->reorder && !s->is_output) {
@@ -261,9 +291,10 @@ static int run_conv(int kind, void *p0, void *p1, void *p2, void *p3, int64_t N,
     if (g_init_status) return g_init_status;
     conv_key k;
     memset(&k, 0, sizeof(k));
-    k = (conv_key){kind, 0, N, C, H, W, K, R, S, stride, pad, OH, OW, p3 != NULL};
+    // bf16 is an inference option: gradients stay float32.
+    k = (conv_key){kind, 0, N, C, H, W, K, R, S, stride, pad, OH, OW, p3 != NULL, g_bf16 && kind == KIND_FWD};
     k.mode = g_forced_mode == DK_CONV_AUTO ? auto_mode(&k) : g_forced_mode;
-    if (k.mode == DK_CONV_GEMM_1X1 && !is_1x1(&k)) k.mode = DK_CONV_BLOCKED;
+    if (k.mode == DK_CONV_GEMM_1X1 && (!is_1x1(&k) || k.bf16)) k.mode = DK_CONV_BLOCKED;
     if (k.mode == DK_CONV_GEMM_1X1) {
         int64_t HW = H * W;
         if (kind == KIND_FWD) return gemm_1x1(kind, p0, p1, p2, NULL, p3, N, C, K, HW);
@@ -318,5 +349,26 @@ void dk_conv_clear_cache(void) {
         }
         g_buckets[b] = NULL;
     }
+    free(g_scratch);
+    g_scratch = NULL;
+    g_scratch_bytes = 0;
     pthread_mutex_unlock(&g_lock);
+}
+
+int dk_conv_set_bf16(int on) {
+    if (!on) { g_bf16 = 0; return 0; }
+    // Probe once with a small convolution: CPUs without AVX-512 BF16 (or AMX) refuse it.
+    static int probed = -1;
+    if (probed < 0) {
+        float x[2 * 16 * 4 * 4], w[16 * 16 * 9], y[2 * 16 * 4 * 4];
+        memset(x, 0, sizeof x);
+        memset(w, 0, sizeof w);
+        int saved = g_bf16;
+        g_bf16 = 1;
+        probed = run_conv(KIND_FWD, x, w, y, NULL, 2, 16, 4, 4, 16, 3, 3, 1, 1, 4, 4) == 0;
+        g_bf16 = saved;
+    }
+    if (!probed) return DK_ERR_BACKEND;
+    g_bf16 = 1;
+    return 0;
 }

@@ -67,6 +67,6 @@ int dk_sgemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float al
  * time) while training. Keep freed blocks of up to 32 MB in the heap instead. */
 __attribute__((constructor)) static void dk_keep_freed_memory(void) {
     mallopt(M_MMAP_THRESHOLD, 32 << 20);
-    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+    mallopt(M_TRIM_THRESHOLD, 0x7fffffff);
     mallopt(M_TOP_PAD, 16 << 20);
 }

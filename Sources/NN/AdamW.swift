@@ -1,4 +1,5 @@
 // AdamW optimiser (decoupled weight decay; PyTorch torch.optim.AdamW semantics).
+import CKernels
 import Foundation
 import TensorCore
 
@@ -26,20 +27,12 @@ public final class AdamW {
     public func update(gradientScale: Float = 1) {
         step += 1
         let c1 = 1 - Foundation.pow(beta1, Float(step)), c2 = 1 - Foundation.pow(beta2, Float(step))
-        let lr = learningRate, b1 = beta1, b2 = beta2, eps = eps, decay = 1 - learningRate * weightDecay
         for (key, parameter) in parameters {
             guard let grad = parameter.grad else { continue }
             let state = moments[key] ?? (Tensor.zeros(parameter.shape), Tensor.zeros(parameter.shape))
             moments[key] = state
-            let w = parameter.value.pointer, g = grad.pointer, m = state.m.pointer, v = state.v.pointer
-            parallelFor(parameter.value.count) { begin, end in
-                for i in begin..<end {
-                    let gi = g[i] * gradientScale
-                    m[i] = b1 * m[i] + (1 - b1) * gi
-                    v[i] = b2 * v[i] + (1 - b2) * gi * gi
-                    w[i] = w[i] * decay - lr * (m[i] / c1) / ((v[i] / c2).squareRoot() + eps)
-                }
-            }
+            dk_adamw_update(parameter.value.pointer, grad.pointer, state.m.pointer, state.v.pointer,
+                            Int64(parameter.value.count), gradientScale, learningRate, beta1, beta2, eps, weightDecay, c1, c2)
         }
     }
 

@@ -2,10 +2,15 @@
 import Foundation
 import TensorCore
 
-/// A small seeded generator (SplitMix64) for initial weights; reproducible per seed.
+/// A small seeded generator (SplitMix64) for initial weights; reproducible per seed. Without
+/// a seed it makes zeros: for models whose weights are about to be loaded from a file.
 public struct Initializer {
     private var state: UInt64
-    public init(seed: UInt64) { state = seed }
+    private let fills: Bool
+    public init(seed: UInt64?) {
+        state = seed ?? 0
+        fills = seed != nil
+    }
 
     public mutating func nextUniform() -> Float {
         state &+= 0x9E37_79B9_7F4A_7C15
@@ -18,6 +23,7 @@ public struct Initializer {
 
     /// U(-bound, bound) of the given shape.
     public mutating func uniform(_ shape: [Int], bound: Float) -> Tensor {
+        guard fills else { return Tensor.zeros(shape) }
         let t = Tensor(uninitializedShape: shape)
         for i in 0..<t.count { t.pointer[i] = (2 * nextUniform() - 1) * bound }
         return t
@@ -25,6 +31,7 @@ public struct Initializer {
 
     /// N(0, std²) of the given shape (Box–Muller).
     public mutating func normal(_ shape: [Int], std: Float) -> Tensor {
+        guard fills else { return Tensor.zeros(shape) }
         let t = Tensor(uninitializedShape: shape)
         for i in 0..<t.count {
             let u1 = Swift.max(nextUniform(), 1e-7), u2 = nextUniform()

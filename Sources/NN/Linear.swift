@@ -17,8 +17,7 @@ public final class Linear: Module {
 
     /// [..., in] → [..., out]
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        let y = Tensor.matmul(x.reshaped([-1, weight.shape[1]]), weight.value, transposeB: true)
-        let out = bias.map { y + $0.value } ?? y
+        let out = Tensor.linear(x.reshaped([-1, weight.shape[1]]), weight: weight.value, bias: bias?.value)
         return out.reshaped(Array(x.shape.dropLast()) + [weight.shape[0]])
     }
 }

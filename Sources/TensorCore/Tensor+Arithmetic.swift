@@ -1,7 +1,67 @@
 // Elementwise arithmetic with broadcasting, and each op's backward.
+import CKernels
 import Foundation
 
+/// The four arithmetic ops of the C kernels.
+enum ArithmeticOp {
+    case add, subtract, multiply, divide
+
+    var kernel: Int32 {
+        switch self {
+        case .add: return Int32(DK_OP_ADD)
+        case .subtract: return Int32(DK_OP_SUB)
+        case .multiply: return Int32(DK_OP_MUL)
+        case .divide: return Int32(DK_OP_DIV)
+        }
+    }
+
+    /// The kernel computing `b op a` with the operands passed as (a, b).
+    var reversedKernel: Int32 {
+        switch self {
+        case .add: return Int32(DK_OP_ADD)
+        case .subtract: return Int32(DK_OP_RSUB)
+        case .multiply: return Int32(DK_OP_MUL)
+        case .divide: return Int32(DK_OP_RDIV)
+        }
+    }
+}
+
 extension Tensor {
+    /// `a op b` with broadcasting, by the vectorised C kernels (no graph). One operand has
+    /// the result's shape and the other repeats a contiguous block of it (a scalar, a
+    /// per-channel or per-feature vector); anything else is expanded first.
+    static func combine(_ a: Tensor, _ b: Tensor, _ op: ArithmeticOp) -> Tensor {
+        let shape = a.shape == b.shape ? a.shape : broadcastShape(a.shape, b.shape)
+        let result = Tensor(uninitializedShape: shape)
+        let total = result.count
+        func run(_ kernel: Int32, _ full: Tensor, _ other: Tensor) -> Bool {
+            guard full.count == total else { return false }
+            if other.count == total {
+                dk_binary(kernel, full.pointer, other.pointer, result.pointer, Int64(total), Int32(DK_BCAST_FULL), 1, 1)
+            } else if other.count == 1 {
+                dk_binary(kernel, full.pointer, other.pointer, result.pointer, Int64(total), Int32(DK_BCAST_SCALAR), 1, 1)
+            } else if let (mid, inner) = broadcastPattern(other.shape, to: shape) {
+                dk_binary(kernel, full.pointer, other.pointer, result.pointer, Int64(total), Int32(DK_BCAST_PATTERN),
+                          Int64(mid), Int64(inner))
+            } else {
+                return false
+            }
+            return true
+        }
+        if !run(op.kernel, a, b) && !run(op.reversedKernel, b, a) {
+            let ea = a.expandedCopy(to: shape), eb = b.expandedCopy(to: shape)
+            dk_binary(op.kernel, ea.pointer, eb.pointer, result.pointer, Int64(total), Int32(DK_BCAST_FULL), 1, 1)
+        }
+        return result
+    }
+
+    /// `self op s` elementwise, by the C kernels (no graph); `reversed` computes `s op self`.
+    func combine(_ s: Float, _ op: ArithmeticOp, reversed: Bool = false) -> Tensor {
+        let result = Tensor(uninitializedShape: shape)
+        dk_scalar(reversed ? op.reversedKernel : op.kernel, pointer, s, result.pointer, Int64(count))
+        return result
+    }
+
     /// Applies `f` elementwise over two broadcast operands (no graph).
     @inline(__always)
     static func zipMap(_ a: Tensor, _ b: Tensor, _ f: @escaping (Float, Float) -> Float) -> Tensor {
@@ -41,45 +101,46 @@ extension Tensor {
     }
 
     public static func + (a: Tensor, b: Tensor) -> Tensor {
-        let out = zipMap(a, b, +)
+        let out = combine(a, b, .add)
         return record(out, [a, b]) { g in [g.summed(toShape: a.shape), g.summed(toShape: b.shape)] }
     }
 
     public static func - (a: Tensor, b: Tensor) -> Tensor {
-        let out = zipMap(a, b, -)
-        return record(out, [a, b]) { g in [g.summed(toShape: a.shape), g.map { -$0 }.summed(toShape: b.shape)] }
+        let out = combine(a, b, .subtract)
+        return record(out, [a, b]) { g in [g.summed(toShape: a.shape), g.combine(-1, .multiply).summed(toShape: b.shape)] }
     }
 
     public static func * (a: Tensor, b: Tensor) -> Tensor {
-        let out = zipMap(a, b, *)
+        let out = combine(a, b, .multiply)
         return record(out, [a, b]) { g in
-            [a.requiresGrad ? zipMap(g, b, *).summed(toShape: a.shape) : nil,
-             b.requiresGrad ? zipMap(g, a, *).summed(toShape: b.shape) : nil]
+            [a.requiresGrad ? combine(g, b, .multiply).summed(toShape: a.shape) : nil,
+             b.requiresGrad ? combine(g, a, .multiply).summed(toShape: b.shape) : nil]
         }
     }
 
     public static func / (a: Tensor, b: Tensor) -> Tensor {
-        let out = zipMap(a, b, /)
+        let out = combine(a, b, .divide)
         return record(out, [a, b]) { g in
-            [a.requiresGrad ? zipMap(g, b, /).summed(toShape: a.shape) : nil,
-             b.requiresGrad ? zipMap(zipMap(g, out, *), b, { -$0 / $1 }).summed(toShape: b.shape) : nil]
+            // d(a/b)/db = -out / b
+            [a.requiresGrad ? combine(g, b, .divide).summed(toShape: a.shape) : nil,
+             b.requiresGrad ? combine(combine(g, out, .multiply), b, .divide).combine(-1, .multiply).summed(toShape: b.shape) : nil]
         }
     }
 
     public static prefix func - (a: Tensor) -> Tensor { a * -1 }
 
     public static func + (a: Tensor, s: Float) -> Tensor {
-        record(a.map { $0 + s }, [a]) { g in [g] }
+        record(a.combine(s, .add), [a]) { g in [g] }
     }
     public static func - (a: Tensor, s: Float) -> Tensor { a + (-s) }
     public static func * (a: Tensor, s: Float) -> Tensor {
-        record(a.map { $0 * s }, [a]) { g in [g.map { $0 * s }] }
+        record(a.combine(s, .multiply), [a]) { g in [g.combine(s, .multiply)] }
     }
     public static func / (a: Tensor, s: Float) -> Tensor { a * (1 / s) }
     public static func + (s: Float, a: Tensor) -> Tensor { a + s }
     public static func * (s: Float, a: Tensor) -> Tensor { a * s }
     public static func - (s: Float, a: Tensor) -> Tensor {
-        record(a.map { s - $0 }, [a]) { g in [g.map { -$0 }] }
+        record(a.combine(s, .subtract, reversed: true), [a]) { g in [g.combine(-1, .multiply)] }
     }
 
     /// Elementwise maximum with a broadcast operand; the gradient goes to the larger (ties: a).

@@ -1,4 +1,5 @@
 // Broadcasting rules (NumPy/PyTorch) and the two kernels they need: expand and sum-to-shape.
+import CKernels
 import Foundation
 
 /// Stops on a shape error in model code: a bug, never a consequence of user input (inputs
@@ -74,20 +75,8 @@ extension Tensor {
         if shape == target { return self }
         let padded = Array(repeating: 1, count: shape.count - target.count) + target
         if let (mid, inner) = Tensor.broadcastPattern(target, to: shape) {
-            let result = Tensor.zeros(target)
-            let src = pointer, dst = result.pointer
-            let outer = count / (mid * inner)
-            // Deterministic order: for each output element, sum outer blocks then inner run.
-            parallelFor(mid, minChunk: 64) { begin, end in
-                for m in begin..<end {
-                    var total: Float = 0
-                    for o in 0..<outer {
-                        let base = (o * mid + m) * inner
-                        for k in 0..<inner { total += src[base + k] }
-                    }
-                    dst[m] = total
-                }
-            }
+            let result = Tensor(uninitializedShape: target)
+            dk_sum_to_pattern(pointer, result.pointer, Int64(count / (mid * inner)), Int64(mid), Int64(inner))
             return result
         }
         var current = self

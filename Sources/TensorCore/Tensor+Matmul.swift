@@ -1,5 +1,6 @@
 // Matrix products on OpenBLAS sgemm: plain, batched, and with a shared right-hand matrix.
 import CBLAS
+import CKernels
 
 extension Tensor {
     /// C = op(A)·op(B) for the last two dims. A is [..., M, K] ([..., K, M] when transposed);
@@ -39,6 +40,25 @@ extension Tensor {
                 }
             }
             return [da, db]
+        }
+    }
+
+    /// x·Wᵀ + b (nn.Linear): x [M, K], weight [N, K], bias [N] → [M, N]. The bias is laid
+    /// into the result first and the GEMM accumulates onto it, saving a pass over the output.
+    public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
+        guard x.rank == 2, weight.rank == 2, x.shape[1] == weight.shape[1],
+              bias.map({ $0.shape == [weight.shape[0]] }) ?? true else {
+            shapeFailure("linear of \(x.shape) with weight \(weight.shape) and bias \(bias?.shape ?? [])")
+        }
+        let (m, k, n) = (x.shape[0], x.shape[1], weight.shape[0])
+        let result = Tensor(uninitializedShape: [m, n])
+        if let bias { dk_repeat_rows(bias.pointer, result.pointer, Int64(m), Int64(n)) }
+        gemmBatched(x.pointer, weight.pointer, result.pointer, batch: 1, m: m, n: n, k: k,
+                    transposeA: false, transposeB: true, sharedB: false, accumulate: bias != nil)
+        return record(result, [x, weight] + (bias.map { [$0] } ?? [])) { g in
+            [x.requiresGrad ? matmul(g, weight) : nil,
+             weight.requiresGrad ? matmul(g, x, transposeA: true) : nil,
+             bias.flatMap { $0.requiresGrad ? g.summed(toShape: $0.shape) : nil }]
         }
     }
 

@@ -20,6 +20,9 @@ public struct DiffusionTrainingOptions {
     public var emaDecay: Float = 0.999
     /// Keep the text encoder fixed (given with `textEncoderDirectory`).
     public var textEncoderDirectory: URL?
+    /// Start from this pipeline folder's U-Net and text encoder (weights and configs)
+    /// instead of fresh ones: continued training with a new schedule.
+    public var initialModelDirectory: URL?
     /// Steps between sample grids (0: none).
     public var sampleEvery = 500
     public var samplePrompts: [String] = []
@@ -93,19 +96,29 @@ public final class DiffusionTrainer {
         self.tokenizerDirectory = tokenizerDirectory
         tokenizer = try CLIPTokenizer(directory: tokenizerDirectory)
         vae = try AutoencoderKL.load(directory: vaeDirectory)
+        let initial = options.initialModelDirectory
         if let directory = options.textEncoderDirectory {
             textEncoder = try CLIPTextModel.load(directory: directory)
             trainsTextEncoder = false
+        } else if let initial {
+            textEncoder = try CLIPTextModel.load(directory: initial.appendingPathComponent("text_encoder"))
+            trainsTextEncoder = true
         } else {
             textEncoder = try CLIPTextModel(config: options.textConfig, seed: options.common.seed &+ 2)
             trainsTextEncoder = true
         }
-        var unetConfig = options.unetConfig
-        unetConfig.inChannels = vae.config.latentChannels
-        unetConfig.outChannels = vae.config.latentChannels
-        unetConfig.crossAttentionDim = .single(textEncoder.config.hiddenSize)
-        unetConfig.sampleSize = .single(data.resolution / vae.downsamplingFactor)
-        unet = try UNet2DConditionModel(config: unetConfig, seed: options.common.seed &+ 1)
+        if let initial {
+            unet = try UNet2DConditionModel.load(directory: initial.appendingPathComponent("unet"))
+            try Self.checkCompatible(unet.config, latentChannels: vae.config.latentChannels,
+                                     contextWidth: textEncoder.config.hiddenSize, folder: initial)
+        } else {
+            var unetConfig = options.unetConfig
+            unetConfig.inChannels = vae.config.latentChannels
+            unetConfig.outChannels = vae.config.latentChannels
+            unetConfig.crossAttentionDim = .single(textEncoder.config.hiddenSize)
+            unetConfig.sampleSize = .single(data.resolution / vae.downsamplingFactor)
+            unet = try UNet2DConditionModel(config: unetConfig, seed: options.common.seed &+ 1)
+        }
 
         schedulerConfig = [
             "_class_name": .string("DPMSolverMultistepScheduler"), "_diffusers_version": .string("0.39.0"),
@@ -136,6 +149,16 @@ public final class DiffusionTrainer {
     }
 
     var trainingDirectory: URL { output.appendingPathComponent("training") }
+
+    /// A U-Net to continue training must take the VAE's latents and the text encoder's width.
+    static func checkCompatible(_ config: UNetConfig, latentChannels: Int, contextWidth: Int, folder: URL) throws {
+        guard config.inChannels == latentChannels, config.outChannels == latentChannels else {
+            throw DatasetError.invalid("\(folder.path)/unet takes \(config.inChannels) latent channels, the VAE makes \(latentChannels)")
+        }
+        guard config.crossAttentionDim == .single(contextWidth) else {
+            throw DatasetError.invalid("\(folder.path)/unet cross-attends to width \(config.crossAttentionDim), the text encoder gives \(contextWidth)")
+        }
+    }
 
     static func schedulerConfig(_ entries: [String: ConfigValue]) throws -> SchedulerConfig {
         try SchedulerConfig.decode(JSONEncoder().encode(entries), path: "<trainer scheduler config>")

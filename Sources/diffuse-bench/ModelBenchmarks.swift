@@ -10,12 +10,12 @@ enum ModelBenchmarks {
     static let cases = ["bench_unet_fwd", "bench_unet_train", "sd15_unet_fwd", "sd15_vae_decode"]
 
     /// Runs every case in a child process of this executable, printing their JSON lines.
-    static func runAll(sharedDirectory: String, runs: Int?) -> Int32 {
+    static func runAll(sharedDirectory: String, runs: Int?, precision: String) -> Int32 {
         var status: Int32 = 0
         for name in cases {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-            process.arguments = [name, "--shared", sharedDirectory] + (runs.map { ["--runs", "\($0)"] } ?? [])
+            process.arguments = [name, "--shared", sharedDirectory, "--precision", precision] + (runs.map { ["--runs", "\($0)"] } ?? [])
             do {
                 try process.run()
                 process.waitUntilExit()
@@ -75,8 +75,8 @@ enum ModelBenchmarks {
             times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
         }
         let median = times.sorted()[times.count / 2]
-        print(String(format: "{\"case\": \"%@\", \"median_s\": %.4f, \"peak_rss_mb\": %d, \"params\": %d, \"threads\": %d}",
-                     name, median, peakResidentMegabytes(), parameters, Threads.count))
+        print(String(format: "{\"case\": \"%@\", \"median_s\": %.4f, \"peak_rss_mb\": %d, \"params\": %d, \"threads\": %d, \"precision\": \"%@\"}",
+                     name, median, peakResidentMegabytes(), parameters, Threads.count, precision))
     }
 
     /// The process's peak resident set size (VmHWM), in MB.

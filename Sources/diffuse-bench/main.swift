@@ -1,5 +1,6 @@
 // diffuse-bench: throughput benchmarks; the first argument picks the suite or case.
 import Foundation
+import TensorCore
 
 let arguments = Array(CommandLine.arguments.dropFirst())
 func option(_ name: String) -> String? {
@@ -8,14 +9,19 @@ func option(_ name: String) -> String? {
 }
 let shared = option("--shared") ?? "../shared"
 let runs = option("--runs").flatMap { Int($0) }
+let precision = option("--precision") ?? "fp32"
 
 switch arguments.first {
 case "kernels":
     KernelBenchmarks.run(options: Set(arguments.dropFirst()))
 case "all":
-    exit(ModelBenchmarks.runAll(sharedDirectory: shared, runs: runs))
+    exit(ModelBenchmarks.runAll(sharedDirectory: shared, runs: runs, precision: precision))
 case let name? where ModelBenchmarks.cases.contains(name):
     do {
+        guard let chosen = ConvolutionPrecision(rawValue: precision) else {
+            throw BenchmarkError("--precision must be fp32 or bf16, got \(precision)")
+        }
+        try ConvolutionPrecision.use(chosen)
         try ModelBenchmarks.run(name, sharedDirectory: shared, runs: runs)
     } catch {
         FileHandle.standardError.write(Data("error: \(error)\n".utf8))
@@ -24,10 +30,11 @@ case let name? where ModelBenchmarks.cases.contains(name):
 default:
     FileHandle.standardError.write(Data("""
     usage: diffuse-bench kernels [--conv-modes]
-           diffuse-bench all | bench_unet_fwd | bench_unet_train | sd15_unet_fwd | sd15_vae_decode [--runs N] [--shared DIR]
+           diffuse-bench all | bench_unet_fwd | bench_unet_train | sd15_unet_fwd | sd15_vae_decode [--runs N] [--shared DIR] [--precision fp32|bf16]
       kernels       one JSON line per kernel: sgemm, copy, convolutions, attention, norms, softmax, activations
       --conv-modes  also time each convolution with plain and blocked oneDNN layouts
-      all           the four model cases of ../shared/bench, each in its own process, one JSON line each\n
+      all           the four model cases of ../shared/bench, each in its own process, one JSON line each
+      --precision   convolutions in fp32 (default) or bf16 (bfloat16 inputs, float32 accumulation)\n
     """.utf8))
     exit(2)
 }

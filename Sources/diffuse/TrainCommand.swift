@@ -20,6 +20,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Keep this pretrained text encoder fixed instead of training one.")
     var textEncoder: String?
 
+    @Option(help: "Continue training this pipeline folder's U-Net and text encoder (a fresh schedule and optimiser).")
+    var initFrom: String?
+
     @Option(help: "UNet2DConditionModel config.json (default: a small 3-level U-Net).")
     var unetConfig: String?
 
@@ -55,6 +58,10 @@ struct TrainCommand: ParsableCommand {
             options.sampleEvery = sampleEvery
             options.saveDType = fp16 ? .f16 : .f32
             options.textEncoderDirectory = textEncoder.map { URL(fileURLWithPath: $0) }
+            options.initialModelDirectory = initFrom.map { URL(fileURLWithPath: $0) }
+            if initFrom != nil, unetConfig != nil || textConfig != nil {
+                throw ValidationError("--init-from takes the configs of its folder; drop --unet-config and --text-config")
+            }
             if let unetConfig { options.unetConfig = try ConfigJSON.read(UNetConfig.self, from: URL(fileURLWithPath: unetConfig)) }
             if let textConfig { options.textConfig = try ConfigJSON.read(CLIPTextConfig.self, from: URL(fileURLWithPath: textConfig)) }
             var vaeURL = URL(fileURLWithPath: vae)

@@ -47,6 +47,9 @@ enum {
 };
 /// Forces a convolution path for all later calls (benchmarking); DK_CONV_AUTO restores the default.
 void dk_conv_set_mode(int mode);
+/// Forward convolutions with bfloat16 inputs and float32 outputs and accumulation (1), or
+/// float32 throughout (0, the default); backward passes always run in float32. DK_ERR_BACKEND when this CPU has no bf16 convolution; nothing changes then.
+int dk_conv_set_bf16(int on);
 int dk_conv2d_forward(const float *x, const float *w, const float *bias_or_null, float *y, int64_t N,
                       int64_t C, int64_t H, int64_t W, int64_t K, int64_t R, int64_t S, int64_t stride,
                       int64_t pad, int64_t OH, int64_t OW);
@@ -108,5 +111,26 @@ int dk_attention_forward(const float *q, const float *k, const float *v, float *
 int dk_attention_backward(const float *q, const float *k, const float *v, const float *out, const float *dout,
                           const float *lse, float *dq, float *dk, float *dv, int64_t B, int64_t Lq, int64_t Lk,
                           int64_t D, int64_t Dv, float scale, int causal);
+
+// ---- elementwise arithmetic, sums and AdamW (elementwise.c) ----
+enum { DK_OP_ADD = 0, DK_OP_SUB = 1, DK_OP_MUL = 2, DK_OP_DIV = 3, DK_OP_RSUB = 4, DK_OP_RDIV = 5 };  // R: b op a
+enum {
+    DK_BCAST_FULL = 0,     // b has the output's shape
+    DK_BCAST_PATTERN = 1,  // element i reads b[(i / inner) % mid]
+    DK_BCAST_SCALAR = 2,   // b[0] everywhere
+};
+/// out[i] = a[i] op b(i) over `total` elements (out may be a).
+int dk_binary(int op, const float *a, const float *b, float *out, int64_t total, int b_mode, int64_t mid,
+              int64_t inner);
+/// out[i] = a[i] op s.
+int dk_scalar(int op, const float *a, float s, float *out, int64_t n);
+/// dst[m] = sum over o, k of src[(o * mid + m) * inner + k]: the inverse of a pattern broadcast.
+/// The summation order is fixed (o outer, k inner), whatever the thread count.
+int dk_sum_to_pattern(const float *src, float *dst, int64_t outer, int64_t mid, int64_t inner);
+/// out [rows, cols] = row [cols] repeated (a bias laid out before an accumulating GEMM).
+int dk_repeat_rows(const float *row, float *out, int64_t rows, int64_t cols);
+/// One AdamW step (torch.optim.AdamW): g is scaled by grad_scale; bias_c1/c2 = 1 - beta^t.
+int dk_adamw_update(float *w, const float *g, float *m, float *v, int64_t n, float grad_scale, float lr,
+                    float beta1, float beta2, float eps, float weight_decay, float bias_c1, float bias_c2);
 
 #endif

@@ -9,7 +9,7 @@ extension AutoencoderKL {
     public static func load(directory: URL) throws -> AutoencoderKL {
         try ComponentFiles.requireDirectory(directory)
         let config = try ConfigJSON.read(AutoencoderKLConfig.self, from: directory.appendingPathComponent("config.json"))
-        let model = try AutoencoderKL(config: config)
+        let model = try AutoencoderKL(config: config, seed: nil)  // weights come from the file
         try ComponentFiles.loadWeights(into: model, from: directory)
         return model
     }

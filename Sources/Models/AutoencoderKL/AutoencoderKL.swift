@@ -9,8 +9,8 @@ public final class AutoencoderKL: Module {
     public let quantConv: Conv2d?
     public let postQuantConv: Conv2d?
 
-    /// A model with fresh seeded weights (PyTorch's default init; norms 1 and 0).
-    public init(config: AutoencoderKLConfig, seed: UInt64 = 0) throws {
+    /// A model with fresh seeded weights (PyTorch's default init; norms 1 and 0); zeros without a seed.
+    public init(config: AutoencoderKLConfig, seed: UInt64? = 0) throws {
         try config.validate()
         let activation = try VAEActivation(name: config.actFn)
         var initializer = Initializer(seed: seed)

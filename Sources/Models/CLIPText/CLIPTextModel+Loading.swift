@@ -10,7 +10,7 @@ extension CLIPTextModel {
     public static func load(directory: URL) throws -> CLIPTextModel {
         try ComponentFiles.requireDirectory(directory)
         let config = try ConfigJSON.read(CLIPTextConfig.self, from: directory.appendingPathComponent("config.json"))
-        let model = try CLIPTextModel(config: config)
+        let model = try CLIPTextModel(config: config, seed: nil)  // weights come from the file
         try ComponentFiles.loadWeights(into: model, from: directory, ignoring: [positionIdsKey])
         return model
     }

@@ -6,8 +6,8 @@ public final class CLIPTextModel: Module {
     public let config: CLIPTextConfig
     public let textModel: CLIPTextTransformer
 
-    /// A model with fresh seeded weights, initialised as transformers' CLIPPreTrainedModel does.
-    public init(config: CLIPTextConfig, seed: UInt64 = 0) throws {
+    /// A model with fresh seeded weights, initialised as transformers' CLIPPreTrainedModel does (zeros without a seed).
+    public init(config: CLIPTextConfig, seed: UInt64? = 0) throws {
         try config.validate()
         var initializer = Initializer(seed: seed)
         self.config = config

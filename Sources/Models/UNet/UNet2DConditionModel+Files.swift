@@ -44,7 +44,7 @@ extension UNet2DConditionModel {
             .first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
             throw UNetConfigError.file(path: directory.path, reason: "no \(weightFileNames.joined(separator: " or "))")
         }
-        let model = try UNet2DConditionModel(config: config)
+        let model = try UNet2DConditionModel(config: config, seed: nil)  // weights come from the file
         try model.loadWeights(from: SafetensorsFile(contentsOf: weightsURL))
         return model
     }

@@ -14,9 +14,9 @@ public final class UNet2DConditionModel: Module {
     public let convNormOut: GroupNorm
     public let convOut: Conv2d
 
-    /// A model with fresh weights (PyTorch's default initialisation), reproducible per `seed`.
+    /// A model with fresh weights (PyTorch's default initialisation), reproducible per `seed`; zeros without one.
     /// Throws when the config holds a value this implementation does not support.
-    public init(config: UNetConfig, seed: UInt64 = 0) throws {
+    public init(config: UNetConfig, seed: UInt64? = 0) throws {
         let layout = try config.layout()
         self.config = config
         self.layout = layout

@@ -25,10 +25,10 @@ public final class UNetFeedForward: Module {
         if rows.shape[0] >= dim {
             // Many tokens: split the (smaller) weight and project twice.
             let weight = geluProj.weight.value, bias = geluProj.bias?.value
-            hidden = project(rows, weight.slice(axis: 0, start: 0, length: innerDim),
-                             bias?.slice(axis: 0, start: 0, length: innerDim))
-            gate = project(rows, weight.slice(axis: 0, start: innerDim, length: innerDim),
-                           bias?.slice(axis: 0, start: innerDim, length: innerDim))
+            hidden = Tensor.linear(rows, weight: weight.slice(axis: 0, start: 0, length: innerDim),
+                                   bias: bias?.slice(axis: 0, start: 0, length: innerDim))
+            gate = Tensor.linear(rows, weight: weight.slice(axis: 0, start: innerDim, length: innerDim),
+                                 bias: bias?.slice(axis: 0, start: innerDim, length: innerDim))
         } else {
             // Few tokens: project once and split the (smaller) activations.
             let both = geluProj(rows)                                                       // [T, 2·inner]
@@ -37,10 +37,5 @@ public final class UNetFeedForward: Module {
         }
         let out = outProj(hidden * gate.gelu())                                             // [B·L, dim]
         return out.reshaped(x.shape)
-    }
-
-    private func project(_ x: Tensor, _ weight: Tensor, _ bias: Tensor?) -> Tensor {
-        let y = Tensor.matmul(x, weight, transposeB: true)
-        return bias.map { y + $0 } ?? y
     }
 }

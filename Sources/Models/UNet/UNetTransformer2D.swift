@@ -59,9 +59,9 @@ public final class UNetTransformer2D: Module {
             case .linear(let layer): return layer(x)
             case .conv(let layer):
                 let (out, input) = (layer.weight.shape[0], layer.weight.shape[1])
-                let y = Tensor.matmul(x.reshaped([-1, input]), layer.weight.value.reshaped([out, input]), transposeB: true)
-                let biased = layer.bias.map { y + $0.value } ?? y                 // [N·L, out]
-                return biased.reshaped([x.shape[0], x.shape[1], out])
+                let y = Tensor.linear(x.reshaped([-1, input]), weight: layer.weight.value.reshaped([out, input]),
+                                      bias: layer.bias?.value)                            // [N·L, out]
+                return y.reshaped([x.shape[0], x.shape[1], out])
             }
         }
     }
