@@ -11,8 +11,8 @@ public struct ImageToImageRequest {
     /// How far to re-noise: 0 keeps the image, 1 starts from pure noise.
     public var strength: Double = 0.8
     public var negativePrompt = ""
-    public var steps = 25
-    public var guidance: Float = 7.5
+    public var steps = SamplingDefaults.steps
+    public var guidance = SamplingDefaults.guidance
     public var scheduler: String?
     public var seed: UInt64 = 0
     public var count = 1

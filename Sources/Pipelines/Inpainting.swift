@@ -12,8 +12,8 @@ public struct InpaintRequest {
     /// Where to repaint: 1 (white) repaints, 0 keeps; [H·W] in [0, 1].
     public var mask: [Float]
     public var negativePrompt = ""
-    public var steps = 25
-    public var guidance: Float = 7.5
+    public var steps = SamplingDefaults.steps
+    public var guidance = SamplingDefaults.guidance
     public var scheduler: String?
     public var seed: UInt64 = 0
 

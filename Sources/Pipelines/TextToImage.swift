@@ -7,8 +7,8 @@ import TensorCore
 public struct GenerationRequest {
     public var prompt: String
     public var negativePrompt = ""
-    public var steps = 25
-    public var guidance: Float = 7.5
+    public var steps = SamplingDefaults.steps
+    public var guidance = SamplingDefaults.guidance
     /// A scheduler name (`ddim`, `euler`, …) or nil for the folder's own.
     public var scheduler: String?
     public var seed: UInt64 = 0

@@ -11,6 +11,7 @@ public struct EvaluationReport: Codable {
     public var diversityMeanL2 = 0.0
     public var secondsPerImage = 0.0
     public var steps = 0
+    public var guidance: Float = 0
     public init() {}
 }
 
@@ -32,7 +33,7 @@ public enum Evaluation {
     /// the share whose nearest training image (L2 on RGB at the data's resolution) is the
     /// caption's own, and the share where it is among the nearest five.
     public static func promptFidelity(model: StableDiffusion, data: CaptionedImageFolder, count: Int, seed: UInt64,
-                                      steps: Int, progress: (Int, Int) -> Void = { _, _ in }) throws
+                                      steps: Int, guidance: Float, progress: (Int, Int) -> Void = { _, _ in }) throws
         -> (top1: Double, top5: Double, secondsPerImage: Double) {
         let order = BatchSampler.permutation(count: data.count, seed: seed, epoch: 0).filter { !data.items[$0].caption.isEmpty }
         let chosen = Array(order.prefix(count))
@@ -41,6 +42,7 @@ public enum Evaluation {
         for (n, index) in chosen.enumerated() {
             var request = GenerationRequest(prompt: data.items[index].caption)
             request.steps = steps
+            request.guidance = guidance
             let start = Date()
             let generated = try model.generate(request).images.image()
             seconds += Date().timeIntervalSince(start)
@@ -57,11 +59,12 @@ public enum Evaluation {
 
     /// Mean pairwise L2 distance (per pixel, in [-1, 1] units) between images of one prompt
     /// drawn with different seeds: near zero means the seeds give copies.
-    public static func diversity(model: StableDiffusion, prompt: String, seeds: [UInt64], steps: Int) throws -> Double {
+    public static func diversity(model: StableDiffusion, prompt: String, seeds: [UInt64], steps: Int, guidance: Float) throws -> Double {
         let images = try seeds.map { seed -> [Float] in
             var request = GenerationRequest(prompt: prompt)
             request.seed = seed
             request.steps = steps
+            request.guidance = guidance
             return try model.generate(request).images.values
         }
         var total = 0.0, pairs = 0

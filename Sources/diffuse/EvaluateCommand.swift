@@ -19,7 +19,10 @@ struct EvaluateCommand: ParsableCommand {
     var seed: UInt64 = 0
 
     @Option(help: "Denoising steps (default: generate's default).")
-    var steps = 25
+    var steps = SamplingDefaults.steps
+
+    @Option(help: "Classifier-free guidance scale (default: generate's default).")
+    var guidance = SamplingDefaults.guidance
 
     @Option(help: "Prompt for the diversity test (four seeds).")
     var diversityPrompt = "red apple"
@@ -39,15 +42,18 @@ struct EvaluateCommand: ParsableCommand {
             print(String(format: "VAE reconstruction PSNR: mean %.2f dB, 10th percentile %.2f dB (%d images)",
                          report.psnrMean, report.psnrP10, folder.count))
             let progress = modelOptions.progress(total: prompts, label: "fidelity")
-            let fidelity = try Evaluation.promptFidelity(model: model, data: folder, count: prompts, seed: seed, steps: steps) {
+            let fidelity = try Evaluation.promptFidelity(model: model, data: folder, count: prompts, seed: seed, steps: steps,
+                                                           guidance: guidance) {
                 progress.update($0, of: $1)
             }
             (report.fidelityTop1, report.fidelityTop5, report.secondsPerImage) = fidelity
             report.fidelityPrompts = prompts
             report.steps = steps
+            report.guidance = guidance
             print(String(format: "prompt fidelity over %d captions: top-1 %.2f, top-5 %.2f", prompts, fidelity.top1, fidelity.top5))
-            print(String(format: "time per image (%d steps, guidance 7.5): %.3f s", steps, fidelity.secondsPerImage))
-            report.diversityMeanL2 = try Evaluation.diversity(model: model, prompt: diversityPrompt, seeds: [0, 1, 2, 3], steps: steps)
+            print(String(format: "time per image (%d steps, guidance %g): %.3f s", steps, guidance, fidelity.secondsPerImage))
+            report.diversityMeanL2 = try Evaluation.diversity(model: model, prompt: diversityPrompt, seeds: [0, 1, 2, 3], steps: steps,
+                                                                  guidance: guidance)
             print(String(format: "diversity of \"%@\" over seeds 0-3: mean pairwise RMS distance %.3f (in [-1, 1] units)",
                          diversityPrompt, report.diversityMeanL2))
             if let json {

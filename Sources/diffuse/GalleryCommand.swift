@@ -13,10 +13,10 @@ struct GalleryCommand: ParsableCommand {
     var prompts: String
 
     @Option(help: "Denoising steps.")
-    var steps = 25
+    var steps = SamplingDefaults.steps
 
     @Option(help: "Classifier-free guidance scale.")
-    var guidance: Float = 7.5
+    var guidance = SamplingDefaults.guidance
 
     @Option(help: "Seed for every image.")
     var seed: UInt64 = 0

@@ -17,10 +17,10 @@ struct GenerateCommand: ParsableCommand {
     var negativePrompt = ""
 
     @Option(help: "Denoising steps.")
-    var steps = 25
+    var steps = SamplingDefaults.steps
 
     @Option(help: "Classifier-free guidance scale (1 disables guidance).")
-    var guidance: Float = 7.5
+    var guidance = SamplingDefaults.guidance
 
     @Option(help: "Sampler: ddim, pndm, euler, euler-a, dpm++2m, dpm++2m-karras, lms, heun, lcm, ddpm (default: the model's own).")
     var scheduler: String?

@@ -21,10 +21,10 @@ struct ImageToImageCommand: ParsableCommand {
     var negativePrompt = ""
 
     @Option(help: "Denoising steps for the full schedule (strength × steps are run).")
-    var steps = 25
+    var steps = SamplingDefaults.steps
 
     @Option(help: "Classifier-free guidance scale.")
-    var guidance: Float = 7.5
+    var guidance = SamplingDefaults.guidance
 
     @Option(help: "Sampler (default: the model's own).")
     var scheduler: String?

@@ -1,0 +1,124 @@
+// The vectorised arithmetic paths on tensors large enough to split across threads, against
+// plain Swift references: every broadcast pattern, both operand orders, sums back to shape,
+// the fused Linear, AdamW against torch.optim.AdamW's formula, and bf16 convolutions.
+import Foundation
+import XCTest
+@testable import NN
+@testable import TensorCore
+
+final class ArithmeticKernelTests: XCTestCase {
+    // 3·37·611 = 67,821 elements: several chunks, whose edges fall inside broadcast runs.
+    let shape = [3, 37, 611]
+
+    /// Element i of `full` op element (i / inner) % mid of `small`, computed one by one.
+    func reference(_ full: [Float], _ small: [Float], mid: Int, inner: Int, _ op: (Float, Float) -> Float) -> [Float] {
+        full.indices.map { op(full[$0], small[($0 / inner) % mid]) }
+    }
+
+    func assertClose(_ a: [Float], _ b: [Float], _ message: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(a.count, b.count, message, file: file, line: line)
+        let worst = zip(a, b).map { abs($0 - $1) / max(1, abs($1)) }.max() ?? 0
+        XCTAssertLessThanOrEqual(worst, 1e-6, message, file: file, line: line)
+    }
+
+    func testEveryBroadcastPatternAndOperandOrder() {
+        let a = testTensor(shape, seed: 1, offset: 3)  // offset keeps divisors away from zero
+        let patterns: [([Int], Int, Int)] = [([611], 611, 1), ([37, 1], 37, 611), ([3, 1, 1], 3, 37 * 611),
+                                            ([1], 1, 3 * 37 * 611), (shape, 3 * 37 * 611, 1)]
+        let ops: [(String, (Tensor, Tensor) -> Tensor, (Float, Float) -> Float)] = [
+            ("+", { $0 + $1 }, { $0 + $1 }), ("-", { $0 - $1 }, { $0 - $1 }),
+            ("*", { $0 * $1 }, { $0 * $1 }), ("/", { $0 / $1 }, { $0 / $1 }),
+        ]
+        for (smallShape, mid, inner) in patterns {
+            let b = testTensor(smallShape, seed: 2, offset: 2)
+            for (name, op, scalarOp) in ops {
+                assertClose(op(a, b).values, reference(a.values, b.values, mid: mid, inner: inner, scalarOp), "a \(name) \(smallShape)")
+                // The small operand first: the kernel runs reversed.
+                assertClose(op(b, a).values, reference(a.values, b.values, mid: mid, inner: inner) { scalarOp($1, $0) },
+                            "\(smallShape) \(name) a")
+            }
+        }
+        // Neither operand full: both are expanded first.
+        let column = testTensor([37, 1], seed: 3), row = testTensor([611], seed: 4)
+        let outer = column + row
+        XCTAssertEqual(outer.shape, [37, 611])
+        XCTAssertEqual(outer.values[5 * 611 + 7], column.values[5] + row.values[7], accuracy: 1e-6)
+    }
+
+    func testScalarOps() {
+        let a = testTensor(shape, seed: 5, offset: 2)
+        assertClose((a * 3).values, a.values.map { $0 * 3 }, "a * 3")
+        assertClose((a + 0.5).values, a.values.map { $0 + 0.5 }, "a + 0.5")
+        assertClose((2 - a).values, a.values.map { 2 - $0 }, "2 - a")
+        assertClose((-a).values, a.values.map { -$0 }, "-a")
+    }
+
+    func testSumsBackToEveryPattern() {
+        let g = testTensor(shape, seed: 6)
+        let values = g.values
+        for (target, mid, inner) in [([611], 611, 1), ([37, 1], 37, 611), ([3, 1, 1], 3, 37 * 611)] {
+            var expected = [Double](repeating: 0, count: mid)
+            for i in values.indices { expected[(i / inner) % mid] += Double(values[i]) }
+            let summed = g.summed(toShape: target)
+            XCTAssertEqual(summed.shape, target)
+            for m in 0..<mid { XCTAssertEqual(Double(summed.values[m]), expected[m], accuracy: 1e-3, "sum to \(target)[\(m)]") }
+        }
+    }
+
+    func testLinearMatchesMatmulPlusBiasWithGradients() {
+        let x = testTensor([300, 24], seed: 7), w = testTensor([40, 24], seed: 8), b = testTensor([40], seed: 9)
+        let fused = Tensor.linear(x, weight: w, bias: b)
+        let plain = Tensor.matmul(x, w, transposeB: true) + b
+        assertClose(fused.values, plain.values, "linear vs matmul + bias")
+        assertClose(Tensor.linear(x, weight: w, bias: nil).values, Tensor.matmul(x, w, transposeB: true).values, "no bias")
+        checkGradients([testTensor([5, 6], seed: 10), testTensor([4, 6], seed: 11), testTensor([4], seed: 12)]) {
+            Tensor.linear($0[0], weight: $0[1], bias: $0[2])
+        }
+    }
+
+    func testAdamWFollowsTorchFormula() {
+        let count = 70_001  // several chunks
+        let start = testTensor([count], seed: 13), grads = [testTensor([count], seed: 14), testTensor([count], seed: 15)]
+        let parameter = Parameter(start.copy())
+        let optimizer = AdamW(parameters: [("w", parameter)], learningRate: 1e-2, weightDecay: 0.1)
+        var w = start.values.map(Double.init), m = [Double](repeating: 0, count: count), v = m
+        for (step, grad) in grads.enumerated() {
+            parameter.zeroGrad()
+            (parameter.value * grad).sum().backward()  // d/dw of Σ w·g is g
+            optimizer.update(gradientScale: 0.5)
+            let t = Double(step + 1), g = grad.values.map { Double($0) * 0.5 }
+            for i in 0..<count {
+                w[i] *= 1 - 1e-2 * 0.1
+                m[i] = 0.9 * m[i] + 0.1 * g[i]
+                v[i] = 0.999 * v[i] + 0.001 * g[i] * g[i]
+                let mHat = m[i] / (1 - pow(0.9, t)), vHat = v[i] / (1 - pow(0.999, t))
+                w[i] -= 1e-2 * mHat / (vHat.squareRoot() + 1e-8)
+            }
+        }
+        let worst = zip(parameter.value.values, w).map { abs(Double($0) - $1) }.max() ?? 0
+        XCTAssertLessThan(worst, 1e-5)
+    }
+
+    func testBFloat16ConvolutionIsCloseToFloat32() throws {
+        let x = testTensor([2, 32, 12, 12], seed: 16), w = testTensor([48, 32, 3, 3], seed: 17, scale: 0.1)
+        let b = testTensor([48], seed: 18)
+        let exact = Tensor.conv2d(x, w, bias: b, padding: 1)
+        do {
+            try ConvolutionPrecision.use(.bfloat16)
+        } catch {
+            // CPUs without bf16 convolutions must refuse clearly and stay in float32.
+            XCTAssertTrue("\(error)".contains("bf16"), "\(error)")
+            assertClose(Tensor.conv2d(x, w, bias: b, padding: 1).values, exact.values, "still float32")
+            return
+        }
+        defer { try? ConvolutionPrecision.use(.float32) }
+        let approximate = Tensor.conv2d(x, w, bias: b, padding: 1)
+        // bf16 keeps 8 mantissa bits: inputs round by up to 2⁻⁹ relative; sums of 288 terms.
+        let scale = exact.values.map(abs).max() ?? 1
+        let worst = zip(approximate.values, exact.values).map { abs($0 - $1) }.max() ?? 0
+        XCTAssertLessThan(worst, 0.02 * scale)
+        XCTAssertGreaterThan(worst, 0, "bf16 should round somewhere")
+        try ConvolutionPrecision.use(.float32)
+        assertClose(Tensor.conv2d(x, w, bias: b, padding: 1).values, exact.values, "back to float32")
+    }
+}
