@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The recipe of models/emoji: the VAE, then the text encoder + U-Net, trained on emoji32 with
 # Diffuse's own commands, then copied into models/emoji with their logs and loss curves.
-# Usage: scripts/train-emoji.sh [WORK_DIR]   (rerun to continue from the last checkpoints)
+# Usage: scripts/train-emoji.sh [WORK_DIR]   (rerun to continue from the last checkpoints;
+#        STOP_AFTER / STOP_AFTER_2 end stage 2 / 3 early, in time slices)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=../shared/datasets/emoji32
@@ -23,9 +24,23 @@ $diffuse train --data "$data" --vae "$work/vae" --out "$work/pipeline" --tokeniz
   --steps 2400 --batch-size 32 --lr 5e-4 --warmup 150 --checkpoint-every 100 --sample-every 600 --seed 0 --fp16 \
   ${STOP_AFTER:+--stop-after $STOP_AFTER} $resume
 
-# 3. Ship: the pipeline folder plus its training records (not the checkpoint).
+# 3. Continued training from step 2's EMA weights: a fresh warm-up, cosine schedule and
+#    optimiser, another data order (about 1.7 s a step on two cores).
+resume=""; [ -f "$work/pipeline-2/training/checkpoint.safetensors" ] && resume="--resume"
+$diffuse train --data "$data" --vae "$work/vae" --init-from "$work/pipeline" --out "$work/pipeline-2" \
+  --tokenizer models/clip-tokenizer --steps 2800 --batch-size 32 --lr 4e-4 --warmup 100 --checkpoint-every 100 \
+  --sample-every 500 --seed 1 --fp16 ${STOP_AFTER_2:+--stop-after $STOP_AFTER_2} $resume
+
+# 4. Ship: the pipeline folder plus its training records (not the checkpoints).
 rm -rf models/emoji
 mkdir -p models/emoji/training
-cp -r "$work/pipeline"/{model_index.json,scheduler,text_encoder,tokenizer,unet,vae} models/emoji/
-cp "$work/pipeline"/training/{diffusion.csv,diffusion-loss.png,samples-*.png} models/emoji/training/
+cp -r "$work/pipeline-2"/{model_index.json,scheduler,text_encoder,tokenizer,unet,vae} models/emoji/
+for stage in 1 2; do
+  from="$work/pipeline"; [ "$stage" = 2 ] && from="$work/pipeline-2"
+  cp "$from/training/diffusion.csv" "models/emoji/training/diffusion-$stage.csv"
+  cp "$from/training/diffusion-loss.png" "models/emoji/training/diffusion-$stage-loss.png"
+  for grid in "$from"/training/samples-*.png; do
+    cp "$grid" "models/emoji/training/samples-$stage-${grid##*/samples-}"
+  done
+done
 cp "$work/vae/training"/{vae.csv,vae-loss.png,vae-summary.txt} models/emoji/training/

@@ -23,12 +23,22 @@ public final class TrainingLog {
 
     /// Appends one row: step, loss, then any further columns.
     public func record(step: Int, loss: Double, extra: [String]) throws {
-        losses.removeAll { $0.step >= step }  // a resumed run rewrites steps after its checkpoint
+        if let last = losses.last, last.step >= step { try dropRows(from: step) }
         losses.append((step, loss))
         let handle = try FileHandle(forWritingTo: csvURL)
         defer { try? handle.close() }
         try handle.seekToEnd()
         try handle.write(contentsOf: Data((["\(step)", String(format: "%.6f", loss)] + extra).joined(separator: ",").utf8 + [10]))
+    }
+
+    /// A run resumed from a checkpoint redoes the steps logged after it: their rows go.
+    func dropRows(from step: Int) throws {
+        losses.removeAll { $0.step >= step }
+        let text = try String(contentsOf: csvURL, encoding: .utf8)
+        let kept = text.split(separator: "\n").enumerated().filter { index, line in
+            index == 0 || (line.split(separator: ",").first.flatMap { Int($0) }.map { $0 < step } ?? false)
+        }
+        try (kept.map { String($0.element) }.joined(separator: "\n") + "\n").write(to: csvURL, atomically: true, encoding: .utf8)
     }
 
     /// Redraws the loss curve (log scale, raw and smoothed).

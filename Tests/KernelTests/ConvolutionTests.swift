@@ -82,6 +82,24 @@ final class ConvolutionTests: XCTestCase {
     func testBlockedLayouts() { for s in shapes { check(s, mode: Int32(DK_CONV_BLOCKED)) } }
     func testSgemmOneByOne() { for s in shapes { check(s, mode: Int32(DK_CONV_GEMM_1X1)) } }
 
+    // Winograd F(4x4, 3x3), forced (its gradients run direct), and as the automatic choice at a
+    // size where it is taken, against direct on blocked layouts.
+    func testWinogradForward() {
+        check(Shape(N: 1, C: 128, H: 16, W: 20, K: 128, R: 3, stride: 1, pad: 1), mode: Int32(DK_CONV_WINOGRAD))
+        let (c, h) = (128, 128)  // 16,384 pixels: the automatic path's smallest Winograd size
+        var rng = TestRandom(seed: 21)
+        let x = rng.floats(c * h * h), w = rng.floats(c * c * 9, scale: 0.05), b = rng.floats(c)
+        func forward(_ mode: Int32) -> [Float] {
+            var y = [Float](repeating: 0, count: c * h * h)
+            dk_conv_set_mode(mode)
+            defer { dk_conv_set_mode(Int32(DK_CONV_AUTO)) }
+            XCTAssertEqual(dk_conv2d_forward(x, w, b, &y, 1, Int64(c), Int64(h), Int64(h), Int64(c), 3, 3, 1, 1,
+                                             Int64(h), Int64(h)), 0)
+            return y
+        }
+        XCTAssertLessThan(relativeError(forward(Int32(DK_CONV_AUTO)), forward(Int32(DK_CONV_BLOCKED))), 1e-5)
+    }
+
     func testForwardWithoutBias() {
         let s = Shape(N: 2, C: 8, H: 7, W: 7, K: 16, R: 3, stride: 1, pad: 1)
         var rng = TestRandom(seed: 9)

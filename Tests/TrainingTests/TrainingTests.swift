@@ -115,6 +115,12 @@ final class TrainingTests: XCTestCase {
         firstPart.common.stopAfter = 3
         try DiffusionTrainer(data: data, vaeDirectory: vaeDirectory, tokenizerDirectory: tokenizerDirectory,
                              output: resumedDirectory, options: firstPart).train()
+        // As if killed after logging step 4 but before its checkpoint: the resumed run redoes it.
+        let resumedCSV = resumedDirectory.appendingPathComponent("training/diffusion.csv")
+        let handle = try FileHandle(forWritingTo: resumedCSV)
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("4,9.9,0.001,1.0\n".utf8))
+        try handle.close()
         var options = tinyDiffusionOptions(steps: 8)
         options.common.resume = true
         let resumed = try DiffusionTrainer(data: data, vaeDirectory: vaeDirectory, tokenizerDirectory: tokenizerDirectory,
@@ -122,6 +128,10 @@ final class TrainingTests: XCTestCase {
         try resumed.train()
         assertSameParameters(straight.unet, resumed.unet)
         assertSameParameters(straight.textEncoder, resumed.textEncoder)
+        let loggedSteps = try String(contentsOf: resumedCSV, encoding: .utf8).split(separator: "\n").dropFirst()
+            .compactMap { $0.split(separator: ",").first.flatMap { Int($0) } }
+        XCTAssertEqual(loggedSteps, Array(1...8), "each step logged once")
+        XCTAssertEqual(try csvLosses(resumedCSV), losses, "the resumed log matches the straight run's")
 
         // The saved folder is a complete pipeline that loads and generates.
         let model = try StableDiffusion.load(directory: straightDirectory)
