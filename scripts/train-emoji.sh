@@ -25,10 +25,12 @@ $diffuse train --data "$data" --vae "$work/vae" --out "$work/pipeline" --tokeniz
   ${STOP_AFTER:+--stop-after $STOP_AFTER} $resume
 
 # 3. Continued training from step 2's EMA weights: a fresh warm-up, cosine schedule and
-#    optimiser, another data order (about 1.7 s a step on two cores).
+#    optimiser, another data order (about 2.2 s a step on two cores). The shipped run was
+#    resumed twice with a shorter --steps to fit its session (3000 to step 300, 2800 to
+#    step 800, then 2400): the learning rate stepped down a little at each resume.
 resume=""; [ -f "$work/pipeline-2/training/checkpoint.safetensors" ] && resume="--resume"
 $diffuse train --data "$data" --vae "$work/vae" --init-from "$work/pipeline" --out "$work/pipeline-2" \
-  --tokenizer models/clip-tokenizer --steps 2800 --batch-size 32 --lr 4e-4 --warmup 100 --checkpoint-every 100 \
+  --tokenizer models/clip-tokenizer --steps 2400 --batch-size 32 --lr 4e-4 --warmup 100 --checkpoint-every 100 \
   --sample-every 500 --seed 1 --fp16 ${STOP_AFTER_2:+--stop-after $STOP_AFTER_2} $resume
 
 # 4. Ship: the pipeline folder plus its training records (not the checkpoints).

@@ -17,24 +17,31 @@ typedef struct {
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
-// Rows of S become normalised probabilities; entries at or past `valid` (causal mask) become 0.
-DK_HOT static void softmax_chunk(float *restrict S, float *restrict lse, int64_t m, int64_t kn, int64_t i0,
-                                 int causal) {
+// Rows of S become unnormalised probabilities exp(s - max), their sums' inverses go to inv[r];
+// entries at or past `valid` (causal mask) become 0. Normalising the [m, Dv] output after the
+// second GEMM instead of the [m, kn] scores saves a pass over them.
+DK_HOT static void softmax_chunk(float *restrict S, float *restrict inv, float *restrict lse, int64_t m,
+                                 int64_t kn, int64_t i0, int causal) {
     for (int64_t r = 0; r < m; r++) {
         float *row = S + r * kn;
         int64_t valid = causal ? min64(kn, i0 + r + 1) : kn;
         float mx = dk_max(row, valid);
-        for (int64_t j = 0; j < valid; j++) row[j] = dk_exp(row[j] - mx);
-        float sum = dk_sum(row, valid), inv = 1.0f / sum;
-        for (int64_t j = 0; j < valid; j++) row[j] *= inv;
-        for (int64_t j = valid; j < kn; j++) row[j] = 0.0f;
+        float acc[DK_LANES] = {0};
+        int64_t j = 0;
+        for (; j + DK_LANES <= valid; j += DK_LANES)
+            for (int l = 0; l < DK_LANES; l++) acc[l] += row[j + l] = dk_exp(row[j + l] - mx);
+        float sum = 0.0f;
+        for (; j < valid; j++) sum += row[j] = dk_exp(row[j] - mx);
+        for (int l = 0; l < DK_LANES; l++) sum += acc[l];
+        for (j = valid; j < kn; j++) row[j] = 0.0f;
+        inv[r] = 1.0f / sum;
         if (lse) lse[r] = mx + logf(sum);
     }
 }
 
 static void fwd_body(void *p, int64_t begin, int64_t end) {
     att_ctx *c = p;
-    float *S = dk_alloc_floats(QC * c->Lk);
+    float *S = dk_alloc_floats(QC * c->Lk), inv[QC];
     if (!S) { c->err = DK_ERR_ALLOC; return; }
     for (int64_t t = begin; t < end; t++) {
         int64_t b = t / c->nch, i0 = (t % c->nch) * QC, m = min64(QC, c->Lq - i0);
@@ -43,10 +50,13 @@ static void fwd_body(void *p, int64_t begin, int64_t end) {
         // S [m, kn] = scale * Qc [m, D] . K^T [D, kn]
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)kn, (int)c->D, c->scale, qc,
                     (int)c->D, c->k + b * c->Lk * c->D, (int)c->D, 0.0f, S, (int)kn);
-        softmax_chunk(S, c->lse ? c->lse + b * c->Lq + i0 : NULL, m, kn, i0, c->causal);
-        // out [m, Dv] = P [m, kn] . V [kn, Dv]
+        softmax_chunk(S, inv, c->lse ? c->lse + b * c->Lq + i0 : NULL, m, kn, i0, c->causal);
+        // out [m, Dv] = (P [m, kn] . V [kn, Dv]) / row sums
+        float *o = c->o + (b * c->Lq + i0) * c->Dv;
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)c->Dv, (int)kn, 1.0f, S, (int)kn,
-                    c->v + b * c->Lk * c->Dv, (int)c->Dv, 0.0f, c->o + (b * c->Lq + i0) * c->Dv, (int)c->Dv);
+                    c->v + b * c->Lk * c->Dv, (int)c->Dv, 0.0f, o, (int)c->Dv);
+        for (int64_t r = 0; r < m; r++)
+            for (int64_t d = 0; d < c->Dv; d++) o[r * c->Dv + d] *= inv[r];
     }
     dk_free(S);
 }

@@ -9,6 +9,8 @@
 // One engine and one stream for the process; oneDNN runs on libgomp's pool.
 static dnnl_engine_t g_engine;
 static dnnl_stream_t g_stream;
+// Primitives hand their scratchpad to us (user mode), so it lives in the shared scratch below.
+static dnnl_primitive_attr_t g_attr;
 static int g_init_status = -1;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 // Serialises cache lookups and executions: cached memory objects get new handles per call.
@@ -18,6 +20,10 @@ static int g_forced_mode = DK_CONV_AUTO;
 static void init_engine(void) {
     if (dnnl_engine_create(&g_engine, dnnl_cpu, 0) != dnnl_success) { g_init_status = DK_ERR_BACKEND; return; }
     if (dnnl_stream_create(&g_stream, g_engine, dnnl_stream_default_flags) != dnnl_success) {
+        g_init_status = DK_ERR_BACKEND; return;
+    }
+    if (dnnl_primitive_attr_create(&g_attr) != dnnl_success ||
+        dnnl_primitive_attr_set_scratchpad_mode(g_attr, dnnl_scratchpad_mode_user) != dnnl_success) {
         g_init_status = DK_ERR_BACKEND; return;
     }
     g_init_status = 0;
@@ -49,13 +55,16 @@ typedef struct conv_entry {
     dnnl_primitive_t prim;
     int nslots;
     conv_slot slots[4];
-    size_t scratch_bytes;        // all of this entry's inner buffers, back to back
+    dnnl_memory_t scratchpad;    // oneDNN's own working memory, or NULL when it needs none
+    size_t scratchpad_offset;
+    size_t scratch_bytes;        // this entry's inner buffers and scratchpad, back to back
     struct conv_entry *next;
 } conv_entry;
 
-// Inner (blocked-layout) buffers live in one scratch area shared by every cached primitive,
-// grown to the largest need: executions are serialised, and per-entry buffers would keep a
-// copy of every distinct activation shape alive (hundreds of MB at 512x512).
+// Inner (blocked-layout) buffers and oneDNN's scratchpads live in one scratch area shared by
+// every cached primitive, grown to the largest need: executions are serialised, and
+// per-entry buffers would keep a copy of every distinct activation shape alive (hundreds of
+// MB at 512x512), as a separate scratchpad would keep the largest Winograd transform.
 static void *g_scratch;
 static size_t g_scratch_bytes;
 
@@ -120,6 +129,7 @@ static void destroy_entry(conv_entry *e) {
         if (s->inner && s->inner != s->user) dnnl_memory_destroy(s->inner);
         if (s->user) dnnl_memory_destroy(s->user);
     }
+    if (e->scratchpad) dnnl_memory_destroy(e->scratchpad);
     if (e->prim) dnnl_primitive_destroy(e->prim);
     free(e);
 }
@@ -183,7 +193,7 @@ static conv_entry *create_entry(const conv_key *k, int *err) {
     CHECK(dnnl_convolution_forward_desc_init(
         &fd, k->kind == KIND_FWD ? dnnl_forward_inference : dnnl_forward_training,
         alg, &src_a, &w_a, bias ? &b_u : NULL, &dst_a, strides, pads, pads));
-    CHECK(dnnl_primitive_desc_create(&fwd_pd, &fd, NULL, g_engine, NULL));
+    CHECK(dnnl_primitive_desc_create(&fwd_pd, &fd, g_attr, g_engine, NULL));
     if (k->kind == KIND_FWD) {
         pd = fwd_pd;
         fwd_pd = NULL;
@@ -195,7 +205,7 @@ static conv_entry *create_entry(const conv_key *k, int *err) {
         dnnl_convolution_desc_t bd_;
         CHECK(dnnl_convolution_backward_data_desc_init(&bd_, dnnl_convolution_direct, &src_a, &w_a,
                                                        &dst_a, strides, pads, pads));
-        CHECK(dnnl_primitive_desc_create(&pd, &bd_, NULL, g_engine, fwd_pd));
+        CHECK(dnnl_primitive_desc_create(&pd, &bd_, g_attr, g_engine, fwd_pd));
         if ((rc = add_slot(e, pd, DNNL_ARG_DIFF_DST, 0, &dst_u))) goto fail;
         if ((rc = add_slot(e, pd, DNNL_ARG_WEIGHTS, 0, &w_u))) goto fail;
         if ((rc = add_slot(e, pd, DNNL_ARG_DIFF_SRC, 1, &src_u))) goto fail;
@@ -203,13 +213,20 @@ static conv_entry *create_entry(const conv_key *k, int *err) {
         dnnl_convolution_desc_t wd_;
         CHECK(dnnl_convolution_backward_weights_desc_init(&wd_, dnnl_convolution_direct, &src_a, &w_a,
                                                           bias ? &b_u : NULL, &dst_a, strides, pads, pads));
-        CHECK(dnnl_primitive_desc_create(&pd, &wd_, NULL, g_engine, fwd_pd));
+        CHECK(dnnl_primitive_desc_create(&pd, &wd_, g_attr, g_engine, fwd_pd));
         if ((rc = add_slot(e, pd, DNNL_ARG_SRC, 0, &src_u))) goto fail;
         if ((rc = add_slot(e, pd, DNNL_ARG_DIFF_DST, 0, &dst_u))) goto fail;
         if ((rc = add_slot(e, pd, DNNL_ARG_DIFF_WEIGHTS, 1, &w_u))) goto fail;
         if (bias && (rc = add_slot(e, pd, DNNL_ARG_DIFF_BIAS, 1, &b_u))) goto fail;
     }
     CHECK(dnnl_primitive_create(&e->prim, pd));
+    const dnnl_memory_desc_t *pad_md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    size_t pad_bytes = pad_md ? dnnl_memory_desc_get_size(pad_md) : 0;
+    if (pad_bytes) {
+        CHECK(dnnl_memory_create(&e->scratchpad, pad_md, g_engine, DNNL_MEMORY_NONE));
+        e->scratchpad_offset = e->scratch_bytes;
+        e->scratch_bytes += (pad_bytes + 63) & ~(size_t)63;
+    }
     dnnl_primitive_desc_destroy(pd);
     if (fwd_pd) dnnl_primitive_desc_destroy(fwd_pd);
     return e;
@@ -239,7 +256,7 @@ static conv_entry *lookup(const conv_key *k, int *err) {
 
 // Runs input reorders, the convolution, then output reorders. ptrs[i] is slot i's user buffer.
 static int execute(conv_entry *e, void *const *ptrs) {
-    dnnl_exec_arg_t args[4];
+    dnnl_exec_arg_t args[5];
     if (reserve_scratch(e->scratch_bytes)) return DK_ERR_ALLOC;
     for (int i = 0; i < e->nslots; i++) {
         conv_slot *s = &e->slots[i];
@@ -254,7 +271,14 @@ static int execute(conv_entry *e, void *const *ptrs) {
             if (dnnl_primitive_execute(s->reorder, g_stream, 2, ra) != dnnl_success) return DK_ERR_BACKEND;
         }
     }
-    if (dnnl_primitive_execute(e->prim, g_stream, e->nslots, args) != dnnl_success) return DK_ERR_BACKEND;
+    int nargs = e->nslots;
+    if (e->scratchpad) {
+        if (dnnl_memory_set_data_handle(e->scratchpad, (char *)g_scratch + e->scratchpad_offset) != dnnl_success)
+            return DK_ERR_BACKEND;
+        args[nargs].arg = DNNL_ARG_SCRATCHPAD;
+        args[nargs++].memory = e->scratchpad;
+    }
+    if (dnnl_primitive_execute(e->prim, g_stream, nargs, args) != dnnl_success) return DK_ERR_BACKEND;
     for (int i = 0; i < e->nslots; i++) {
         conv_slot *s = &e->slots[i];
         if (s->reorder && s->is_output) {
