@@ -46,3 +46,6 @@ for stage in 1 2; do
   done
 done
 cp "$work/vae/training"/{vae.csv,vae-loss.png,vae-summary.txt} models/emoji/training/
+
+# 5. The quality figures of the README.
+$diffuse evaluate --data "$data" --prompts 100 --model models/emoji --json models/emoji/training/evaluation.json

@@ -106,9 +106,10 @@ static int is_1x1(const conv_key *k) {
 // of Stable Diffusion size ran 3-4x faster than direct (320@64x64 batch 2, 256@512x512), with
 // results 2-3e-6 of the output's scale from direct. Inside a model it pays less: every call
 // transforms the weights again, and its buffers grow with the image. So it is taken where
-// the image is large against the weights (the VAE decoder at 128x128 and up: 15.0 -> 11.7 s
+// the image is large against the weights (the VAE decoder at 128x128 and up: 14.9 -> 11.2 s
 // for SD 1.5's) and its buffers stay bounded (widest side x pixels <= 2^24: peak memory
-// 2.1 GB there, against 3.0 GB without the bound); the SD U-Net's 64x64 batch 2 gained 2%.
+// 1.9 GB there; unbounded it reached 3.0 GB, measured before the scratchpads were shared).
+// The SD U-Net's 64x64 batch 2 gained only 2%, so the pixel floor leaves it direct.
 #define WINOGRAD_MIN_PIXELS 16384     // N x OH x OW
 #define WINOGRAD_MAX_ELEMENTS (1 << 24)  // N x OH x OW x max(C, K)
 static int auto_mode(const conv_key *k) {
