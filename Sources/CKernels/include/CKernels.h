@@ -8,6 +8,9 @@
 /// Sets the number of threads used by every kernel, OpenBLAS and oneDNN (OpenMP pool).
 void dk_set_threads(int n);
 int dk_get_threads(void);
+/// The name of the kernel set OpenBLAS runs ("SkylakeX", "Haswell", "Zen", ...): on CPUs it
+/// does not recognise, chosen again from the CPU's features at start-up (blas_core.c).
+const char *dk_blas_core(void);
 /// Runs body(ctx, begin, end) over [0, n) split into contiguous chunks, one per thread.
 /// Chunks depend only on n and the thread count; body must not depend on which thread
 /// runs it. Runs inline when n is small or when already inside a parallel region.
