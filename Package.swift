@@ -2,12 +2,6 @@
 // Diffuse: a latent diffusion toolkit for Linux, on a CPU tensor engine of its own.
 import PackageDescription
 
-// Debian installs OpenBLAS in two flavours behind one SONAME; the OpenMP one shares
-// libgomp's thread pool with oneDNN and our own kernels, so no two pools ever compete.
-let openblasOpenMP = "/usr/lib/x86_64-linux-gnu/openblas-openmp"
-let runtimeLinking: [LinkerSetting] = [
-    .unsafeFlags(["-L\(openblasOpenMP)", "-Xlinker", "-rpath", "-Xlinker", openblasOpenMP]),
-]
 let optimized: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"])]
 
 let package = Package(
@@ -23,18 +17,17 @@ let package = Package(
         // System C libraries (Debian's -dev packages).
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
-        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-openmp-dev"])]),
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
 
         // C: whole-image codec operations; setjmp/longjmp stay in here.
         .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG"],
                 cSettings: [.unsafeFlags(["-O2"])]),
-        // C: compute kernels (oneDNN convolution, norms, softmax, activations, OpenMP loops).
-        .target(name: "CKernels", dependencies: ["CBLAS", "CDNNL"],
+        // C: compute kernels (oneDNN GEMM and convolution, norms, softmax, activations, OpenMP loops).
+        .target(name: "CKernels", dependencies: ["CDNNL"],
                 cSettings: [.unsafeFlags(["-O3", "-ffp-contract=fast"])],
-                linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("openblas"), .linkedLibrary("gomp")] + runtimeLinking),
+                linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]),
 
-        .target(name: "TensorCore", dependencies: ["CKernels", "CBLAS"], swiftSettings: optimized),
+        .target(name: "TensorCore", dependencies: ["CKernels"], swiftSettings: optimized),
         .target(name: "NN", dependencies: ["TensorCore", "CKernels"], swiftSettings: optimized),
         .target(name: "Imaging", dependencies: ["CImageCodecs"], swiftSettings: optimized),
         .target(name: "Models", dependencies: ["NN", "TensorCore"], swiftSettings: optimized),

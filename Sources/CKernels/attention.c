@@ -1,7 +1,7 @@
 // Scaled dot-product attention in query chunks (bounded memory), forward and flash-style backward.
 #include "CKernels.h"
 #include "dk_math.h"
-#include <cblas.h>
+#include <dnnl.h>
 #include <stdlib.h>
 
 #define QC DK_ATTENTION_CHUNK
@@ -48,12 +48,12 @@ static void fwd_body(void *p, int64_t begin, int64_t end) {
         int64_t kn = c->causal ? min64(c->Lk, i0 + m) : c->Lk;  // keys any row of the chunk can see
         const float *qc = c->q + (b * c->Lq + i0) * c->D;
         // S [m, kn] = scale * Qc [m, D] . K^T [D, kn]
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)kn, (int)c->D, c->scale, qc,
+        dnnl_sgemm('N', 'T', (int)m, (int)kn, (int)c->D, c->scale, qc,
                     (int)c->D, c->k + b * c->Lk * c->D, (int)c->D, 0.0f, S, (int)kn);
         softmax_chunk(S, inv, c->lse ? c->lse + b * c->Lq + i0 : NULL, m, kn, i0, c->causal);
         // out [m, Dv] = (P [m, kn] . V [kn, Dv]) / row sums
         float *o = c->o + (b * c->Lq + i0) * c->Dv;
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)c->Dv, (int)kn, 1.0f, S, (int)kn,
+        dnnl_sgemm('N', 'N', (int)m, (int)c->Dv, (int)kn, 1.0f, S, (int)kn,
                     c->v + b * c->Lk * c->Dv, (int)c->Dv, 0.0f, o, (int)c->Dv);
         for (int64_t r = 0; r < m; r++)
             for (int64_t d = 0; d < c->Dv; d++) o[r * c->Dv + d] *= inv[r];
@@ -119,17 +119,17 @@ static void bwd_body(void *p, int64_t begin, int64_t end) {
             const float *oc = c->out + (b * Lq + i0) * Dv;
             for (int64_t r = 0; r < m; r++) delta[r] = dk_dot(doc + r * Dv, oc + r * Dv, Dv);
             // S [m, kn] = scale * Qc . K^T;  dP [m, kn] = dOc . V^T
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)kn, (int)D, c->scale, qc, (int)D,
+            dnnl_sgemm('N', 'T', (int)m, (int)kn, (int)D, c->scale, qc, (int)D,
                         kb, (int)D, 0.0f, S, (int)kn);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)m, (int)kn, (int)Dv, 1.0f, doc, (int)Dv,
+            dnnl_sgemm('N', 'T', (int)m, (int)kn, (int)Dv, 1.0f, doc, (int)Dv,
                         vb, (int)Dv, 0.0f, dP, (int)kn);
             bwd_probs(S, dP, c->lse_in + b * Lq + i0, delta, m, kn, i0, c->causal, c->scale);
             // dV [kn, Dv] += P^T . dOc;  dQc [m, D] = dS . K;  dK [kn, D] += dS^T . Qc
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kn, (int)Dv, (int)m, 1.0f, S, (int)kn, doc,
+            dnnl_sgemm('T', 'N', (int)kn, (int)Dv, (int)m, 1.0f, S, (int)kn, doc,
                         (int)Dv, 1.0f, dV, (int)Dv);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)m, (int)D, (int)kn, 1.0f, dP, (int)kn, kb,
+            dnnl_sgemm('N', 'N', (int)m, (int)D, (int)kn, 1.0f, dP, (int)kn, kb,
                         (int)D, 0.0f, c->dq + (b * Lq + i0) * D, (int)D);
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)kn, (int)D, (int)m, 1.0f, dP, (int)kn, qc,
+            dnnl_sgemm('T', 'N', (int)kn, (int)D, (int)m, 1.0f, dP, (int)kn, qc,
                         (int)D, 1.0f, dK, (int)D);
         }
     }

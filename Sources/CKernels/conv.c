@@ -1,6 +1,5 @@
 // 2-D convolution (groups = 1) through oneDNN, with primitives cached per shape.
 #include "CKernels.h"
-#include <cblas.h>
 #include <dnnl.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -309,18 +308,18 @@ static int gemm_1x1(int kind, const float *x, const float *w, float *y, float *d
             if (bias)
                 for (int64_t k = 0; k < K; k++)
                     for (int64_t i = 0; i < HW; i++) yn[k * HW + i] = bias[k];
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)K, (int)HW, (int)C, 1.0f, w,
+            dnnl_sgemm('N', 'N', (int)K, (int)HW, (int)C, 1.0f, w,
                         (int)C, x + n * C * HW, (int)HW, bias ? 1.0f : 0.0f, yn, (int)HW);
         }
     } else if (kind == KIND_BWD_DATA) {
         for (int64_t n = 0; n < N; n++)  // dx[n] [C, HW] = w^T [C, K] . dy[n] [K, HW]
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)C, (int)HW, (int)K, 1.0f, w,
+            dnnl_sgemm('T', 'N', (int)C, (int)HW, (int)K, 1.0f, w,
                         (int)C, y + n * K * HW, (int)HW, 0.0f, (float *)x + n * C * HW, (int)HW);
     } else {
         // dw [K, C] = sum_n dy[n] [K, HW] . x[n]^T [HW, C]; images added in order.
         float *dw = (float *)w;
         for (int64_t n = 0; n < N; n++)
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)K, (int)C, (int)HW, 1.0f,
+            dnnl_sgemm('N', 'T', (int)K, (int)C, (int)HW, 1.0f,
                         y + n * K * HW, (int)HW, x + n * C * HW, (int)HW, n ? 1.0f : 0.0f, dw, (int)C);
         if (db) dk_bias_grad_nchw(y, db, N, K, HW);
     }

@@ -1,7 +1,7 @@
 // Buffers, copy, bias gradient and an sgemm wrapper: the small shared kernels.
 #include "CKernels.h"
 #include "dk_math.h"
-#include <cblas.h>
+#include <dnnl.h>
 #include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,9 +57,9 @@ int dk_sgemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float al
     if (lda < (minA > 1 ? minA : 1) || ldb < (minB > 1 ? minB : 1) || ldc < (N > 1 ? N : 1)) return DK_ERR_SHAPE;
     if (M == 0 || N == 0) return 0;
     if (!A || !B || !C) return DK_ERR_ARG;
-    cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, (int)M,
-                (int)N, (int)K, alpha, A, (int)lda, B, (int)ldb, beta, C, (int)ldc);
-    return 0;
+    dnnl_status_t status = dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', M, N, K, alpha, A, lda, B, ldb,
+                                      beta, C, ldc);
+    return status == dnnl_success ? 0 : DK_ERR_ARG;
 }
 
 /* Every op frees and allocates whole tensors. glibc returns blocks over 128 KB to the kernel

@@ -1,7 +1,6 @@
-// Parallel loops on libgomp's thread pool, the same pool OpenBLAS (OpenMP build) and
-// oneDNN use, so the process never runs two spinning pools at once.
+// Parallel loops on libgomp's thread pool, the same pool oneDNN uses (its GEMMs and
+// convolutions), so the process never runs two spinning pools at once.
 #include "CKernels.h"
-#include <cblas.h>
 
 extern void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags);
 extern int omp_get_thread_num(void);
@@ -13,7 +12,6 @@ extern void omp_set_num_threads(int);
 void dk_set_threads(int n) {
     if (n < 1) n = 1;
     omp_set_num_threads(n);
-    openblas_set_num_threads(n);
 }
 
 int dk_get_threads(void) { return omp_get_max_threads(); }

@@ -1,5 +1,4 @@
-// Matrix products on OpenBLAS sgemm: plain, batched, and with a shared right-hand matrix.
-import CBLAS
+// Matrix products on oneDNN's sgemm: plain, batched, and with a shared right-hand matrix.
 import CKernels
 
 extension Tensor {
@@ -66,11 +65,11 @@ extension Tensor {
     static func gemmBatched(_ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>, _ c: UnsafeMutablePointer<Float>,
                             batch: Int, m: Int, n: Int, k: Int, transposeA: Bool, transposeB: Bool,
                             sharedB: Bool, accumulate: Bool) {
-        let ta = transposeA ? CblasTrans : CblasNoTrans, tb = transposeB ? CblasTrans : CblasNoTrans
-        let lda = Int32(transposeA ? m : k), ldb = Int32(transposeB ? k : n)
+        let ta: Int32 = transposeA ? 1 : 0, tb: Int32 = transposeB ? 1 : 0
+        let lda = Int64(transposeA ? m : k), ldb = Int64(transposeB ? k : n)
         let beta: Float = accumulate ? 1 : 0
         if sharedB && !transposeA {
-            cblas_sgemm(CblasRowMajor, ta, tb, Int32(batch * m), Int32(n), Int32(k), 1, a, lda, b, ldb, beta, c, Int32(n))
+            dk_sgemm(ta, tb, Int64(batch * m), Int64(n), Int64(k), 1, a, lda, b, ldb, beta, c, Int64(n))
             return
         }
         let strideB = sharedB ? 0 : k * n
@@ -79,14 +78,14 @@ extension Tensor {
             // Many small products: one per thread, each single-threaded inside the region.
             parallelFor(batch, minChunk: 1) { begin, end in
                 for i in begin..<end {
-                    cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), 1, a + i * m * k, lda,
-                                b + i * strideB, ldb, beta, c + i * m * n, Int32(n))
+                    dk_sgemm(ta, tb, Int64(m), Int64(n), Int64(k), 1, a + i * m * k, lda,
+                                b + i * strideB, ldb, beta, c + i * m * n, Int64(n))
                 }
             }
         } else {
             for i in 0..<batch {
-                cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), 1, a + i * m * k, lda,
-                            b + i * strideB, ldb, beta, c + i * m * n, Int32(n))
+                dk_sgemm(ta, tb, Int64(m), Int64(n), Int64(k), 1, a + i * m * k, lda,
+                            b + i * strideB, ldb, beta, c + i * m * n, Int64(n))
             }
         }
     }
