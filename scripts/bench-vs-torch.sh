@@ -4,7 +4,7 @@
 # Usage: scripts/bench-vs-torch.sh [TORCH_PYTHON] [CASE ...]
 #   TORCH_PYTHON: a python with torch and diffusers 0.39 (default ../torchref/bin/python; the
 #   README says how to make it). Run on a quiet machine: a second busy process on the same
-#   cores slows OpenBLAS and oneDNN several-fold and makes every figure lie.
+#   cores slows oneDNN and PyTorch several-fold and makes every figure lie.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python=${1:-../torchref/bin/python}

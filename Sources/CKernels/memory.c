@@ -52,7 +52,7 @@ int dk_bias_grad_nchw(const float *dy, float *db, int64_t N, int64_t K, int64_t 
 
 int dk_sgemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
              int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
-    if (M < 0 || N < 0 || K < 0 || M > INT32_MAX || N > INT32_MAX || K > INT32_MAX) return DK_ERR_SHAPE;
+    if (M < 0 || N < 0 || K < 0) return DK_ERR_SHAPE;
     int64_t minA = trans_a ? M : K, minB = trans_b ? K : N;
     if (lda < (minA > 1 ? minA : 1) || ldb < (minB > 1 ? minB : 1) || ldc < (N > 1 ? N : 1)) return DK_ERR_SHAPE;
     if (M == 0 || N == 0) return 0;
