@@ -48,13 +48,11 @@ static void fwd_body(void *p, int64_t begin, int64_t end) {
         int64_t kn = c->causal ? min64(c->Lk, i0 + m) : c->Lk;  // keys any row of the chunk can see
         const float *qc = c->q + (b * c->Lq + i0) * c->D;
         // S [m, kn] = scale * Qc [m, D] . K^T [D, kn]
-        dnnl_sgemm('N', 'T', (int)m, (int)kn, (int)c->D, c->scale, qc,
-                    (int)c->D, c->k + b * c->Lk * c->D, (int)c->D, 0.0f, S, (int)kn);
+        dnnl_sgemm('N', 'T', m, kn, c->D, c->scale, qc, c->D, c->k + b * c->Lk * c->D, c->D, 0.0f, S, kn);
         softmax_chunk(S, inv, c->lse ? c->lse + b * c->Lq + i0 : NULL, m, kn, i0, c->causal);
         // out [m, Dv] = (P [m, kn] . V [kn, Dv]) / row sums
         float *o = c->o + (b * c->Lq + i0) * c->Dv;
-        dnnl_sgemm('N', 'N', (int)m, (int)c->Dv, (int)kn, 1.0f, S, (int)kn,
-                    c->v + b * c->Lk * c->Dv, (int)c->Dv, 0.0f, o, (int)c->Dv);
+        dnnl_sgemm('N', 'N', m, c->Dv, kn, 1.0f, S, kn, c->v + b * c->Lk * c->Dv, c->Dv, 0.0f, o, c->Dv);
         for (int64_t r = 0; r < m; r++)
             for (int64_t d = 0; d < c->Dv; d++) o[r * c->Dv + d] *= inv[r];
     }
@@ -119,18 +117,13 @@ static void bwd_body(void *p, int64_t begin, int64_t end) {
             const float *oc = c->out + (b * Lq + i0) * Dv;
             for (int64_t r = 0; r < m; r++) delta[r] = dk_dot(doc + r * Dv, oc + r * Dv, Dv);
             // S [m, kn] = scale * Qc . K^T;  dP [m, kn] = dOc . V^T
-            dnnl_sgemm('N', 'T', (int)m, (int)kn, (int)D, c->scale, qc, (int)D,
-                        kb, (int)D, 0.0f, S, (int)kn);
-            dnnl_sgemm('N', 'T', (int)m, (int)kn, (int)Dv, 1.0f, doc, (int)Dv,
-                        vb, (int)Dv, 0.0f, dP, (int)kn);
+            dnnl_sgemm('N', 'T', m, kn, D, c->scale, qc, D, kb, D, 0.0f, S, kn);
+            dnnl_sgemm('N', 'T', m, kn, Dv, 1.0f, doc, Dv, vb, Dv, 0.0f, dP, kn);
             bwd_probs(S, dP, c->lse_in + b * Lq + i0, delta, m, kn, i0, c->causal, c->scale);
             // dV [kn, Dv] += P^T . dOc;  dQc [m, D] = dS . K;  dK [kn, D] += dS^T . Qc
-            dnnl_sgemm('T', 'N', (int)kn, (int)Dv, (int)m, 1.0f, S, (int)kn, doc,
-                        (int)Dv, 1.0f, dV, (int)Dv);
-            dnnl_sgemm('N', 'N', (int)m, (int)D, (int)kn, 1.0f, dP, (int)kn, kb,
-                        (int)D, 0.0f, c->dq + (b * Lq + i0) * D, (int)D);
-            dnnl_sgemm('T', 'N', (int)kn, (int)D, (int)m, 1.0f, dP, (int)kn, qc,
-                        (int)D, 1.0f, dK, (int)D);
+            dnnl_sgemm('T', 'N', kn, Dv, m, 1.0f, S, kn, doc, Dv, 1.0f, dV, Dv);
+            dnnl_sgemm('N', 'N', m, D, kn, 1.0f, dP, kn, kb, D, 0.0f, c->dq + (b * Lq + i0) * D, D);
+            dnnl_sgemm('T', 'N', kn, D, m, 1.0f, dP, kn, qc, D, 1.0f, dK, D);
         }
     }
     dk_free(S);

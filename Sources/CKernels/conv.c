@@ -308,19 +308,17 @@ static int gemm_1x1(int kind, const float *x, const float *w, float *y, float *d
             if (bias)
                 for (int64_t k = 0; k < K; k++)
                     for (int64_t i = 0; i < HW; i++) yn[k * HW + i] = bias[k];
-            dnnl_sgemm('N', 'N', (int)K, (int)HW, (int)C, 1.0f, w,
-                        (int)C, x + n * C * HW, (int)HW, bias ? 1.0f : 0.0f, yn, (int)HW);
+            dnnl_sgemm('N', 'N', K, HW, C, 1.0f, w, C, x + n * C * HW, HW, bias ? 1.0f : 0.0f, yn, HW);
         }
     } else if (kind == KIND_BWD_DATA) {
         for (int64_t n = 0; n < N; n++)  // dx[n] [C, HW] = w^T [C, K] . dy[n] [K, HW]
-            dnnl_sgemm('T', 'N', (int)C, (int)HW, (int)K, 1.0f, w,
-                        (int)C, y + n * K * HW, (int)HW, 0.0f, (float *)x + n * C * HW, (int)HW);
+            dnnl_sgemm('T', 'N', C, HW, K, 1.0f, w, C, y + n * K * HW, HW, 0.0f, (float *)x + n * C * HW, HW);
     } else {
         // dw [K, C] = sum_n dy[n] [K, HW] . x[n]^T [HW, C]; images added in order.
         float *dw = (float *)w;
         for (int64_t n = 0; n < N; n++)
-            dnnl_sgemm('N', 'T', (int)K, (int)C, (int)HW, 1.0f,
-                        y + n * K * HW, (int)HW, x + n * C * HW, (int)HW, n ? 1.0f : 0.0f, dw, (int)C);
+            dnnl_sgemm('N', 'T', K, C, HW, 1.0f, y + n * K * HW, HW, x + n * C * HW, HW, n ? 1.0f : 0.0f,
+                       dw, C);
         if (db) dk_bias_grad_nchw(y, db, N, K, HW);
     }
     return 0;

@@ -79,13 +79,13 @@ extension Tensor {
             parallelFor(batch, minChunk: 1) { begin, end in
                 for i in begin..<end {
                     dk_sgemm(ta, tb, Int64(m), Int64(n), Int64(k), 1, a + i * m * k, lda,
-                                b + i * strideB, ldb, beta, c + i * m * n, Int64(n))
+                             b + i * strideB, ldb, beta, c + i * m * n, Int64(n))
                 }
             }
         } else {
             for i in 0..<batch {
                 dk_sgemm(ta, tb, Int64(m), Int64(n), Int64(k), 1, a + i * m * k, lda,
-                            b + i * strideB, ldb, beta, c + i * m * n, Int64(n))
+                         b + i * strideB, ldb, beta, c + i * m * n, Int64(n))
             }
         }
     }
