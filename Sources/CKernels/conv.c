@@ -1,5 +1,6 @@
 // 2-D convolution (groups = 1) through oneDNN, with primitives cached per shape.
 #include "CKernels.h"
+#include "winograd_weights.h"
 #include <dnnl.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -34,6 +35,10 @@ enum { KIND_FWD = 0, KIND_BWD_DATA = 1, KIND_BWD_WEIGHTS = 2 };
 
 typedef struct {
     int64_t kind, mode, N, C, H, W, K, R, S, stride, pad, OH, OW, has_bias, bf16;
+    // A sub-problem of a larger convolution (a band of rows, a slice of output channels):
+    // its own top and bottom padding, and the planes and channel count of the whole tensors,
+    // which set the strides of src and dst. For a whole convolution: pad, H*W, OH*OW and K.
+    int64_t pad_top, pad_bottom, src_plane, dst_plane, dst_K;
 } conv_key;
 
 // bfloat16 inputs (activations, weights, incoming gradients) with float32 results and
@@ -45,7 +50,9 @@ static int g_bf16;
 typedef struct {
     int arg, is_output;
     dnnl_memory_t user, inner;   // inner == user when no reorder is needed
-    dnnl_primitive_t reorder;
+    dnnl_primitive_t reorder;    // or, for Winograd weights, our own transform (wino != NULL)
+    const dnnl_wino_desc_t *wino;
+    int64_t K, C;
     size_t scratch_offset;       // where inner's buffer lies in the shared scratch
 } conv_slot;
 
@@ -101,20 +108,18 @@ static int is_1x1(const conv_key *k) {
 // (1280->1280 at 16x16: 107 vs 87 GFLOP/s on one thread). For 1x1 convolutions oneDNN's
 // plain path is a GEMM already; our per-image sgemm wins for the weight gradient.
 //
-// Winograd F(4x4, 3x3) does 2.25x fewer multiplications. On its own, a forward 3x3 convolution
-// of Stable Diffusion size ran 3-4x faster than direct (320@64x64 batch 2, 256@512x512), with
-// results 2-3e-6 of the output's scale from direct. Inside a model it pays less: every call
-// transforms the weights again, and its buffers grow with the image. So it is taken where
-// the image is large against the weights (the VAE decoder at 128x128 and up: 14.9 -> 11.2 s
-// for SD 1.5's) and its buffers stay bounded (widest side x pixels <= 2^24: peak memory
-// 1.9 GB there; unbounded it reached 3.0 GB, measured before the scratchpads were shared).
-// The SD U-Net's 64x64 batch 2 gained only 2%, so the pixel floor leaves it direct.
-#define WINOGRAD_MIN_PIXELS 16384     // N x OH x OW
-#define WINOGRAD_MAX_ELEMENTS (1 << 24)  // N x OH x OW x max(C, K)
+// Winograd F(4x4, 3x3) does 4x fewer multiplications than direct. Its weights are transformed
+// on every call (by winograd_weights.c: oneDNN's own transform cost 2.8 s of the SD 1.5 U-Net's
+// forward) and large problems run in slices and bands (winograd_tiled), so it pays from 2048
+// output pixels with 128 channels and up: the SD 1.5 U-Net's 64x64 and 32x32 levels ran 3x
+// faster than direct (forward 10.5 -> 8.5 s), its VAE decoder 13.8 -> 8.3 s. Below that size the
+// per-call weight transform outweighs the saving.
+#define WINOGRAD_MIN_PIXELS 2048         // N x OH x OW
+#define WINOGRAD_MAX_ELEMENTS (1 << 24)  // N x OH x OW x max(C, K) of one band
 static int auto_mode(const conv_key *k) {
-    int64_t pixels = k->N * k->OH * k->OW, widest = k->C > k->K ? k->C : k->K;
+    int64_t pixels = k->N * k->OH * k->OW;
     if (k->kind == KIND_FWD && !k->bf16 && k->R == 3 && k->S == 3 && k->stride == 1 && k->pad == 1 &&
-        k->C >= 128 && k->K >= 128 && pixels >= WINOGRAD_MIN_PIXELS && pixels * widest <= WINOGRAD_MAX_ELEMENTS)
+        k->C >= 128 && k->K >= 128 && pixels >= WINOGRAD_MIN_PIXELS)
         return DK_CONV_WINOGRAD;
     if (is_1x1(k)) return k->kind == KIND_BWD_WEIGHTS ? DK_CONV_GEMM_1X1 : DK_CONV_PLAIN;
     if (k->C < 16 || k->K < 16) return DK_CONV_PLAIN;
@@ -153,6 +158,14 @@ static int add_slot(conv_entry *e, const_dnnl_primitive_desc_t pd, int arg, int 
     CHECK(dnnl_memory_create(&s->inner, md, g_engine, DNNL_MEMORY_NONE));
     s->scratch_offset = e->scratch_bytes;
     e->scratch_bytes += (dnnl_memory_desc_get_size(md) + 63) & ~(size_t)63;
+    if (md->format_kind == dnnl_format_kind_wino && !is_output && dk_wino_transform_supported(&md->format_desc.wino_desc)) {
+        const dnnl_memory_desc_t *inner_md = NULL;
+        CHECK(dnnl_memory_get_memory_desc(s->inner, &inner_md));
+        s->wino = &inner_md->format_desc.wino_desc;
+        s->K = user_md->dims[0];
+        s->C = user_md->dims[1];
+        return 0;
+    }
     dnnl_primitive_desc_t rpd = NULL;
     if (is_output) CHECK(dnnl_reorder_primitive_desc_create(&rpd, md, g_engine, user_md, g_engine, NULL));
     else CHECK(dnnl_reorder_primitive_desc_create(&rpd, user_md, g_engine, md, g_engine, NULL));
@@ -172,11 +185,14 @@ static conv_entry *create_entry(const conv_key *k, int *err) {
     dnnl_primitive_desc_t fwd_pd = NULL, pd = NULL;
     dnnl_dims_t sd = {k->N, k->C, k->H, k->W}, wd = {k->K, k->C, k->R, k->S};
     dnnl_dims_t dd = {k->N, k->K, k->OH, k->OW}, bd = {k->K};
-    dnnl_dims_t strides = {k->stride, k->stride}, pads = {k->pad, k->pad};
+    dnnl_dims_t strides = {k->stride, k->stride};
+    dnnl_dims_t pads_l = {k->pad_top, k->pad}, pads_r = {k->pad_bottom, k->pad};
+    dnnl_dims_t src_str = {k->C * k->src_plane, k->src_plane, k->W, 1};
+    dnnl_dims_t dst_str = {k->dst_K * k->dst_plane, k->dst_plane, k->OW, 1};
     dnnl_memory_desc_t src_u, w_u, dst_u, b_u, src_a, w_a, dst_a;
-    CHECK(dnnl_memory_desc_init_by_tag(&src_u, 4, sd, dnnl_f32, dnnl_nchw));
+    CHECK(dnnl_memory_desc_init_by_strides(&src_u, 4, sd, dnnl_f32, src_str));
     CHECK(dnnl_memory_desc_init_by_tag(&w_u, 4, wd, dnnl_f32, dnnl_oihw));
-    CHECK(dnnl_memory_desc_init_by_tag(&dst_u, 4, dd, dnnl_f32, dnnl_nchw));
+    CHECK(dnnl_memory_desc_init_by_strides(&dst_u, 4, dd, dnnl_f32, dst_str));
     CHECK(dnnl_memory_desc_init_by_tag(&b_u, 1, bd, dnnl_f32, dnnl_x));
     int blocked = k->mode == DK_CONV_BLOCKED || k->mode == DK_CONV_WINOGRAD;
     dnnl_format_tag_t act = blocked ? dnnl_format_tag_any : dnnl_nchw;
@@ -192,7 +208,7 @@ static conv_entry *create_entry(const conv_key *k, int *err) {
     dnnl_convolution_desc_t fd;
     CHECK(dnnl_convolution_forward_desc_init(
         &fd, k->kind == KIND_FWD ? dnnl_forward_inference : dnnl_forward_training,
-        alg, &src_a, &w_a, bias ? &b_u : NULL, &dst_a, strides, pads, pads));
+        alg, &src_a, &w_a, bias ? &b_u : NULL, &dst_a, strides, pads_l, pads_r));
     CHECK(dnnl_primitive_desc_create(&fwd_pd, &fd, g_attr, g_engine, NULL));
     if (k->kind == KIND_FWD) {
         pd = fwd_pd;
@@ -204,7 +220,7 @@ static conv_entry *create_entry(const conv_key *k, int *err) {
     } else if (k->kind == KIND_BWD_DATA) {
         dnnl_convolution_desc_t bd_;
         CHECK(dnnl_convolution_backward_data_desc_init(&bd_, dnnl_convolution_direct, &src_a, &w_a,
-                                                       &dst_a, strides, pads, pads));
+                                                       &dst_a, strides, pads_l, pads_r));
         CHECK(dnnl_primitive_desc_create(&pd, &bd_, g_attr, g_engine, fwd_pd));
         if ((rc = add_slot(e, pd, DNNL_ARG_DIFF_DST, 0, &dst_u))) goto fail;
         if ((rc = add_slot(e, pd, DNNL_ARG_WEIGHTS, 0, &w_u))) goto fail;
@@ -212,7 +228,7 @@ static conv_entry *create_entry(const conv_key *k, int *err) {
     } else {
         dnnl_convolution_desc_t wd_;
         CHECK(dnnl_convolution_backward_weights_desc_init(&wd_, dnnl_convolution_direct, &src_a, &w_a,
-                                                          bias ? &b_u : NULL, &dst_a, strides, pads, pads));
+                                                          bias ? &b_u : NULL, &dst_a, strides, pads_l, pads_r));
         CHECK(dnnl_primitive_desc_create(&pd, &wd_, g_attr, g_engine, fwd_pd));
         if ((rc = add_slot(e, pd, DNNL_ARG_SRC, 0, &src_u))) goto fail;
         if ((rc = add_slot(e, pd, DNNL_ARG_DIFF_DST, 0, &dst_u))) goto fail;
@@ -266,7 +282,10 @@ static int execute(conv_entry *e, void *const *ptrs) {
             return DK_ERR_BACKEND;
         args[i].arg = s->arg;
         args[i].memory = s->inner;
-        if (s->reorder && !s->is_output) {
+        if (s->wino) {
+            if (dk_wino_transform_weights(ptrs[i], (float *)((char *)g_scratch + s->scratch_offset), s->wino, s->K, s->C))
+                return DK_ERR_BACKEND;
+        } else if (s->reorder && !s->is_output) {
             dnnl_exec_arg_t ra[2] = {{DNNL_ARG_FROM, s->user}, {DNNL_ARG_TO, s->inner}};
             if (dnnl_primitive_execute(s->reorder, g_stream, 2, ra) != dnnl_success) return DK_ERR_BACKEND;
         }
@@ -324,6 +343,52 @@ static int gemm_1x1(int kind, const float *x, const float *w, float *y, float *d
     return 0;
 }
 
+// Looks up (or creates) the primitive for `k` and runs it on p0..p3 (in run_conv's order).
+static int run_key(const conv_key *k, void *p0, void *p1, void *p2, void *p3) {
+    int rc = 0;
+    pthread_mutex_lock(&g_lock);
+    conv_entry *e = lookup(k, &rc);
+    if (e) {
+        void *ptrs[4] = {p0, p1, p2, p3};  // slot order matches create_entry
+        if (k->kind == KIND_FWD && p3) { ptrs[2] = p3; ptrs[3] = p2; }
+        rc = execute(e, ptrs);
+    }
+    pthread_mutex_unlock(&g_lock);
+    return rc;
+}
+
+// Winograd keeps every buffer at several times the size of its operand: transformed weights
+// are 4x the weights (twice: oneDNN books a second copy even where inference never uses it),
+// transformed tiles 2.25x the images. So a large one runs as bands of output rows and slices of
+// output channels, each a convolution of its own with bounded buffers; the input transform is
+// repeated per channel slice, a small cost next to the products.
+#define WINOGRAD_MAX_WEIGHTS (8 << 20)  // floats of one slice's transformed weights (32 MB)
+static int winograd_tiled(const conv_key *whole, const float *x, const float *w, float *y, const float *bias) {
+    int64_t C = whole->C, K = whole->K, OH = whole->OH, OW = whole->OW, W = whole->W, H = whole->H;
+    // Equal slices of a multiple of 16 channels (oneDNN's block); bands of a multiple of 4 rows (a tile).
+    int64_t most = WINOGRAD_MAX_WEIGHTS / 36 / C, slices = (K + most - 1) / (most > 0 ? most : 1);
+    int64_t slice = ((K + slices - 1) / slices + 15) / 16 * 16;
+    if (slice > K) slice = K;
+    int64_t widest = C > slice ? C : slice;
+    int64_t rows = WINOGRAD_MAX_ELEMENTS / (whole->N * OW * widest) / 4 * 4;
+    rows = rows < 4 ? 4 : rows > OH ? OH : rows;
+    for (int64_t k0 = 0; k0 < K; k0 += slice)
+        for (int64_t oh0 = 0; oh0 < OH; oh0 += rows) {
+            conv_key k = *whole;
+            k.K = K - k0 < slice ? K - k0 : slice;
+            k.OH = OH - oh0 < rows ? OH - oh0 : rows;
+            int64_t first = oh0 - whole->pad, last = oh0 + k.OH - 1 - whole->pad + whole->R;  // input rows [first, last)
+            int64_t h0 = first < 0 ? 0 : first, h1 = last > H ? H : last;
+            k.H = h1 - h0;
+            k.pad_top = h0 - first;
+            k.pad_bottom = last - h1;
+            int rc = run_key(&k, (void *)(x + h0 * W), (void *)(w + k0 * C * whole->R * whole->S),
+                             y + k0 * OH * OW + oh0 * OW, bias ? (void *)(bias + k0) : NULL);
+            if (rc) return rc;
+        }
+    return 0;
+}
+
 static int run_conv(int kind, void *p0, void *p1, void *p2, void *p3, int64_t N, int64_t C, int64_t H,
                     int64_t W, int64_t K, int64_t R, int64_t S, int64_t stride, int64_t pad, int64_t OH,
                     int64_t OW) {
@@ -335,33 +400,19 @@ static int run_conv(int kind, void *p0, void *p1, void *p2, void *p3, int64_t N,
     conv_key k;
     memset(&k, 0, sizeof(k));
     // bf16 is an inference option: gradients stay float32.
-    k = (conv_key){kind, 0, N, C, H, W, K, R, S, stride, pad, OH, OW, p3 != NULL, g_bf16 && kind == KIND_FWD};
+    k = (conv_key){kind, 0, N, C, H, W, K, R, S, stride, pad, OH, OW, p3 != NULL, g_bf16 && kind == KIND_FWD,
+                   pad, pad, H * W, OH * OW, K};
     k.mode = g_forced_mode == DK_CONV_AUTO ? auto_mode(&k) : g_forced_mode;
     if (k.mode == DK_CONV_GEMM_1X1 && (!is_1x1(&k) || k.bf16)) k.mode = DK_CONV_BLOCKED;
-    if (k.mode == DK_CONV_WINOGRAD && kind != KIND_FWD) k.mode = DK_CONV_BLOCKED;
+    if (k.mode == DK_CONV_WINOGRAD && (kind != KIND_FWD || stride != 1)) k.mode = DK_CONV_BLOCKED;
     if (k.mode == DK_CONV_GEMM_1X1) {
         int64_t HW = H * W;
         if (kind == KIND_FWD) return gemm_1x1(kind, p0, p1, p2, NULL, p3, N, C, K, HW);
         if (kind == KIND_BWD_DATA) return gemm_1x1(kind, p2, p1, p0, NULL, NULL, N, C, K, HW);
         return gemm_1x1(kind, p0, p2, p1, p3, NULL, N, C, K, HW);
     }
-    pthread_mutex_lock(&g_lock);
-    conv_entry *e = lookup(&k, &rc);
-    if (e) {
-        void *ptrs[4];
-        // Slot order matches create_entry.
-        if (kind == KIND_FWD) {
-            ptrs[0] = p0; ptrs[1] = p1;
-            if (p3) { ptrs[2] = p3; ptrs[3] = p2; } else ptrs[2] = p2;
-        } else if (kind == KIND_BWD_DATA) {
-            ptrs[0] = p0; ptrs[1] = p1; ptrs[2] = p2;
-        } else {
-            ptrs[0] = p0; ptrs[1] = p1; ptrs[2] = p2; ptrs[3] = p3;
-        }
-        rc = execute(e, ptrs);
-    }
-    pthread_mutex_unlock(&g_lock);
-    return rc;
+    if (k.mode == DK_CONV_WINOGRAD) return winograd_tiled(&k, p0, p1, p2, p3);
+    return run_key(&k, p0, p1, p2, p3);
 }
 
 int dk_conv2d_forward(const float *x, const float *w, const float *bias, float *y, int64_t N, int64_t C,

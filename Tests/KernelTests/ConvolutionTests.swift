@@ -86,6 +86,10 @@ final class ConvolutionTests: XCTestCase {
     // size where it is taken, against direct on blocked layouts.
     func testWinogradForward() {
         check(Shape(N: 1, C: 128, H: 16, W: 20, K: 128, R: 3, stride: 1, pad: 1), mode: Int32(DK_CONV_WINOGRAD))
+        // Channel counts off oneDNN's blocks, which the weight transform zero-pads; small sizes, where
+        // oneDNN picks F(2x2, 3x3) and its own weight reorder.
+        check(Shape(N: 2, C: 200, H: 32, W: 24, K: 72, R: 3, stride: 1, pad: 1), mode: Int32(DK_CONV_WINOGRAD))
+        check(Shape(N: 2, C: 20, H: 9, W: 11, K: 36, R: 3, stride: 1, pad: 1), mode: Int32(DK_CONV_WINOGRAD))
         let (c, h) = (128, 128)  // 16,384 pixels: the automatic path's smallest Winograd size
         var rng = TestRandom(seed: 21)
         let x = rng.floats(c * h * h), w = rng.floats(c * c * 9, scale: 0.05), b = rng.floats(c)
@@ -98,6 +102,30 @@ final class ConvolutionTests: XCTestCase {
             return y
         }
         XCTAssertLessThan(relativeError(forward(Int32(DK_CONV_AUTO)), forward(Int32(DK_CONV_BLOCKED))), 1e-5)
+    }
+
+    // Large Winograd convolutions run as slices of output channels and bands of output rows, each
+    // its own primitive on strided views of the tensors: they must agree with one direct call.
+    func testWinogradSlicesAndBands() {
+        func compare(N: Int, C: Int, H: Int, W: Int, K: Int, bias: Bool, _ what: String) {
+            var rng = TestRandom(seed: UInt64(C + K + H))
+            let x = rng.floats(N * C * H * W), w = rng.floats(K * C * 9, scale: 0.05), b = rng.floats(K)
+            func forward(_ mode: Int32) -> [Float] {
+                var y = [Float](repeating: .nan, count: N * K * H * W)
+                dk_conv_set_mode(mode)
+                defer { dk_conv_set_mode(Int32(DK_CONV_AUTO)) }
+                XCTAssertEqual(dk_conv2d_forward(x, w, bias ? b : nil, &y, Int64(N), Int64(C), Int64(H), Int64(W),
+                                                 Int64(K), 3, 3, 1, 1, Int64(H), Int64(W)), 0, what)
+                return y
+            }
+            let winograd = forward(Int32(DK_CONV_WINOGRAD)), direct = forward(Int32(DK_CONV_BLOCKED))
+            XCTAssertFalse(winograd.contains { $0.isNaN }, "\(what): every output written")
+            XCTAssertLessThan(relativeError(winograd, direct), 1e-5, what)
+        }
+        // 520 x 512 weights: over the slice bound, so two slices of 272 and 248 channels.
+        compare(N: 2, C: 512, H: 12, W: 20, K: 520, bias: true, "channel slices")
+        // 128 channels at 378 x 366: over the band bound, so bands of rows, the last one short.
+        compare(N: 1, C: 128, H: 378, W: 366, K: 128, bias: false, "row bands")
     }
 
     func testForwardWithoutBias() {
