@@ -23,6 +23,17 @@ extension StableDiffusion {
                         guidance: Float, generator: inout TorchGenerator,
                         afterStep: ((_ index: Int, _ sample: [Float]) throws -> [Float])? = nil,
                         onStep: (DenoisingStep) -> Void = { _ in }) throws -> Tensor {
+        // The U-Net's weights stay fixed over the loop: its convolutions reorder them once.
+        try FrozenWeights.during {
+            try denoiseSteps(latents: initial, timesteps: timesteps, scheduler: &scheduler, context: context,
+                             guidance: guidance, generator: &generator, afterStep: afterStep, onStep: onStep)
+        }
+    }
+
+    private func denoiseSteps(latents initial: Tensor, timesteps: [Double], scheduler: inout Scheduler, context: Tensor,
+                              guidance: Float, generator: inout TorchGenerator,
+                              afterStep: ((_ index: Int, _ sample: [Float]) throws -> [Float])?,
+                              onStep: (DenoisingStep) -> Void) throws -> Tensor {
         let guided = context.shape[0] == 2 * initial.shape[0]
         let shape = initial.shape
         var sample = initial.values

@@ -128,6 +128,37 @@ final class ConvolutionTests: XCTestCase {
         compare(N: 1, C: 128, H: 378, W: 366, K: 128, bias: false, "row bands")
     }
 
+    // With weights frozen, each weight tensor's reordered copy is reused: results match unfrozen
+    // calls, two weight tensors of one shape stay apart, and the copies go when the scope ends.
+    func testFrozenWeights() {
+        let (N, C, H, K) = (2, 64, 8, 96)
+        var rng = TestRandom(seed: 33)
+        let x = rng.floats(N * C * H * H), b = rng.floats(K)
+        var w1 = rng.floats(K * C * 9)
+        let w2 = rng.floats(K * C * 9)
+        func forward(_ w: [Float]) -> [Float] {
+            var y = [Float](repeating: 0, count: N * K * H * H)
+            XCTAssertEqual(w.withUnsafeBufferPointer { wp in
+                dk_conv2d_forward(x, wp.baseAddress, b, &y, Int64(N), Int64(C), Int64(H), Int64(H), Int64(K), 3, 3, 1, 1,
+                                  Int64(H), Int64(H))
+            }, 0)
+            return y
+        }
+        let expected1 = forward(w1), expected2 = forward(w2)
+        dk_conv_weights_frozen_begin(64 << 20)
+        XCTAssertEqual(forward(w1), expected1)
+        XCTAssertEqual(forward(w2), expected2, "a second weight tensor of the same shape")
+        XCTAssertEqual(forward(w1), expected1, "the first one's copy, reused")
+        dk_conv_weights_frozen_begin(0)  // nested: the outer budget holds
+        XCTAssertEqual(forward(w2), expected2)
+        dk_conv_weights_frozen_end()
+        dk_conv_weights_frozen_end()
+        // The same buffer with new values after the scope: read afresh (conv(-w) + b = 2b - (conv(w) + b)).
+        for i in w1.indices { w1[i] = -w1[i] }
+        let negated = expected1.indices.map { 2 * b[($0 / (H * H)) % K] - expected1[$0] }
+        XCTAssertLessThan(relativeError(forward(w1), negated), 1e-5)
+    }
+
     func testForwardWithoutBias() {
         let s = Shape(N: 2, C: 8, H: 7, W: 7, K: 16, R: 3, stride: 1, pad: 1)
         var rng = TestRandom(seed: 9)

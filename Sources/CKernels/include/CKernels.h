@@ -65,6 +65,11 @@ int dk_conv2d_backward_weights(const float *x, const float *dy, float *dw, float
                                int64_t stride, int64_t pad, int64_t OH, int64_t OW);
 /// Frees every cached oneDNN primitive and buffer.
 void dk_conv_clear_cache(void);
+/// Until the matching end, forward convolutions keep their weights' reordered copies (up to
+/// budget_bytes in all) instead of reordering them on every call. The caller promises that no
+/// weight tensor used meanwhile changes or is freed. Calls nest; the outermost end frees the copies.
+void dk_conv_weights_frozen_begin(size_t budget_bytes);
+void dk_conv_weights_frozen_end(void);
 
 // ---- normalisation (norm.c) ----
 /// Group norm over x [N, C, HW] with G groups (C % G == 0); gamma/beta [C] (NULL: 1/0).
