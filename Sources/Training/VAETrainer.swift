@@ -164,7 +164,7 @@ public final class VAETrainer {
             for start in stride(from: 0, to: chosen.count, by: 64) {
                 let batchIndices = Array(chosen[start..<min(start + 64, chosen.count)])
                 let images = try data.batch(batchIndices, flip: [])
-                let decoded = try vae.decode(vae.encode(images).mean)
+                let decoded = vae.decode(vae.encode(images).mean)
                 for (original, reconstructed) in zip(try images.images(), try decoded.images()) {
                     scores.append(PSNR.rgb8(original, reconstructed))
                 }
