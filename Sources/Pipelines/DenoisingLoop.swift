@@ -78,30 +78,30 @@ extension StableDiffusion {
 
     /// Latents → images in [-1, 1] (unclamped), undoing the VAE's latent scaling.
     public func decode(latents: Tensor) throws -> Tensor {
-        try Autograd.withoutGrad { try vae.decode(vae.unscaleLatents(latents)) }
+        Autograd.withoutGrad { vae.decode(vae.unscaleLatents(latents)) }
     }
 
     /// Images in [-1, 1] ([N, 3, H, W]) → scaled latents at the posterior mean (deterministic).
     public func encodeMean(images: Tensor) throws -> Tensor {
-        try Autograd.withoutGrad { vae.scaleLatents(try vae.encode(images).mean) }
+        Autograd.withoutGrad { vae.scaleLatents(vae.encode(images).mean) }
     }
 
     /// Images in [-1, 1] → scaled latents sampled from the posterior with noise drawn from
     /// `generator`, as diffusers' `latent_dist.sample(generator)` does.
     public func encodeSample(images: Tensor, generator: inout TorchGenerator) throws -> Tensor {
-        let (mean, logvar) = try Autograd.withoutGrad { try vae.encode(images) }
+        let (mean, logvar) = Autograd.withoutGrad { vae.encode(images) }
         let noise = try Tensor(shape: mean.shape, values: generator.randn(count: mean.count))
-        return try Autograd.withoutGrad { vae.scaleLatents(try vae.sample(mean: mean, logvar: logvar, noise: noise)) }
+        return Autograd.withoutGrad { vae.scaleLatents(vae.sample(mean: mean, logvar: logvar, noise: noise)) }
     }
 
     /// Images in [-1, 1] → scaled latents sampled from the posterior with the given noise
     /// (the posterior's shape, [N, C, h, w]).
     public func encodeSample(images: Tensor, noise: Tensor) throws -> Tensor {
-        let (mean, logvar) = try Autograd.withoutGrad { try vae.encode(images) }
+        let (mean, logvar) = Autograd.withoutGrad { vae.encode(images) }
         guard noise.shape == mean.shape else {
             throw PipelineError.invalidArgument("posterior noise has shape \(noise.shape), expected \(mean.shape)")
         }
-        return try Autograd.withoutGrad { vae.scaleLatents(try vae.sample(mean: mean, logvar: logvar, noise: noise)) }
+        return Autograd.withoutGrad { vae.scaleLatents(vae.sample(mean: mean, logvar: logvar, noise: noise)) }
     }
 }
 

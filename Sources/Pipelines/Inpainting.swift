@@ -44,7 +44,7 @@ extension StableDiffusion {
         let timesteps = scheduler.timesteps
         var generator = TorchGenerator(seed: request.seed)
         let start = try Tensor(shape: known.shape, values: generator.randn(count: known.count))
-        let knownNoise = try generator.randn(count: known.count)
+        let knownNoise = generator.randn(count: known.count)
         let knownValues = known.values
         let blender = scheduler
         let latents = try denoise(latents: Autograd.withoutGrad { start * scheduler.initNoiseSigma }, timesteps: timesteps,

@@ -21,6 +21,6 @@ extension StableDiffusion {
             if negative.truncated { warn("the negative prompt was truncated to \(negative.ids.count) tokens") }
             rows = Array(repeating: negative.ids, count: count) + rows
         }
-        return try Autograd.withoutGrad { try textEncoder(ids: rows.flatMap { $0 }, batch: rows.count).lastHidden }
+        return Autograd.withoutGrad { textEncoder(ids: rows.flatMap { $0 }, batch: rows.count).lastHidden }
     }
 }

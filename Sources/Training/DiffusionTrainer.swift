@@ -200,7 +200,7 @@ public final class DiffusionTrainer {
         let sigma = try Tensor(shape: [indices.count, 1, 1, 1], values: alphaBar.map { (1 - $0).squareRoot() })
         let noisy = z0 * signal + noise * sigma
         let ids = indices.flatMap { SplitMix64.unit(&decisions) < options.captionDropout ? emptyIDs : captionIDs[$0] }
-        let context = try textEncoder(ids: ids, batch: indices.count).lastHidden
+        let context = textEncoder(ids: ids, batch: indices.count).lastHidden
         let prediction = unet(noisy, timesteps: timesteps.map(Float.init), context: context)
         let target = options.predictionType == "epsilon" ? noise : noise * signal - z0 * sigma
         // Min-SNR-γ: weight each sample by min(SNR, γ)/SNR (ε) or min(SNR, γ)/(SNR + 1) (v).

@@ -72,9 +72,9 @@ public final class VAETrainer {
 
     /// Loss for one batch [B, 3, R, R]: reconstruction of a posterior sample plus weighted KL.
     func loss(_ images: Tensor, noise: Tensor) throws -> (total: Tensor, reconstruction: Float) {
-        let (mean, logvar) = try vae.encode(images)
-        let z = try vae.sample(mean: mean, logvar: logvar, noise: noise)
-        let reconstruction = try vae.decode(z)
+        let (mean, logvar) = vae.encode(images)
+        let z = vae.sample(mean: mean, logvar: logvar, noise: noise)
+        let reconstruction = vae.decode(z)
         let recLoss = options.reconstructionLoss == "l1" ? reconstruction.l1Loss(images) : reconstruction.mseLoss(images)
         let kl = AutoencoderKL.klDivergence(mean: mean, logvar: logvar).mean() / Float(mean.count / mean.shape[0])
         return (recLoss + kl * options.klWeight, recLoss.item)
