@@ -273,7 +273,8 @@ static conv_entry *lookup(const conv_key *k, int *err) {
 // Frozen weights: while a caller promises that no weights change (dk_conv_weights_frozen_begin),
 // the reordered or transformed copy of each weight tensor is kept, keyed by primitive and
 // address, so a loop over one model reorders its weights once instead of every step. For the
-// emoji U-Net at batch 2 the weight reorders took as long as the convolutions themselves.
+// bench U-Net at batch 2 the weight reorders took almost as long as the convolutions (8.4 vs
+// 9.3 ms a forward).
 typedef struct {
     const conv_entry *entry;
     const void *weights;
