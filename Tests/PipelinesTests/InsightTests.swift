@@ -54,7 +54,7 @@ final class InsightTests: XCTestCase {
             request.steps = 3
             request.scheduler = scheduler
             var steps: [DenoisingStep] = []
-            _ = try model.generate(request) { steps.append($0) }
+            _ = try model.generate(request, onStep: { steps.append($0) })
             XCTAssertTrue(steps.allSatisfy { $0.predictedOriginal?.shape == [1, 4, 32, 32] }, "\(scheduler ?? "default")")
             let grid = try model.trajectoryGrid(steps)
             XCTAssertEqual(grid.width, steps.count * 128 + (steps.count + 1) * 2)

@@ -35,7 +35,7 @@ func checkGradients(_ inputs: [Tensor], eps: Float = 1e-2, tolerance: Float = 2e
         let positions = Array(Set((0..<min(leaf.count, 24)).map { ($0 * 7919) % leaf.count })).sorted()
         for i in positions {
             let original = leaf.pointer[i]
-            var plus = inputs.map { $0.copy() }, minus = inputs.map { $0.copy() }
+            let plus = inputs.map { $0.copy() }, minus = inputs.map { $0.copy() }
             plus[index].pointer[i] = original + eps
             minus[index].pointer[i] = original - eps
             let fp = Autograd.withoutGrad { (f(plus) * weights).sum().item }
