@@ -41,7 +41,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimized),
         .executableTarget(name: "diffuse-bench", dependencies: [
-            "Models", "NN", "TensorCore", "CKernels",
+            "Models", "NN", "Pipelines", "TensorCore", "CKernels",
         ], swiftSettings: optimized),
 
         // Tests: read ../shared in place and fail loudly when it is missing.

@@ -1,27 +1,43 @@
 // Shuffled batches, epoch by epoch, from a seed: the order depends only on (seed, epoch).
+// An epoch may hold some images several times (`repeats`), to oversample rare ones.
 import Foundation
 
 public struct BatchSampler: Codable {
+    /// Images in the dataset.
     public let count: Int
     public let seed: UInt64
+    /// Times each image appears per epoch (one count of at least 1 per image, checked by
+    /// the caller); nil means once each.
+    public let repeats: [Int]?
     public private(set) var epoch = 0
     public private(set) var position = 0
     private var order: [Int] = []
 
-    public init(count: Int, seed: UInt64) {
+    public init(count: Int, seed: UInt64, repeats: [Int]? = nil) {
         self.count = count
         self.seed = seed
-        order = Self.permutation(count: count, seed: seed, epoch: 0)
+        self.repeats = repeats
+        order = Self.epochOrder(count: count, repeats: repeats, seed: seed, epoch: 0)
+    }
+
+    /// Draws per epoch: the dataset size, or more with repeats.
+    public var epochLength: Int { repeats?.reduce(0, +) ?? count }
+
+    /// The images of one epoch, each as often as its repeat count, shuffled.
+    static func epochOrder(count: Int, repeats: [Int]?, seed: UInt64, epoch: Int) -> [Int] {
+        guard let repeats else { return permutation(count: count, seed: seed, epoch: epoch) }
+        let pool = repeats.enumerated().flatMap { Array(repeating: $0.offset, count: $0.element) }
+        return permutation(count: pool.count, seed: seed, epoch: epoch).map { pool[$0] }
     }
 
     /// The next `size` indices, crossing into a freshly shuffled epoch when one runs out.
     public mutating func next(_ size: Int) -> [Int] {
         var batch: [Int] = []
         while batch.count < size {
-            if position == count {
+            if position == order.count {
                 epoch += 1
                 position = 0
-                order = Self.permutation(count: count, seed: seed, epoch: epoch)
+                order = Self.epochOrder(count: count, repeats: repeats, seed: seed, epoch: epoch)
             }
             batch.append(order[position])
             position += 1

@@ -23,6 +23,10 @@ public struct DiffusionTrainingOptions {
     /// Start from this pipeline folder's U-Net and text encoder (weights and configs)
     /// instead of fresh ones: continued training with a new schedule.
     public var initialModelDirectory: URL?
+    /// Images (file names in the data folder) that appear `oversampleFactor` times per epoch
+    /// instead of once: rare kinds of image get more training without duplicating files.
+    public var oversampledFiles: Set<String> = []
+    public var oversampleFactor = 1
     /// Steps between sample grids (0: none).
     public var sampleEvery = 500
     public var samplePrompts: [String] = []
@@ -78,6 +82,20 @@ public final class DiffusionTrainer {
         config.maxPositionEmbeddings = 77
         config.hiddenAct = "quick_gelu"
         return config
+    }
+
+    /// Per image, its draws per epoch; nil when nothing is oversampled.
+    static func repeatCounts(_ data: CaptionedImageFolder, options: DiffusionTrainingOptions) throws -> [Int]? {
+        guard !options.oversampledFiles.isEmpty else { return nil }
+        guard options.oversampleFactor >= 1 else {
+            throw DatasetError.invalid("--oversample-factor must be at least 1, got \(options.oversampleFactor)")
+        }
+        let files = Set(data.items.map(\.file))
+        if let missing = options.oversampledFiles.subtracting(files).sorted().first {
+            throw DatasetError.invalid("--oversample lists \(missing), which is not an image of the data folder "
+                                       + "(\(options.oversampledFiles.subtracting(files).count) such names)")
+        }
+        return data.items.map { options.oversampledFiles.contains($0.file) ? options.oversampleFactor : 1 }
     }
 
     public init(data: CaptionedImageFolder, vaeDirectory: URL, tokenizerDirectory: URL, output: URL,
@@ -137,7 +155,8 @@ public final class DiffusionTrainer {
         let tokenizer = self.tokenizer
         captionIDs = captions.map { tokenizer.inputIDs($0, maxLength: tokenLength).ids }
         emptyIDs = tokenizer.inputIDs("", maxLength: tokenLength).ids
-        sampler = BatchSampler(count: data.count, seed: options.common.seed)
+        sampler = BatchSampler(count: data.count, seed: options.common.seed,
+                               repeats: try Self.repeatCounts(data, options: options))
         decisions = options.common.seed &+ 3
 
         let trainable = trainableParameters(unet: unet, textEncoder: textEncoder, includeText: trainsTextEncoder)
@@ -276,7 +295,13 @@ public final class DiffusionTrainer {
         optimizer.load(stateTensors: checkpoint.section("adam"))
         step = try checkpoint.integer("step")
         decisions = UInt64(checkpoint.metadata["decisions"] ?? "") ?? decisions
-        sampler = try checkpoint.json("sampler", as: BatchSampler.self)
+        let restored = try checkpoint.json("sampler", as: BatchSampler.self)
+        guard restored.count == sampler.count, restored.repeats == sampler.repeats else {
+            throw DatasetError.invalid("\(checkpointURL.path) was trained on \(restored.count) images with "
+                                       + "\(restored.repeats == nil ? "no" : "other") oversampling; resume with the same "
+                                       + "--data, --oversample and --oversample-factor")
+        }
+        sampler = restored
         return try TorchGenerator(state: checkpoint.json("generator", as: TorchGenerator.State.self))
     }
 

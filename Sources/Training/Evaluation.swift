@@ -12,7 +12,26 @@ public struct EvaluationReport: Codable {
     public var secondsPerImage = 0.0
     public var steps = 0
     public var guidance: Float = 0
+    /// The sampler, when not the model's own.
+    public var scheduler: String?
+    public var prompts: [PromptOutcome] = []
     public init() {}
+}
+
+/// One fidelity prompt: where the caption's own image ranks among the training images
+/// nearest to what was generated (1 is a hit), and which image came nearest.
+public struct PromptOutcome: Codable {
+    public var caption: String
+    public var ownRank: Int
+    public var nearestCaption: String
+}
+
+/// What the fidelity test saw, for the report and its picture.
+public struct PromptFidelity {
+    public var top1 = 0.0, top5 = 0.0, secondsPerImage = 0.0
+    public var outcomes: [PromptOutcome] = []
+    /// Per prompt: the generated image, the caption's own image, the nearest training image.
+    public var triples: [(generated: Image, own: Image, nearest: Image)] = []
 }
 
 public enum Evaluation {
@@ -33,38 +52,62 @@ public enum Evaluation {
     /// the share whose nearest training image (L2 on RGB at the data's resolution) is the
     /// caption's own, and the share where it is among the nearest five.
     public static func promptFidelity(model: StableDiffusion, data: CaptionedImageFolder, count: Int, seed: UInt64,
-                                      steps: Int, guidance: Float, progress: (Int, Int) -> Void = { _, _ in }) throws
-        -> (top1: Double, top5: Double, secondsPerImage: Double) {
+                                      steps: Int, guidance: Float, scheduler: String? = nil,
+                                      progress: (Int, Int) -> Void = { _, _ in }) throws -> PromptFidelity {
         let order = BatchSampler.permutation(count: data.count, seed: seed, epoch: 0).filter { !data.items[$0].caption.isEmpty }
         let chosen = Array(order.prefix(count))
-        var top1 = 0, top5 = 0
+        let side = data.resolution
+        var result = PromptFidelity()
         var seconds = 0.0
         for (n, index) in chosen.enumerated() {
             var request = GenerationRequest(prompt: data.items[index].caption)
             request.steps = steps
             request.guidance = guidance
+            request.scheduler = scheduler
             let start = Date()
             let generated = try model.generate(request).images.image()
             seconds += Date().timeIntervalSince(start)
-            let pixels = try Tensor(image: generated.width == data.resolution ? generated
-                                    : generated.resized(width: data.resolution, height: data.resolution)).values
-            let ranked = data.items.indices.map { ($0, squaredDistance(pixels, data.items[$0].pixels)) }.sorted { $0.1 < $1.1 }
-            if ranked.first?.0 == index { top1 += 1 }
-            if ranked.prefix(5).contains(where: { $0.0 == index }) { top5 += 1 }
+            let atDataSize = generated.width == side ? generated : try generated.resized(width: side, height: side)
+            let pixels = try Tensor(image: atDataSize).values
+            let distances = data.items.map { squaredDistance(pixels, $0.pixels) }
+            let nearest = distances.indices.min { distances[$0] < distances[$1] } ?? index
+            // 1 + the number of images strictly nearer than the caption's own.
+            let ownRank = 1 + distances.filter { $0 < distances[index] }.count
+            result.outcomes.append(PromptOutcome(caption: data.items[index].caption, ownRank: ownRank,
+                                                 nearestCaption: data.items[nearest].caption))
+            result.triples.append((atDataSize, try Image(planarRGB: data.items[index].pixels, width: side, height: side),
+                                   try Image(planarRGB: data.items[nearest].pixels, width: side, height: side)))
             progress(n + 1, chosen.count)
         }
         let total = Double(max(1, chosen.count))
-        return (Double(top1) / total, Double(top5) / total, seconds / total)
+        result.top1 = Double(result.outcomes.filter { $0.ownRank == 1 }.count) / total
+        result.top5 = Double(result.outcomes.filter { $0.ownRank <= 5 }.count) / total
+        result.secondsPerImage = seconds / total
+        return result
+    }
+
+    /// The fidelity test as a picture: per prompt, the generated image, the caption's own
+    /// image and the nearest training image, on green where the own image is nearest, amber
+    /// where it is among the nearest five, red otherwise.
+    public static func fidelitySheet(_ fidelity: PromptFidelity, columns: Int = 10) throws -> Image {
+        let cells = try zip(fidelity.triples, fidelity.outcomes).map { triple, outcome -> Image in
+            let background: [UInt8] = outcome.ownRank == 1 ? [70, 170, 90] : outcome.ownRank <= 5 ? [230, 170, 40] : [210, 60, 50]
+            let enlarged = try [triple.generated, triple.own, triple.nearest].map(Visualization.enlarged)
+            return try Image.grid(enlarged, columns: 3, padding: 2, background: background)
+        }
+        return try Image.grid(cells, columns: columns, padding: 6)
     }
 
     /// Mean pairwise L2 distance (per pixel, in [-1, 1] units) between images of one prompt
     /// drawn with different seeds: near zero means the seeds give copies.
-    public static func diversity(model: StableDiffusion, prompt: String, seeds: [UInt64], steps: Int, guidance: Float) throws -> Double {
+    public static func diversity(model: StableDiffusion, prompt: String, seeds: [UInt64], steps: Int, guidance: Float,
+                                 scheduler: String? = nil) throws -> Double {
         let images = try seeds.map { seed -> [Float] in
             var request = GenerationRequest(prompt: prompt)
             request.seed = seed
             request.steps = steps
             request.guidance = guidance
+            request.scheduler = scheduler
             return try model.generate(request).images.values
         }
         var total = 0.0, pairs = 0

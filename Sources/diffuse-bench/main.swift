@@ -16,6 +16,17 @@ case "kernels":
     KernelBenchmarks.run(options: Set(arguments.dropFirst()))
 case "all":
     exit(ModelBenchmarks.runAll(sharedDirectory: shared, runs: runs, precision: precision))
+case GenerationBenchmark.name:
+    do {
+        guard let chosen = ConvolutionPrecision(rawValue: precision) else {
+            throw BenchmarkError("--precision must be fp32 or bf16, got \(precision)")
+        }
+        try ConvolutionPrecision.use(chosen)
+        try GenerationBenchmark.run(modelDirectory: option("--model") ?? "models/emoji", runs: runs)
+    } catch {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        exit(1)
+    }
 case let name? where ModelBenchmarks.cases.contains(name):
     do {
         guard let chosen = ConvolutionPrecision(rawValue: precision) else {
@@ -31,10 +42,12 @@ default:
     FileHandle.standardError.write(Data("""
     usage: diffuse-bench kernels [--conv-modes]
            diffuse-bench all | bench_unet_fwd | bench_unet_train | sd15_unet_fwd | sd15_vae_decode [--runs N] [--shared DIR] [--precision fp32|bf16]
+           diffuse-bench emoji_generate [--model DIR] [--runs N] [--precision fp32|bf16]
       kernels       one JSON line per kernel: sgemm, copy, convolutions, attention, norms, softmax, activations
       --conv-modes  also time each convolution with plain and blocked oneDNN layouts
       all           the four model cases of ../shared/bench, each in its own process, one JSON line each
-      --precision   convolutions in fp32 (default) or bf16 (bfloat16 inputs, float32 accumulation)\n
+      --precision   convolutions in fp32 (default) or bf16 (bfloat16 inputs, float32 accumulation)
+      emoji_generate  one image of the shipped model at generate's defaults, with its phases\n
     """.utf8))
     exit(2)
 }

@@ -24,11 +24,17 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Classifier-free guidance scale (default: generate's default).")
     var guidance = SamplingDefaults.guidance
 
+    @Option(help: "Sampler, as for generate (default: the model's own).")
+    var scheduler: String?
+
     @Option(help: "Prompt for the diversity test (four seeds).")
     var diversityPrompt = "red apple"
 
-    @Option(help: "Also write the figures as JSON here.")
+    @Option(help: "Also write the figures, and each prompt's outcome, as JSON here.")
     var json: String?
+
+    @Option(help: "Write the fidelity test as a PNG here: per prompt the generated image, the caption's own and the nearest.")
+    var sheet: String?
 
     @OptionGroup var modelOptions: ModelOptions
 
@@ -43,19 +49,23 @@ struct EvaluateCommand: ParsableCommand {
                          report.psnrMean, report.psnrP10, folder.count))
             let progress = modelOptions.progress(total: prompts, label: "fidelity")
             let fidelity = try Evaluation.promptFidelity(model: model, data: folder, count: prompts, seed: seed, steps: steps,
-                                                           guidance: guidance) {
+                                                           guidance: guidance, scheduler: scheduler) {
                 progress.update($0, of: $1)
             }
-            (report.fidelityTop1, report.fidelityTop5, report.secondsPerImage) = fidelity
+            (report.fidelityTop1, report.fidelityTop5, report.secondsPerImage) = (fidelity.top1, fidelity.top5,
+                                                                                 fidelity.secondsPerImage)
+            report.prompts = fidelity.outcomes
             report.fidelityPrompts = prompts
             report.steps = steps
             report.guidance = guidance
+            report.scheduler = scheduler
             print(String(format: "prompt fidelity over %d captions: top-1 %.2f, top-5 %.2f", prompts, fidelity.top1, fidelity.top5))
             print(String(format: "time per image (%d steps, guidance %g): %.3f s", steps, guidance, fidelity.secondsPerImage))
             report.diversityMeanL2 = try Evaluation.diversity(model: model, prompt: diversityPrompt, seeds: [0, 1, 2, 3], steps: steps,
-                                                                  guidance: guidance)
+                                                                  guidance: guidance, scheduler: scheduler)
             print(String(format: "diversity of \"%@\" over seeds 0-3: mean pairwise RMS distance %.3f (in [-1, 1] units)",
                          diversityPrompt, report.diversityMeanL2))
+            if let sheet { try Evaluation.fidelitySheet(fidelity).writePNG(to: URL(fileURLWithPath: sheet)) }
             if let json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

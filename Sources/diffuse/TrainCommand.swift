@@ -41,6 +41,13 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "EMA decay of the saved weights.")
     var emaDecay: Float = 0.999
 
+    @Option(help: ArgumentHelp("Oversample the images this file names (one per line, or the first column of a captions TSV).",
+                               valueName: "file"))
+    var oversample: String?
+
+    @Option(help: "Times per epoch each --oversample image is drawn.")
+    var oversampleFactor = 3
+
     @Option(help: "Write a grid of samples every N steps (0: never).")
     var sampleEvery = 1000
 
@@ -57,6 +64,10 @@ struct TrainCommand: ParsableCommand {
             options.emaDecay = emaDecay
             options.sampleEvery = sampleEvery
             options.saveDType = fp16 ? .f16 : .f32
+            if let oversample {
+                options.oversampledFiles = try Self.fileNames(listedIn: oversample)
+                options.oversampleFactor = oversampleFactor
+            }
             options.textEncoderDirectory = textEncoder.map { URL(fileURLWithPath: $0) }
             options.initialModelDirectory = initFrom.map { URL(fileURLWithPath: $0) }
             if initFrom != nil, unetConfig != nil || textConfig != nil {
@@ -75,5 +86,20 @@ struct TrainCommand: ParsableCommand {
             try trainer.train()
             print("wrote \(training.out)")
         }
+    }
+
+    /// Image file names, one per line or in the first tab-separated column; a `file` header
+    /// line and blank lines are skipped.
+    static func fileNames(listedIn path: String) throws -> Set<String> {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ValidationError("cannot read --oversample file \(path)")
+        }
+        let names = text.split(whereSeparator: \.isNewline).compactMap { line -> String? in
+            let name = line.split(separator: "\t", maxSplits: 1).first.map(String.init)?
+                .trimmingCharacters(in: .whitespaces) ?? ""
+            return name.isEmpty || name == "file" ? nil : name
+        }
+        guard !names.isEmpty else { throw ValidationError("--oversample file \(path) names no images") }
+        return Set(names)
     }
 }

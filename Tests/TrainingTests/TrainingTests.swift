@@ -133,6 +133,23 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(loggedSteps, Array(1...8), "each step logged once")
         XCTAssertEqual(try csvLosses(resumedCSV), losses, "the resumed log matches the straight run's")
 
+        // Oversampling names images of the folder, and a resume keeps the run's own.
+        var unknown = tinyDiffusionOptions(steps: 8)
+        unknown.oversampledFiles = ["0.png", "missing.png"]
+        unknown.oversampleFactor = 2
+        XCTAssertThrowsError(try DiffusionTrainer(data: data, vaeDirectory: vaeDirectory, tokenizerDirectory: tokenizerDirectory,
+                                                  output: dataDirectory.appendingPathComponent("unknown"), options: unknown)) {
+            XCTAssertTrue("\($0)".contains("missing.png"), "\($0)")
+        }
+        var changed = tinyDiffusionOptions(steps: 8)
+        changed.common.resume = true
+        changed.oversampledFiles = ["0.png"]
+        changed.oversampleFactor = 2
+        XCTAssertThrowsError(try DiffusionTrainer(data: data, vaeDirectory: vaeDirectory, tokenizerDirectory: tokenizerDirectory,
+                                                  output: resumedDirectory, options: changed).train()) {
+            XCTAssertTrue("\($0)".contains("--oversample"), "\($0)")
+        }
+
         // The saved folder is a complete pipeline that loads and generates.
         let model = try StableDiffusion.load(directory: straightDirectory)
         var request = GenerationRequest(prompt: "red square on the left")
@@ -140,6 +157,20 @@ final class TrainingTests: XCTestCase {
         let result = try model.generate(request)
         XCTAssertEqual(result.images.shape, [1, 3, 16, 16])
         XCTAssertTrue(result.images.values.allSatisfy { $0.isFinite })
+
+        // The fidelity test reports each prompt, consistently with its shares and its picture.
+        let fidelity = try Evaluation.promptFidelity(model: model, data: data, count: 3, seed: 0, steps: 2, guidance: 3)
+        XCTAssertEqual(fidelity.outcomes.count, 3)
+        XCTAssertEqual(Set(fidelity.outcomes.map(\.caption)).count, 3, "three different captions")
+        for outcome in fidelity.outcomes {
+            XCTAssertTrue((1...data.count).contains(outcome.ownRank), "\(outcome)")
+            if outcome.ownRank == 1 { XCTAssertEqual(outcome.nearestCaption, outcome.caption) }
+        }
+        XCTAssertEqual(fidelity.top1, Double(fidelity.outcomes.filter { $0.ownRank == 1 }.count) / 3, accuracy: 1e-12)
+        let sheet = try Evaluation.fidelitySheet(fidelity, columns: 2)
+        let cell = Visualization.displaySize * 3 + 4 * 2  // three enlarged images, 2 px apart and around
+        XCTAssertEqual(sheet.width, 2 * cell + 3 * 6)
+        XCTAssertEqual(sheet.height, 2 * (Visualization.displaySize + 4) + 3 * 6)
 
         // Continued training starts from the saved folder's weights and configs.
         var continued = tinyDiffusionOptions(steps: 2)
@@ -189,6 +220,29 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(first, b.next(10))
         XCTAssertEqual(a.next(10).sorted(), Array(0..<10))
         XCTAssertNotEqual(BatchSampler(count: 10, seed: 8).order(), BatchSampler(count: 10, seed: 7).order())
+    }
+
+    func testOversampledImagesRepeatEachEpochAndSurviveACheckpoint() throws {
+        var sampler = BatchSampler(count: 4, seed: 3, repeats: [3, 1, 1, 2])
+        XCTAssertEqual(sampler.epochLength, 7)
+        let firstEpoch = sampler.next(7)
+        XCTAssertEqual(firstEpoch.sorted(), [0, 0, 0, 1, 2, 3, 3])
+        XCTAssertEqual(sampler.next(7).sorted(), [0, 0, 0, 1, 2, 3, 3])
+        XCTAssertEqual(sampler.epoch, 1)
+
+        // Saved mid-epoch (as checkpoints do), it goes on with the same draws.
+        var original = BatchSampler(count: 4, seed: 3, repeats: [3, 1, 1, 2])
+        _ = original.next(5)
+        var restored = try JSONDecoder().decode(BatchSampler.self, from: JSONEncoder().encode(original))
+        XCTAssertEqual(restored.repeats, [3, 1, 1, 2])
+        XCTAssertEqual(restored.next(12), original.next(12))
+
+        // Checkpoints written before oversampling existed hold no repeats: once each.
+        let legacy = #"{"count": 3, "seed": 5, "epoch": 0, "position": 0, "order": [2, 0, 1]}"#
+        var old = try JSONDecoder().decode(BatchSampler.self, from: Data(legacy.utf8))
+        XCTAssertNil(old.repeats)
+        XCTAssertEqual(old.next(3), [2, 0, 1])
+        XCTAssertEqual(old.next(3).sorted(), [0, 1, 2])
     }
 
     func assertSameParameters(_ a: Module, _ b: Module, file: StaticString = #filePath, line: UInt = #line) {
