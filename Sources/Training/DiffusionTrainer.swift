@@ -243,7 +243,7 @@ public final class DiffusionTrainer {
         }
         let progress = ProgressBar(total: common.steps, label: "train", enabled: !common.quiet)
         let trainable = trainableParameters(unet: unet, textEncoder: textEncoder, includeText: trainsTextEncoder)
-        let start = Date()
+        let start = Date(timeIntervalSinceNow: -log.loggedSeconds(atStep: step))
         let lastStep = min(common.steps, common.stopAfter ?? common.steps)
         while step < lastStep {
             optimizer.learningRate = learningRates.rate(at: step)

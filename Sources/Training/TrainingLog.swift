@@ -6,20 +6,32 @@ public final class TrainingLog {
     public let csvURL: URL
     public let curveURL: URL
     public private(set) var losses: [(step: Int, loss: Double)] = []
+    /// The `seconds` column of earlier runs, by step, so a resumed run's clock goes on from them.
+    private var secondsByStep: [Int: Double] = [:]
 
     /// Opens `DIR/NAME.csv` (kept from earlier runs when resuming) and `DIR/NAME-loss.png`.
     public init(directory: URL, name: String, columns: [String], resuming: Bool) throws {
         csvURL = directory.appendingPathComponent("\(name).csv")
         curveURL = directory.appendingPathComponent("\(name)-loss.png")
         if resuming, let text = try? String(contentsOf: csvURL, encoding: .utf8) {
-            for line in text.split(separator: "\n").dropFirst() {
+            let lines = text.split(separator: "\n")
+            let secondsColumn = lines.first?.split(separator: ",").firstIndex(of: "seconds")
+            for line in lines.dropFirst() {
                 let fields = line.split(separator: ",")
-                if fields.count > 1, let step = Int(fields[0]), let loss = Double(fields[1]) { losses.append((step, loss)) }
+                guard fields.count > 1, let step = Int(fields[0]), let loss = Double(fields[1]) else { continue }
+                losses.append((step, loss))
+                if let column = secondsColumn, column < fields.count, let seconds = Double(fields[column]) {
+                    secondsByStep[step] = seconds
+                }
             }
         } else {
             try (columns.joined(separator: ",") + "\n").write(to: csvURL, atomically: true, encoding: .utf8)
         }
     }
+
+    /// Training time logged up to `step` by earlier runs (0 when none): where a run resumed
+    /// from that step's checkpoint starts its clock.
+    public func loggedSeconds(atStep step: Int) -> Double { secondsByStep[step] ?? 0 }
 
     /// Appends one row: step, loss, then any further columns.
     public func record(step: Int, loss: Double, extra: [String]) throws {

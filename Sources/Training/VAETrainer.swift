@@ -91,7 +91,7 @@ public final class VAETrainer {
         }
         let progress = ProgressBar(total: common.steps, label: "train-vae", enabled: !common.quiet)
         let parameters = vae.namedParameters()
-        let start = Date()
+        let start = Date(timeIntervalSinceNow: -log.loggedSeconds(atStep: step))
         let lastStep = min(common.steps, common.stopAfter ?? common.steps)
         while step < lastStep {
             optimizer.learningRate = schedule.rate(at: step)

@@ -131,6 +131,9 @@ final class TrainingTests: XCTestCase {
         let loggedSteps = try String(contentsOf: resumedCSV, encoding: .utf8).split(separator: "\n").dropFirst()
             .compactMap { $0.split(separator: ",").first.flatMap { Int($0) } }
         XCTAssertEqual(loggedSteps, Array(1...8), "each step logged once")
+        let loggedSeconds = try String(contentsOf: resumedCSV, encoding: .utf8).split(separator: "\n").dropFirst()
+            .compactMap { $0.split(separator: ",").last.flatMap { Double($0) } }
+        XCTAssertEqual(loggedSeconds, loggedSeconds.sorted(), "the clock goes on across the resume: \(loggedSeconds)")
         XCTAssertEqual(try csvLosses(resumedCSV), losses, "the resumed log matches the straight run's")
 
         // Oversampling names images of the folder, and a resume keeps the run's own.
