@@ -108,6 +108,18 @@ final class NoiseDenoiseCommandTests: XCTestCase {
         assertCleanFailure(try DiffuseBinary.run(["img2img", image, "x", "--scheduler", "bogus", "--model", model, "-o", path("c.png")]), "img2img: unknown scheduler")
         assertCleanFailure(try DiffuseBinary.run(["img2img", image, "x", "--model", path("missing-model"), "-o", path("c.png")]), "img2img: missing model")
         for name in ["a.png", "b.png", "c.png"] { XCTAssertFalse(FileManager.default.fileExists(atPath: path(name)), name) }
+
+        // train --oversample: a list that cannot be read, or that names nothing.
+        let train = ["train", "--data", try SharedData.url("corpora/pngsuite").path, "--out", path("trained"), "--steps", "1",
+                     "--batch-size", "1", "--lr", "1e-3", "--vae", model]
+        let missing = try DiffuseBinary.run(train + ["--oversample", path("no-such-list.tsv")])
+        assertCleanFailure(missing, "train: missing --oversample file")
+        XCTAssertTrue(missing.stderr.contains("no-such-list.tsv"), missing.stderr)
+        try "file\tcaption\n".write(toFile: path("empty.tsv"), atomically: true, encoding: .utf8)
+        let empty = try DiffuseBinary.run(train + ["--oversample", path("empty.tsv")])
+        assertCleanFailure(empty, "train: empty --oversample file")
+        XCTAssertTrue(empty.stderr.contains("names no images"), empty.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("trained")))
     }
 
     func testEncodeShowsChannelsAndDecodeRoundTrips() throws {
