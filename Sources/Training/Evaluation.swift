@@ -87,15 +87,14 @@ public enum Evaluation {
     }
 
     /// The fidelity test as a picture: per prompt, the generated image, the caption's own
-    /// image and the nearest training image, on green where the own image is nearest, amber
-    /// where it is among the nearest five, red otherwise.
+    /// image and the nearest training image (at the data's resolution), on green where the
+    /// own image is nearest, amber where it is among the nearest five, red otherwise.
     public static func fidelitySheet(_ fidelity: PromptFidelity, columns: Int = 10) throws -> Image {
         let cells = try zip(fidelity.triples, fidelity.outcomes).map { triple, outcome -> Image in
             let background: [UInt8] = outcome.ownRank == 1 ? [70, 170, 90] : outcome.ownRank <= 5 ? [230, 170, 40] : [210, 60, 50]
-            let enlarged = try [triple.generated, triple.own, triple.nearest].map(Visualization.enlarged)
-            return try Image.grid(enlarged, columns: 3, padding: 2, background: background)
+            return try Image.grid([triple.generated, triple.own, triple.nearest], columns: 3, padding: 2, background: background)
         }
-        return try Image.grid(cells, columns: columns, padding: 6)
+        return try Image.grid(cells, columns: columns, padding: 4)
     }
 
     /// Mean pairwise L2 distance (per pixel, in [-1, 1] units) between images of one prompt

@@ -171,9 +171,9 @@ final class TrainingTests: XCTestCase {
         }
         XCTAssertEqual(fidelity.top1, Double(fidelity.outcomes.filter { $0.ownRank == 1 }.count) / 3, accuracy: 1e-12)
         let sheet = try Evaluation.fidelitySheet(fidelity, columns: 2)
-        let cell = Visualization.displaySize * 3 + 4 * 2  // three enlarged images, 2 px apart and around
-        XCTAssertEqual(sheet.width, 2 * cell + 3 * 6)
-        XCTAssertEqual(sheet.height, 2 * (Visualization.displaySize + 4) + 3 * 6)
+        let cell = 16 * 3 + 4 * 2  // three 16-pixel images, 2 px apart and around
+        XCTAssertEqual(sheet.width, 2 * cell + 3 * 4)
+        XCTAssertEqual(sheet.height, 2 * (16 + 4) + 3 * 4)
 
         // Continued training starts from the saved folder's weights and configs.
         var continued = tinyDiffusionOptions(steps: 2)
