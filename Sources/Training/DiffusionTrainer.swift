@@ -90,10 +90,10 @@ public final class DiffusionTrainer {
         guard options.oversampleFactor >= 1 else {
             throw DatasetError.invalid("--oversample-factor must be at least 1, got \(options.oversampleFactor)")
         }
-        let files = Set(data.items.map(\.file))
-        if let missing = options.oversampledFiles.subtracting(files).sorted().first {
-            throw DatasetError.invalid("--oversample lists \(missing), which is not an image of the data folder "
-                                       + "(\(options.oversampledFiles.subtracting(files).count) such names)")
+        let missing = options.oversampledFiles.subtracting(data.items.map(\.file)).sorted()
+        if let first = missing.first {
+            throw DatasetError.invalid("--oversample lists \(first), which is not an image of the data folder "
+                                       + "(\(missing.count) such names)")
         }
         return data.items.map { options.oversampledFiles.contains($0.file) ? options.oversampleFactor : 1 }
     }

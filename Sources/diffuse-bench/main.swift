@@ -11,33 +11,29 @@ let shared = option("--shared") ?? "../shared"
 let runs = option("--runs").flatMap { Int($0) }
 let precision = option("--precision") ?? "fp32"
 
+/// Runs one case at the chosen convolution precision; an error is one line and exit status 1.
+func runCase(_ body: () throws -> Void) {
+    do {
+        guard let chosen = ConvolutionPrecision(rawValue: precision) else {
+            throw BenchmarkError("--precision must be fp32 or bf16, got \(precision)")
+        }
+        try ConvolutionPrecision.use(chosen)
+        try body()
+    } catch {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        exit(1)
+    }
+}
+
 switch arguments.first {
 case "kernels":
     KernelBenchmarks.run(options: Set(arguments.dropFirst()))
 case "all":
     exit(ModelBenchmarks.runAll(sharedDirectory: shared, runs: runs, precision: precision))
 case GenerationBenchmark.name:
-    do {
-        guard let chosen = ConvolutionPrecision(rawValue: precision) else {
-            throw BenchmarkError("--precision must be fp32 or bf16, got \(precision)")
-        }
-        try ConvolutionPrecision.use(chosen)
-        try GenerationBenchmark.run(modelDirectory: option("--model") ?? "models/emoji", runs: runs)
-    } catch {
-        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-        exit(1)
-    }
+    runCase { try GenerationBenchmark.run(modelDirectory: option("--model") ?? "models/emoji", runs: runs) }
 case let name? where ModelBenchmarks.cases.contains(name):
-    do {
-        guard let chosen = ConvolutionPrecision(rawValue: precision) else {
-            throw BenchmarkError("--precision must be fp32 or bf16, got \(precision)")
-        }
-        try ConvolutionPrecision.use(chosen)
-        try ModelBenchmarks.run(name, sharedDirectory: shared, runs: runs)
-    } catch {
-        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-        exit(1)
-    }
+    runCase { try ModelBenchmarks.run(name, sharedDirectory: shared, runs: runs) }
 default:
     FileHandle.standardError.write(Data("""
     usage: diffuse-bench kernels [--conv-modes]

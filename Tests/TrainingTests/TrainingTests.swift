@@ -225,6 +225,19 @@ final class TrainingTests: XCTestCase {
         XCTAssertNotEqual(BatchSampler(count: 10, seed: 8).order(), BatchSampler(count: 10, seed: 7).order())
     }
 
+    func testResumedLogKeepsTheClockOfEarlierRuns() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("diffuse-log-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let columns = ["step", "loss", "lr", "seconds"]
+        let first = try TrainingLog(directory: directory, name: "run", columns: columns, resuming: false)
+        for step in 1...3 { try first.record(step: step, loss: 0.5, extra: ["0.001", String(format: "%.1f", 40.0 * Double(step))]) }
+        let resumed = try TrainingLog(directory: directory, name: "run", columns: columns, resuming: true)
+        XCTAssertEqual(resumed.loggedSeconds(atStep: 2), 80, accuracy: 1e-9)
+        XCTAssertEqual(resumed.loggedSeconds(atStep: 3), 120, accuracy: 1e-9)
+        XCTAssertEqual(resumed.loggedSeconds(atStep: 7), 0, "a step never logged has no time")
+        XCTAssertEqual(resumed.losses.map(\.step), [1, 2, 3])
+    }
+
     func testOversampledImagesRepeatEachEpochAndSurviveACheckpoint() throws {
         var sampler = BatchSampler(count: 4, seed: 3, repeats: [3, 1, 1, 2])
         XCTAssertEqual(sampler.epochLength, 7)
