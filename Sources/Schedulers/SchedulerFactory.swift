@@ -2,7 +2,7 @@
 
 public enum SchedulerFactory {
     /// The CLI names, in the order help texts list them.
-    public static let names = ["ddim", "pndm", "euler", "euler-a", "dpm++2m", "dpm++2m-karras", "lms", "heun", "lcm", "ddpm"]
+    public static let names = ["ddim", "pndm", "euler", "euler-karras", "euler-a", "dpm++2m", "dpm++2m-karras", "lms", "heun", "lcm", "ddpm"]
 
     /// A scheduler by CLI name, configured from a pipeline's scheduler config the way
     /// diffusers' `Class.from_config(pipe.scheduler.config)` does: the folder's keys (betas,
@@ -15,7 +15,10 @@ public enum SchedulerFactory {
             let plms = config.explicitKeys.contains("skip_prk_steps") ? config
                 : config.setting({ $0.skipPrkSteps = true }, keys: ["skip_prk_steps"])
             return try PNDMScheduler(config: plms)
-        case "euler": return try EulerDiscreteScheduler(config: config)
+        case "euler":
+            return try EulerDiscreteScheduler(config: config.setting({ $0.useKarrasSigmas = false }, keys: ["use_karras_sigmas"]))
+        case "euler-karras":
+            return try EulerDiscreteScheduler(config: config.setting({ $0.useKarrasSigmas = true }, keys: ["use_karras_sigmas"]))
         case "euler-a": return try EulerAncestralDiscreteScheduler(config: config)
         case "dpm++2m":
             return try DPMSolverMultistepScheduler(config: config.setting({
@@ -57,7 +60,7 @@ public enum SchedulerFactory {
     }
 }
 
-/// A scheduler by CLI name (`ddim|pndm|euler|euler-a|dpm++2m|dpm++2m-karras|lms|heun|lcm|ddpm`).
+/// A scheduler by CLI name (`ddim|pndm|euler|euler-karras|euler-a|dpm++2m|dpm++2m-karras|lms|heun|lcm|ddpm`).
 public func makeScheduler(name: String, config: SchedulerConfig) throws -> Scheduler {
     try SchedulerFactory.make(name: name, config: config)
 }

@@ -36,6 +36,7 @@ public struct DiffusionTrainingOptions {
 }
 
 public final class DiffusionTrainer {
+    static let schedulerClassName = "EulerDiscreteScheduler"
     public let options: DiffusionTrainingOptions
     public let output: URL
     let tokenizerDirectory: URL
@@ -138,13 +139,15 @@ public final class DiffusionTrainer {
             unet = try UNet2DConditionModel(config: unetConfig, seed: options.common.seed &+ 1)
         }
 
+        // The sampler every trained pipeline ships with: Euler on Karras sigmas, which at 10
+        // steps beat DPM-Solver++ 2M at 15 on models/emoji's fidelity (README, quality).
         schedulerConfig = [
-            "_class_name": .string("DPMSolverMultistepScheduler"), "_diffusers_version": .string("0.39.0"),
+            "_class_name": .string(Self.schedulerClassName), "_diffusers_version": .string("0.39.0"),
             "num_train_timesteps": .number(1000), "beta_start": .number(0.00085), "beta_end": .number(0.012),
             "beta_schedule": .string("scaled_linear"), "prediction_type": .string(options.predictionType),
             "timestep_spacing": .string("leading"), "steps_offset": .number(1), "set_alpha_to_one": .bool(false),
-            "skip_prk_steps": .bool(true), "clip_sample": .bool(false), "algorithm_type": .string("dpmsolver++"),
-            "solver_order": .number(2), "trained_betas": .null,
+            "skip_prk_steps": .bool(true), "clip_sample": .bool(false), "use_karras_sigmas": .bool(true),
+            "trained_betas": .null,
         ]
         schedule = try NoiseSchedule(config: Self.schedulerConfig(schedulerConfig), scheduler: "DDPMScheduler")
 
@@ -344,7 +347,7 @@ public final class DiffusionTrainer {
     public func savePipeline() throws {
         let (unetCopy, textCopy) = try emaModels()
         let folder = try StableDiffusionPipelineFolder.create(
-            at: output, modelIndex: .stableDiffusion(schedulerClassName: "DPMSolverMultistepScheduler"))
+            at: output, modelIndex: .stableDiffusion(schedulerClassName: Self.schedulerClassName))
         try unetCopy.save(directory: folder.componentDirectoryForWriting("unet"), dtype: options.saveDType)
         try folder.save(textEncoder: textCopy, dtype: options.saveDType)
         try folder.copyComponentFiles("vae", from: vaeDirectory)

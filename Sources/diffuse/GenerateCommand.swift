@@ -22,7 +22,7 @@ struct GenerateCommand: ParsableCommand {
     @Option(help: "Classifier-free guidance scale (1 disables guidance).")
     var guidance = SamplingDefaults.guidance
 
-    @Option(help: "Sampler: ddim, pndm, euler, euler-a, dpm++2m, dpm++2m-karras, lms, heun, lcm, ddpm (default: the model's own).")
+    @Option(help: "Sampler: ddim, pndm, euler, euler-karras, euler-a, dpm++2m, dpm++2m-karras, lms, heun, lcm, ddpm (default: the model's own).")
     var scheduler: String?
 
     @Option(help: "Random seed; the same seed gives the same initial latents as torch.Generator(\"cpu\").manual_seed(seed).")

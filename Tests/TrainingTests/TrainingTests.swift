@@ -5,6 +5,7 @@ import Imaging
 import Models
 import NN
 import Pipelines
+import Schedulers
 import TensorCore
 import TestSupport
 import Training
@@ -153,8 +154,15 @@ final class TrainingTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("--oversample"), "\($0)")
         }
 
-        // The saved folder is a complete pipeline that loads and generates.
+        // The saved folder is a complete pipeline that loads and generates, with the sampler
+        // (and the settings of it) that the shipped model uses.
         let model = try StableDiffusion.load(directory: straightDirectory)
+        let trainedScheduler = try SchedulerConfig.load(from: straightDirectory.appendingPathComponent("scheduler"))
+        let shippedScheduler = try SchedulerConfig.load(
+            from: SharedData.repositoryRoot.appendingPathComponent("models/emoji/scheduler"))
+        XCTAssertEqual(trainedScheduler, shippedScheduler, "train writes the shipped model's sampler")
+        XCTAssertEqual(trainedScheduler.className, "EulerDiscreteScheduler")
+        XCTAssertTrue(trainedScheduler.useKarrasSigmas)
         var request = GenerationRequest(prompt: "red square on the left")
         request.steps = 3
         let result = try model.generate(request)
