@@ -12,14 +12,7 @@ struct GalleryCommand: ParsableCommand {
     @Argument(help: "A text file with one prompt per line.")
     var prompts: String
 
-    @Option(help: "Denoising steps.")
-    var steps = SamplingDefaults.steps
-
-    @Option(help: "Classifier-free guidance scale.")
-    var guidance = SamplingDefaults.guidance
-
-    @Option(help: "Seed for every image.")
-    var seed: UInt64 = 0
+    @OptionGroup(title: "Sampling (the same for every image)") var sampling: SamplingOptions
 
     @Option(help: "Images per row.")
     var columns = 8
@@ -42,18 +35,18 @@ struct GalleryCommand: ParsableCommand {
             var tiles: [(Image, String)] = []
             for (index, prompt) in lines.enumerated() {
                 var request = GenerationRequest(prompt: prompt)
-                request.steps = steps
-                request.guidance = guidance
-                request.seed = seed
+                request.negativePrompt = sampling.negativePrompt
+                request.steps = sampling.steps
+                request.guidance = sampling.guidance
+                request.scheduler = sampling.scheduler
+                request.seed = sampling.seed
                 tiles.append((try model.generate(request, warn: modelOptions.warn).images.image(), "\(index + 1)"))
                 progress.update(index + 1)
             }
             let grid = try Visualization.labelledGrid(tiles, columns: columns)
-            try grid.writePNG(to: URL(fileURLWithPath: output), textChunks: [
-                TextChunk(key: "prompts", value: lines.enumerated().map { "\($0.offset + 1). \($0.element)" }.joined(separator: "\n")),
-                TextChunk(key: "seed", value: "\(seed)"), TextChunk(key: "steps", value: "\(steps)"),
-                TextChunk(key: "model", value: modelURL.lastPathComponent),
-            ])
+            let numbered = lines.enumerated().map { "\($0.offset + 1). \($0.element)" }.joined(separator: "\n")
+            let parameters = [("prompts", numbered)] + sampling.parameters + [("model", modelURL.lastPathComponent)]
+            try grid.writePNG(to: URL(fileURLWithPath: output), textChunks: parameters.map { TextChunk(key: $0.0, value: $0.1) })
         }
     }
 }

@@ -13,20 +13,7 @@ struct GenerateCommand: ParsableCommand {
     @Argument(help: "What to draw.")
     var prompt: String
 
-    @Option(help: "What to steer away from.")
-    var negativePrompt = ""
-
-    @Option(help: "Denoising steps.")
-    var steps = SamplingDefaults.steps
-
-    @Option(help: "Classifier-free guidance scale (1 disables guidance).")
-    var guidance = SamplingDefaults.guidance
-
-    @Option(help: "Sampler: ddim, pndm, euler, euler-karras, euler-a, dpm++2m, dpm++2m-karras, lms, heun, lcm, ddpm (default: the model's own).")
-    var scheduler: String?
-
-    @Option(help: "Random seed; the same seed gives the same initial latents as torch.Generator(\"cpu\").manual_seed(seed).")
-    var seed: UInt64 = 0
+    @OptionGroup var sampling: SamplingOptions
 
     @Option(help: "Image width in pixels (default: the model's native size).")
     var width: Int?
@@ -55,29 +42,27 @@ struct GenerateCommand: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
 
     func validate() throws {
-        guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
         guard count >= 1 else { throw ValidationError("--count must be at least 1, got \(count)") }
-        guard guidance >= 0, guidance.isFinite else { throw ValidationError("--guidance must be a non-negative number") }
     }
 
     func run() throws {
         try reportingErrors {
             let (model, modelURL) = try modelOptions.load()
             var request = GenerationRequest(prompt: prompt)
-            request.negativePrompt = negativePrompt
-            request.steps = steps
-            request.guidance = guidance
-            request.scheduler = scheduler
-            request.seed = seed
+            request.negativePrompt = sampling.negativePrompt
+            request.steps = sampling.steps
+            request.guidance = sampling.guidance
+            request.scheduler = sampling.scheduler
+            request.seed = sampling.seed
             request.width = width
             request.height = height
             request.count = count
             if let latents { request.latents = try ImageOutput.readTensor("latents", from: latents) }
-            let progress = modelOptions.progress(total: steps, label: "generate")
+            let progress = modelOptions.progress(total: sampling.steps, label: "generate")
             var recorded: [DenoisingStep] = []
             let latentHeight = (height ?? model.nativeSize) / model.vaeScaleFactor
             let latentWidth = (width ?? model.nativeSize) / model.vaeScaleFactor
-            let maps = attentionMaps.map { _ in CrossAttentionMaps(latentHeight: latentHeight, latentWidth: latentWidth, guided: guidance > 1) }
+            let maps = attentionMaps.map { _ in CrossAttentionMaps(latentHeight: latentHeight, latentWidth: latentWidth, guided: sampling.guidance > 1) }
             let run = {
                 try model.generate(request, warn: modelOptions.warn) { step in
                     progress.update(step.index + 1, of: step.count)
@@ -86,9 +71,7 @@ struct GenerateCommand: ParsableCommand {
             }
             let result = try maps.map { try model.withAttentionMaps($0, run) } ?? run()
             let images = try result.images.images()
-            try ImageOutput.write(images, to: output, parameters: [
-                ("prompt", prompt), ("negative_prompt", negativePrompt), ("seed", "\(seed)"),
-                ("steps", "\(steps)"), ("guidance", "\(guidance)"), ("scheduler", scheduler ?? "default"),
+            try ImageOutput.write(images, to: output, parameters: [("prompt", prompt)] + sampling.parameters + [
                 ("size", "\(images[0].width)x\(images[0].height)"), ("model", modelURL.lastPathComponent),
                 ("software", "diffuse \(Diffuse.configuration.version)"),
             ])

@@ -17,20 +17,7 @@ struct ImageToImageCommand: ParsableCommand {
     @Option(help: "How much to change: 0 keeps the image, 1 ignores it.")
     var strength = 0.6
 
-    @Option(help: "What to steer away from.")
-    var negativePrompt = ""
-
-    @Option(help: "Denoising steps for the full schedule (strength × steps are run).")
-    var steps = SamplingDefaults.steps
-
-    @Option(help: "Classifier-free guidance scale.")
-    var guidance = SamplingDefaults.guidance
-
-    @Option(help: "Sampler (default: the model's own).")
-    var scheduler: String?
-
-    @Option(help: "Random seed.")
-    var seed: UInt64 = 0
+    @OptionGroup var sampling: SamplingOptions
 
     @Option(name: .shortAndLong, help: "Output PNG.")
     var output = "img2img.png"
@@ -39,7 +26,6 @@ struct ImageToImageCommand: ParsableCommand {
 
     func validate() throws {
         guard (0...1).contains(strength) else { throw ValidationError("--strength must be in [0, 1], got \(strength)") }
-        guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
     }
 
     func run() throws {
@@ -47,19 +33,18 @@ struct ImageToImageCommand: ParsableCommand {
             let (model, modelURL) = try modelOptions.load()
             var request = ImageToImageRequest(prompt: prompt, image: try ImageOutput.loadTensor(image))
             request.strength = strength
-            request.negativePrompt = negativePrompt
-            request.steps = steps
-            request.guidance = guidance
-            request.scheduler = scheduler
-            request.seed = seed
-            let progress = modelOptions.progress(total: max(1, Int(Double(steps) * strength)), label: "img2img")
+            request.negativePrompt = sampling.negativePrompt
+            request.steps = sampling.steps
+            request.guidance = sampling.guidance
+            request.scheduler = sampling.scheduler
+            request.seed = sampling.seed
+            let progress = modelOptions.progress(total: max(1, Int(Double(sampling.steps) * strength)), label: "img2img")
             let result = try model.imageToImage(request, warn: modelOptions.warn) { step in
                 progress.update(step.index + 1, of: step.count)
             }
             try ImageOutput.write(try result.images.images(), to: output, parameters: [
-                ("prompt", prompt), ("source", image), ("strength", "\(strength)"), ("seed", "\(seed)"),
-                ("steps", "\(steps)"), ("guidance", "\(guidance)"), ("model", modelURL.lastPathComponent),
-            ])
+                ("prompt", prompt), ("source", image), ("strength", "\(strength)"),
+            ] + sampling.parameters + [("model", modelURL.lastPathComponent)])
             if !modelOptions.quiet { FileHandle.standardError.write(Data("wrote \(output)\n".utf8)) }
         }
     }

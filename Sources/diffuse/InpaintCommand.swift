@@ -19,29 +19,12 @@ struct InpaintCommand: ParsableCommand {
     @Argument(help: "What to paint.")
     var prompt: String
 
-    @Option(help: "What to steer away from.")
-    var negativePrompt = ""
-
-    @Option(help: "Denoising steps.")
-    var steps = SamplingDefaults.steps
-
-    @Option(help: "Classifier-free guidance scale.")
-    var guidance = SamplingDefaults.guidance
-
-    @Option(help: "Sampler (default: the model's own).")
-    var scheduler: String?
-
-    @Option(help: "Random seed.")
-    var seed: UInt64 = 0
+    @OptionGroup var sampling: SamplingOptions
 
     @Option(name: .shortAndLong, help: "Output PNG.")
     var output = "inpainted.png"
 
     @OptionGroup var modelOptions: ModelOptions
-
-    func validate() throws {
-        guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
-    }
 
     func run() throws {
         try reportingErrors {
@@ -57,19 +40,18 @@ struct InpaintCommand: ParsableCommand {
                 return gray
             }
             var request = InpaintRequest(prompt: prompt, image: try Tensor(image: picture), mask: weights)
-            request.negativePrompt = negativePrompt
-            request.steps = steps
-            request.guidance = guidance
-            request.scheduler = scheduler
-            request.seed = seed
-            let progress = modelOptions.progress(total: steps, label: "inpaint")
+            request.negativePrompt = sampling.negativePrompt
+            request.steps = sampling.steps
+            request.guidance = sampling.guidance
+            request.scheduler = sampling.scheduler
+            request.seed = sampling.seed
+            let progress = modelOptions.progress(total: sampling.steps, label: "inpaint")
             let result = try model.inpaint(request, warn: modelOptions.warn) { step in
                 progress.update(step.index + 1, of: step.count)
             }
             try ImageOutput.write(try result.images.images(), to: output, parameters: [
-                ("prompt", prompt), ("source", image), ("mask", mask), ("seed", "\(seed)"), ("steps", "\(steps)"),
-                ("guidance", "\(guidance)"), ("model", modelURL.lastPathComponent),
-            ])
+                ("prompt", prompt), ("source", image), ("mask", mask),
+            ] + sampling.parameters + [("model", modelURL.lastPathComponent)])
             if !modelOptions.quiet { FileHandle.standardError.write(Data("wrote \(output)\n".utf8)) }
         }
     }

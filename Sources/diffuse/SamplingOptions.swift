@@ -1,0 +1,35 @@
+// Options shared by the commands that sample: generate, img2img, inpaint, gallery.
+import ArgumentParser
+import Pipelines
+import Schedulers
+
+struct SamplingOptions: ParsableArguments {
+    @Option(help: "What to steer away from.")
+    var negativePrompt = ""
+
+    @Option(help: "Denoising steps of the full schedule (img2img runs strength × steps of them).")
+    var steps = SamplingDefaults.steps
+
+    @Option(help: "Classifier-free guidance scale (1 disables guidance).")
+    var guidance = SamplingDefaults.guidance
+
+    @Option(help: ArgumentHelp("Sampler: \(SchedulerFactory.names.joined(separator: ", ")) (default: the model's own)."))
+    var scheduler: String?
+
+    @Option(help: "Random seed; the same seed gives the same initial latents as torch.Generator(\"cpu\").manual_seed(seed).")
+    var seed: UInt64 = 0
+
+    func validate() throws {
+        guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
+        guard guidance >= 0, guidance.isFinite else { throw ValidationError("--guidance must be a non-negative number, got \(guidance)") }
+        if let scheduler, !SchedulerFactory.names.contains(scheduler) {
+            throw ValidationError("--scheduler must be one of \(SchedulerFactory.names.joined(separator: ", ")), got \(scheduler)")
+        }
+    }
+
+    /// The settings as PNG text chunks, so an image says how it was made.
+    var parameters: [(String, String)] {
+        [("negative_prompt", negativePrompt), ("seed", "\(seed)"), ("steps", "\(steps)"), ("guidance", "\(guidance)"),
+         ("scheduler", scheduler ?? "the model's own")]
+    }
+}
