@@ -6,9 +6,12 @@
 #include <string.h>
 
 #define DK_HOT __attribute__((target_clones("avx512f", "avx2", "default")))
+// Forced inline: left to itself clang keeps the reductions below out of line, so a DK_HOT
+// clone called their baseline (SSE2) build instead of vectorising them for its own target.
+#define DK_INLINE static inline __attribute__((always_inline))
 
 // exp(x) to ~2 ulp on [-87, 88] (Cephes expf), flushing below to ~1e-38 and clamping above.
-static inline float dk_exp(float x) {
+DK_INLINE float dk_exp(float x) {
     x = x < -87.0f ? -87.0f : x;
     x = x > 88.0f ? 88.0f : x;
     float n = rintf(x * 1.44269504088896341f);
@@ -28,10 +31,10 @@ static inline float dk_exp(float x) {
     return p * s;
 }
 
-static inline float dk_sigmoid(float x) { return 1.0f / (1.0f + dk_exp(-x)); }
+DK_INLINE float dk_sigmoid(float x) { return 1.0f / (1.0f + dk_exp(-x)); }
 
 // erfc(|x|) with relative error < 1.2e-7 (Numerical Recipes erfcc, Chebyshev fit).
-static inline float dk_erfc_abs(float x) {
+DK_INLINE float dk_erfc_abs(float x) {
     float z = fabsf(x);
     float t = 1.0f / (1.0f + 0.5f * z);
     float p = 0.17087277f;
@@ -48,7 +51,7 @@ static inline float dk_erfc_abs(float x) {
 }
 
 // Standard normal CDF Phi(x) = erfc(-x / sqrt 2) / 2.
-static inline float dk_phi(float x) {
+DK_INLINE float dk_phi(float x) {
     float h = 0.5f * dk_erfc_abs(x * 0.70710678118654752f);
     return x >= 0.0f ? 1.0f - h : h;
 }
@@ -57,7 +60,7 @@ static inline float dk_phi(float x) {
 // without fast-math, and the result never depends on threads.
 #define DK_LANES 32
 
-static inline float dk_sum(const float *restrict a, int64_t n) {
+DK_INLINE float dk_sum(const float *restrict a, int64_t n) {
     float acc[DK_LANES] = {0};
     int64_t i = 0;
     for (; i + DK_LANES <= n; i += DK_LANES)
@@ -68,7 +71,7 @@ static inline float dk_sum(const float *restrict a, int64_t n) {
     return s;
 }
 
-static inline float dk_dot(const float *restrict a, const float *restrict b, int64_t n) {
+DK_INLINE float dk_dot(const float *restrict a, const float *restrict b, int64_t n) {
     float acc[DK_LANES] = {0};
     int64_t i = 0;
     for (; i + DK_LANES <= n; i += DK_LANES)
@@ -79,7 +82,7 @@ static inline float dk_dot(const float *restrict a, const float *restrict b, int
     return s;
 }
 
-static inline float dk_max(const float *restrict a, int64_t n) {
+DK_INLINE float dk_max(const float *restrict a, int64_t n) {
     float acc[DK_LANES];
     for (int j = 0; j < DK_LANES; j++) acc[j] = -INFINITY;
     int64_t i = 0;
@@ -92,7 +95,7 @@ static inline float dk_max(const float *restrict a, int64_t n) {
 }
 
 // Sum of (a - c)^2: the second pass of a two-pass variance.
-static inline float dk_sumsq_centered(const float *restrict a, float c, int64_t n) {
+DK_INLINE float dk_sumsq_centered(const float *restrict a, float c, int64_t n) {
     float acc[DK_LANES] = {0};
     int64_t i = 0;
     for (; i + DK_LANES <= n; i += DK_LANES)
@@ -107,7 +110,7 @@ static inline float dk_sumsq_centered(const float *restrict a, float c, int64_t 
 }
 
 // Sum of g * (x - c): a gradient dotted with centred inputs.
-static inline float dk_dot_centered(const float *restrict g, const float *restrict x, float c, int64_t n) {
+DK_INLINE float dk_dot_centered(const float *restrict g, const float *restrict x, float c, int64_t n) {
     float acc[DK_LANES] = {0};
     int64_t i = 0;
     for (; i + DK_LANES <= n; i += DK_LANES)
@@ -119,7 +122,7 @@ static inline float dk_dot_centered(const float *restrict g, const float *restri
 }
 
 // Sum of a * b * c.
-static inline float dk_dot3(const float *restrict a, const float *restrict b, const float *restrict c,
+DK_INLINE float dk_dot3(const float *restrict a, const float *restrict b, const float *restrict c,
                             int64_t n) {
     float acc[DK_LANES] = {0};
     int64_t i = 0;
