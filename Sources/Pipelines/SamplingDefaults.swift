@@ -8,3 +8,17 @@ public enum SamplingDefaults {
     /// Classifier-free guidance scale (diffusers' StableDiffusionPipeline default).
     public static let guidance: Float = 7.5
 }
+
+/// The settings every sampling request shares, so a caller can fill any of them alike.
+public protocol SamplingSettings {
+    var negativePrompt: String { get set }
+    var steps: Int { get set }
+    var guidance: Float { get set }
+    /// A scheduler name (`ddim`, `euler-karras`, …) or nil for the model folder's own.
+    var scheduler: String? { get set }
+    var seed: UInt64 { get set }
+}
+
+extension GenerationRequest: SamplingSettings {}
+extension ImageToImageRequest: SamplingSettings {}
+extension InpaintRequest: SamplingSettings {}

@@ -35,11 +35,7 @@ struct GalleryCommand: ParsableCommand {
             var tiles: [(Image, String)] = []
             for (index, prompt) in lines.enumerated() {
                 var request = GenerationRequest(prompt: prompt)
-                request.negativePrompt = sampling.negativePrompt
-                request.steps = sampling.steps
-                request.guidance = sampling.guidance
-                request.scheduler = sampling.scheduler
-                request.seed = sampling.seed
+                sampling.apply(to: &request)
                 tiles.append((try model.generate(request, warn: modelOptions.warn).images.image(), "\(index + 1)"))
                 progress.update(index + 1)
             }

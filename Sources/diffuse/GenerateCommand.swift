@@ -49,11 +49,7 @@ struct GenerateCommand: ParsableCommand {
         try reportingErrors {
             let (model, modelURL) = try modelOptions.load()
             var request = GenerationRequest(prompt: prompt)
-            request.negativePrompt = sampling.negativePrompt
-            request.steps = sampling.steps
-            request.guidance = sampling.guidance
-            request.scheduler = sampling.scheduler
-            request.seed = sampling.seed
+            sampling.apply(to: &request)
             request.width = width
             request.height = height
             request.count = count

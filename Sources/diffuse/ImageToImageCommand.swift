@@ -33,11 +33,7 @@ struct ImageToImageCommand: ParsableCommand {
             let (model, modelURL) = try modelOptions.load()
             var request = ImageToImageRequest(prompt: prompt, image: try ImageOutput.loadTensor(image))
             request.strength = strength
-            request.negativePrompt = sampling.negativePrompt
-            request.steps = sampling.steps
-            request.guidance = sampling.guidance
-            request.scheduler = sampling.scheduler
-            request.seed = sampling.seed
+            sampling.apply(to: &request)
             let progress = modelOptions.progress(total: max(1, Int(Double(sampling.steps) * strength)), label: "img2img")
             let result = try model.imageToImage(request, warn: modelOptions.warn) { step in
                 progress.update(step.index + 1, of: step.count)

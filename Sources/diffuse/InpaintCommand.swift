@@ -40,11 +40,7 @@ struct InpaintCommand: ParsableCommand {
                 return gray
             }
             var request = InpaintRequest(prompt: prompt, image: try Tensor(image: picture), mask: weights)
-            request.negativePrompt = sampling.negativePrompt
-            request.steps = sampling.steps
-            request.guidance = sampling.guidance
-            request.scheduler = sampling.scheduler
-            request.seed = sampling.seed
+            sampling.apply(to: &request)
             let progress = modelOptions.progress(total: sampling.steps, label: "inpaint")
             let result = try model.inpaint(request, warn: modelOptions.warn) { step in
                 progress.update(step.index + 1, of: step.count)

@@ -27,6 +27,14 @@ struct SamplingOptions: ParsableArguments {
         }
     }
 
+    func apply<Request: SamplingSettings>(to request: inout Request) {
+        request.negativePrompt = negativePrompt
+        request.steps = steps
+        request.guidance = guidance
+        request.scheduler = scheduler
+        request.seed = seed
+    }
+
     /// The settings as PNG text chunks, so an image says how it was made.
     var parameters: [(String, String)] {
         [("negative_prompt", negativePrompt), ("seed", "\(seed)"), ("steps", "\(steps)"), ("guidance", "\(guidance)"),
