@@ -4,7 +4,7 @@
 # Usage: scripts/train-emoji.sh [WORK_DIR]   (rerun to continue from the last checkpoints;
 #        STOP_AFTER / STOP_AFTER_2 end stage 2 / 3 early, in time slices; STOP_AFTER_3 sets where
 #        stage 4 ends, 1800 as shipped; the script's steps train the VAE in about 25 minutes
-#        and the rest in about five hours on two cores)
+#        and the rest in about six hours on two cores)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=../shared/datasets/emoji32
@@ -48,19 +48,24 @@ $diffuse train --data "$data" --vae "$work/vae" --init-from "$work/pipeline-2" -
   --steps 2400 --batch-size 32 --lr 3e-4 --warmup 100 --checkpoint-every 100 --sample-every 800 --seed 2 --fp16 \
   --stop-after "${STOP_AFTER_3:-1800}" $resume
 
-# 5. A last pass from step 4's EMA weights with the same oversampling at a lower peak rate
-#    (2e-4), to the end of its cosine schedule (about 2.1 s a step on two cores). The shipped
-#    run started from models/emoji as committed after stage 4.
+# 5 and 6. Two more passes with the same oversampling at lower peak rates, each from the
+#    last one's EMA weights and to the end of its cosine schedule (about 1.9 s a step on two
+#    cores): 1200 steps at 2e-4, then 1800 at 1.5e-4. The shipped run's stage 5 started from
+#    models/emoji as committed after stage 4.
 resume=""; [ -f "$work/pipeline-4/training/checkpoint.safetensors" ] && resume="--resume"
 $diffuse train --data "$data" --vae "$work/vae" --init-from "$work/pipeline-3" --out "$work/pipeline-4" \
   --tokenizer models/clip-tokenizer --oversample "$data/captions-base.tsv" --oversample-factor 3 \
   --steps 1200 --batch-size 32 --lr 2e-4 --warmup 100 --checkpoint-every 100 --sample-every 600 --seed 3 --fp16 $resume
+resume=""; [ -f "$work/pipeline-5/training/checkpoint.safetensors" ] && resume="--resume"
+$diffuse train --data "$data" --vae "$work/vae" --init-from "$work/pipeline-4" --out "$work/pipeline-5" \
+  --tokenizer models/clip-tokenizer --oversample "$data/captions-base.tsv" --oversample-factor 3 \
+  --steps 1800 --batch-size 32 --lr 1.5e-4 --warmup 100 --checkpoint-every 100 --sample-every 600 --seed 4 --fp16 $resume
 
-# 6. Ship: the pipeline folder plus its training records (not the checkpoints).
+# 7. Ship: the pipeline folder plus its training records (not the checkpoints).
 rm -rf models/emoji
 mkdir -p models/emoji/training
-cp -r "$work/pipeline-4"/{model_index.json,scheduler,text_encoder,tokenizer,unet,vae} models/emoji/
-for stage in 1 2 3 4; do
+cp -r "$work/pipeline-5"/{model_index.json,scheduler,text_encoder,tokenizer,unet,vae} models/emoji/
+for stage in 1 2 3 4 5; do
   from="$work/pipeline"; [ "$stage" -gt 1 ] && from="$work/pipeline-$stage"
   cp "$from/training/diffusion.csv" "models/emoji/training/diffusion-$stage.csv"
   cp "$from/training/diffusion-loss.png" "models/emoji/training/diffusion-$stage-loss.png"
@@ -70,6 +75,6 @@ for stage in 1 2 3 4; do
 done
 cp "$work/vae/training"/{vae.csv,vae-loss.png,vae-summary.txt} models/emoji/training/
 
-# 7. The quality figures of the README.
+# 8. The quality figures of the README.
 $diffuse evaluate --data "$data" --prompts 100 --model models/emoji --json models/emoji/training/evaluation.json \
   --sheet models/emoji/training/fidelity-sheet.png
