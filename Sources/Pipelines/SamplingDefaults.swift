@@ -1,4 +1,4 @@
-// The default sampling settings of every command and request, in one place.
+// The default sampling settings of every command and request, and the settings they share.
 
 public enum SamplingDefaults {
     /// Denoising steps, chosen for the sampler Diffuse trains its models with (Euler on

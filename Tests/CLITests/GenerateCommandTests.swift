@@ -143,4 +143,26 @@ final class GenerateCommandTests: XCTestCase {
         assertCleanFailure(try DiffuseBinary.run(["inpaint", image, "/nonexistent/mask.png", "x", "--model", try CLIFixture.modelPath()]),
                            "inpaint with a missing mask")
     }
+
+    /// gallery takes the same sampling options as generate and records them in its grid.
+    func testGalleryUsesTheSharedSamplingOptions() throws {
+        let prompts = path("prompts.txt")
+        try "a red circle\n\na blue square\n".write(toFile: prompts, atomically: true, encoding: .utf8)
+        let output = path("gallery.png")
+        let result = try DiffuseBinary.run(["gallery", prompts, "--steps", "2", "--seed", "7", "--scheduler", "euler-karras",
+                                            "--negative-prompt", "blurry", "--columns", "2",
+                                            "--model", try CLIFixture.modelPath(), "-o", output, "--quiet"])
+        assertSuccess(result, "gallery")
+        let info = try CLIFixture.imageInfo(output)
+        XCTAssertEqual(info["width"] as? Int, 2 * 128 + 3 * 2, "two 128-pixel labelled tiles side by side, blank lines skipped")
+        let chunks = CLIFixture.textChunks(info)
+        XCTAssertEqual(chunks["prompts"], "1. a red circle\n2. a blue square")
+        XCTAssertEqual(chunks["scheduler"], "euler-karras")
+        XCTAssertEqual(chunks["negative_prompt"], "blurry")
+        XCTAssertEqual(chunks["seed"], "7")
+        assertCleanFailure(try DiffuseBinary.run(["gallery", prompts, "--scheduler", "bogus", "--model", try CLIFixture.modelPath(),
+                                                  "-o", output]), "gallery: unknown scheduler")
+        assertCleanFailure(try DiffuseBinary.run(["gallery", prompts, "--guidance", "-1", "--model", try CLIFixture.modelPath(),
+                                                  "-o", output]), "gallery: negative guidance")
+    }
 }
