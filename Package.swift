@@ -45,7 +45,7 @@ let package = Package(
         ], swiftSettings: optimized),
 
         // Tests: read ../shared in place and fail loudly when it is missing.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
         .testTarget(name: "KernelTests", dependencies: ["CKernels", "TestSupport"]),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "NN", "TestSupport"]),

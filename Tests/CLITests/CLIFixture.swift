@@ -84,9 +84,3 @@ func assertSuccess(_ result: ProcessResult, _ what: String, file: StaticString =
     XCTAssertFalse(result.terminatedBySignal, "\(what): crashed", file: file, line: line)
     XCTAssertEqual(result.status, 0, "\(what): \(result.stderr)", file: file, line: line)
 }
-
-/// max |a − b| over two equal-length arrays (infinity when the lengths differ).
-func maxAbsDifference(_ a: [Float], _ b: [Float]) -> Float {
-    guard a.count == b.count else { return .infinity }
-    return zip(a, b).reduce(0) { max($0, abs($1.0 - $1.1)) }
-}

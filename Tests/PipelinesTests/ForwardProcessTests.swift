@@ -2,6 +2,7 @@
 import Foundation
 import Pipelines
 import TensorCore
+import TestSupport
 import XCTest
 
 final class ForwardProcessTests: XCTestCase {

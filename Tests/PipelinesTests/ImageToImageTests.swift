@@ -3,6 +3,7 @@ import Foundation
 import Pipelines
 import Schedulers
 import TensorCore
+import TestSupport
 import XCTest
 
 final class ImageToImageTests: XCTestCase {

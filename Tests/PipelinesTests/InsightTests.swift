@@ -4,6 +4,7 @@ import Foundation
 import Imaging
 @testable import Pipelines
 import TensorCore
+import TestSupport
 import XCTest
 
 final class InsightTests: XCTestCase {

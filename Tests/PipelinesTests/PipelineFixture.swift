@@ -26,20 +26,6 @@ enum PipelineFixture {
     }
 }
 
-/// Asserts equal shapes and max |a − b| ≤ `relative` · max(1, max|expected|) + `absolute`.
-func assertClose(_ actual: Tensor, _ expected: Tensor, relative: Float = 0, absolute: Float = 0, _ what: String,
-                 file: StaticString = #filePath, line: UInt = #line) {
-    XCTAssertEqual(actual.shape, expected.shape, "\(what): shape", file: file, line: line)
-    guard actual.shape == expected.shape else { return }
-    let a = actual.values, e = expected.values
-    let scale = max(1, e.map(abs).max() ?? 0)
-    var worst: Float = 0
-    for i in 0..<a.count { worst = max(worst, abs(a[i] - e[i])) }
-    XCTAssertFalse(worst.isNaN, "\(what): NaN", file: file, line: line)
-    let tolerance = relative * scale + absolute
-    XCTAssertLessThanOrEqual(worst, tolerance, "\(what): max abs error \(worst) > \(tolerance)", file: file, line: line)
-}
-
 extension Tensor {
     /// Entry `index` of the first axis ([L, …] → […]).
     func entry(_ index: Int) throws -> Tensor {

@@ -1,5 +1,6 @@
 // Reading and writing config JSON files the way diffusers writes them (sorted keys, indented).
 import Foundation
+import TensorCore
 
 public enum ConfigJSON {
     /// Decodes `url` as `T`; a missing file or bad JSON is an error naming the path.

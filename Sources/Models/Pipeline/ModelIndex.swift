@@ -1,5 +1,6 @@
 // model_index.json of a diffusers pipeline folder: the pipeline class and its components.
 import Foundation
+import TensorCore
 
 /// Which library and class a component folder holds (`"vae": ["diffusers", "AutoencoderKL"]`).
 public struct ComponentReference: Equatable {

@@ -1,5 +1,6 @@
 // Errors raised while loading a CLIP tokenizer folder (vocab.json, merges.txt, configs).
 import Foundation
+import TensorCore
 
 /// A tokenizer folder that cannot be loaded; the message names the file and what was wrong.
 public enum CLIPTokenizerError: Error, CustomStringConvertible, Equatable {

@@ -1,6 +1,7 @@
 // Special tokens and limits from tokenizer_config.json and special_tokens_map.json, resolved
 // as transformers' from_pretrained does for CLIPTokenizer.
 import Foundation
+import TensorCore
 
 struct SpecialTokenConfig {
     var bos = "<|startoftext|>"
