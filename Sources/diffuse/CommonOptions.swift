@@ -11,23 +11,20 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Threads to use (default: all cores).")
     var threads: Int?
 
-    @Option(help: "Convolution precision: fp32, or bf16 (bfloat16 inputs, float32 accumulation; faster on CPUs with AVX-512 BF16).")
-    var precision = "fp32"
+    @Option(help: "Convolution precision: bf16 takes bfloat16 inputs with float32 accumulation (faster on CPUs with AVX-512 BF16).")
+    var precision = ConvolutionPrecision.float32
 
     @Flag(help: "No progress bar or warnings on stderr.")
     var quiet = false
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
-        guard ConvolutionPrecision(rawValue: precision) != nil else {
-            throw ValidationError("--precision must be fp32 or bf16, got \(precision)")
-        }
     }
 
     /// Applies the thread count and precision, and loads the model.
     func load() throws -> (StableDiffusion, URL) {
         if let threads { Threads.count = threads }
-        do { try ConvolutionPrecision.use(ConvolutionPrecision(rawValue: precision) ?? .float32) } catch {
+        do { try ConvolutionPrecision.use(precision) } catch {
             throw CommandFailure(message: "\(error)")
         }
         let url = try ModelLocator.resolve(model)

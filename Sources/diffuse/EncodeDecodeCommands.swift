@@ -10,17 +10,13 @@ struct EncodeCommand: ParsableCommand {
         commandName: "encode",
         abstract: "Encode an image to VAE latents; show each latent channel as a picture with its statistics.")
 
-    @Argument(help: "The image (PNG or JPEG).")
-    var image: String
+    @OptionGroup var input: ImageInput
 
     @Option(help: "Write the latent channels as a labelled grid (white = high, black = low).")
     var latentsPng: String?
 
     @Option(help: "Save the scaled latents (tensor 'latents') for `diffuse decode` or `diffuse denoise --t 0`.")
     var saveLatents: String?
-
-    @Option(help: "Resize and centre-crop to this square size first.")
-    var size: Int?
 
     @OptionGroup var modelOptions: ModelOptions
 
@@ -30,8 +26,7 @@ struct EncodeCommand: ParsableCommand {
                 throw CommandFailure(message: "nothing to write: pass --latents-png FILE and/or --save-latents FILE")
             }
             let (model, _) = try modelOptions.load()
-            var picture = try Image.load(from: URL(fileURLWithPath: image))
-            if let size { picture = try picture.resizedToFill(width: size, height: size) }
+            let picture = try input.load()
             let latents = try model.encodeMean(images: Tensor(image: picture))   // [1, C, h, w]
             let (channels, h, w) = (latents.shape[1], latents.shape[2], latents.shape[3])
             var report: [String] = []

@@ -10,20 +10,16 @@ struct NoiseCommand: ParsableCommand {
         commandName: "noise",
         abstract: "Add Gaussian noise to an image at timestep t with the model's schedule (a list of t writes a ladder).")
 
-    @Argument(help: "The image to noise (PNG or JPEG).")
-    var image: String
+    @OptionGroup var input: ImageInput
 
     @Option(help: "Timestep(s), comma-separated, in [0, 1000); t = 0 is the clean image.")
     var t: String = "0,250,500,750,999"
 
-    @Option(help: "Noise the VAE latents (latent) or the pixels directly (pixel).")
-    var space: String = "latent"
+    @Option(help: "Noise the VAE latents or the pixels directly.")
+    var space = NoiseSpace.latent
 
     @Option(help: "Seed of the noise ε (the same ε is used at every t).")
     var seed: UInt64 = 0
-
-    @Option(help: "Resize and centre-crop to this square size first.")
-    var size: Int?
 
     @Option(help: "Save z_t of the last t as safetensors (tensor 'latents'; its metadata keeps t) for `diffuse denoise`.")
     var saveLatents: String?
@@ -42,34 +38,30 @@ struct NoiseCommand: ParsableCommand {
 
     func validate() throws {
         _ = try timesteps()
-        guard NoiseSpace(rawValue: space) != nil else { throw ValidationError("--space must be latent or pixel, got '\(space)'") }
-        if let size, size < 1 { throw ValidationError("--size must be positive") }
-        if saveLatents != nil, space == NoiseSpace.pixel.rawValue { throw ValidationError("--save-latents needs --space latent") }
+        if saveLatents != nil, space == .pixel { throw ValidationError("--save-latents needs --space latent") }
     }
 
     func run() throws {
         try reportingErrors {
             let steps = try timesteps()
             let (model, _) = try modelOptions.load()
-            var picture = try Image.load(from: URL(fileURLWithPath: image))
-            if let size { picture = try picture.resizedToFill(width: size, height: size) }
+            let picture = try input.load()
             let factor = model.vaeScaleFactor
             guard picture.width % factor == 0, picture.height % factor == 0 else {
-                throw CommandFailure(message: "\(image): \(picture.width)×\(picture.height) is not a multiple of \(factor); pass --size")
+                throw CommandFailure(message: "\(input.image): \(picture.width)×\(picture.height) is not a multiple of \(factor); pass --size")
             }
-            let chosen = NoiseSpace(rawValue: space) ?? .latent
-            let input = try Tensor(image: picture)
-            let noised = try model.noise(image: input, timesteps: steps, space: chosen, seed: seed)
+            let pixels = try Tensor(image: picture)
+            let noised = try model.noise(image: pixels, timesteps: steps, space: space, seed: seed)
             let images = try noised.map { try $0.image.image() }
             // A ladder shows both spaces side by side: the same schedule on latents and on pixels.
             var ladder: Image?
             if steps.count > 1 {
-                let other = try model.noise(image: input, timesteps: steps, space: chosen == .latent ? .pixel : .latent, seed: seed)
-                let rows = chosen == .latent ? [(noised, "latent"), (other, "pixel")] : [(other, "latent"), (noised, "pixel")]
+                let other = try model.noise(image: pixels, timesteps: steps, space: space == .latent ? .pixel : .latent, seed: seed)
+                let rows = space == .latent ? [(noised, "latent"), (other, "pixel")] : [(other, "latent"), (noised, "pixel")]
                 ladder = try Self.ladder(rows)
             }
             try ImageOutput.write(images, to: output, parameters: [
-                ("source", image), ("t", t), ("space", space), ("seed", "\(seed)"),
+                ("source", input.image), ("t", t), ("space", space.rawValue), ("seed", "\(seed)"),
                 ("sqrt_alpha_bar", noised.map { String(format: "%.4f", $0.signalScale) }.joined(separator: ",")),
             ], grid: ladder)
             if let saveLatents {
