@@ -3,34 +3,27 @@
 extension Image {
     /// RGBA pixels (alpha 255 added to RGB).
     public func withAlpha() -> Image {
-        if channels == 4 { return self }
-        var rgba = [UInt8](repeating: 255, count: width * height * 4)
-        pixels.withUnsafeBufferPointer { source in
-            rgba.withUnsafeMutableBufferPointer { target in
-                for index in 0..<(width * height) {
-                    target[4 * index] = source[3 * index]
-                    target[4 * index + 1] = source[3 * index + 1]
-                    target[4 * index + 2] = source[3 * index + 2]
-                }
-            }
-        }
-        return Image(validatedWidth: width, height: height, channels: 4, pixels: rgba)
+        channels == 4 ? self : copyingRGB(toChannels: 4, fill: 255)
     }
 
     /// RGB pixels with the alpha channel discarded as is (no compositing).
     public func droppingAlpha() -> Image {
-        if channels == 3 { return self }
-        var rgb = [UInt8](repeating: 0, count: width * height * 3)
+        channels == 3 ? self : copyingRGB(toChannels: 3, fill: 0)
+    }
+
+    /// The red, green and blue bytes of each pixel in an image of `count` channels (3 or 4),
+    /// any fourth channel set to `fill`.
+    private func copyingRGB(toChannels count: Int, fill: UInt8) -> Image {
+        var out = [UInt8](repeating: fill, count: width * height * count)
+        let from = channels
         pixels.withUnsafeBufferPointer { source in
-            rgb.withUnsafeMutableBufferPointer { target in
+            out.withUnsafeMutableBufferPointer { target in
                 for index in 0..<(width * height) {
-                    target[3 * index] = source[4 * index]
-                    target[3 * index + 1] = source[4 * index + 1]
-                    target[3 * index + 2] = source[4 * index + 2]
+                    for c in 0..<3 { target[count * index + c] = source[from * index + c] }
                 }
             }
         }
-        return Image(validatedWidth: width, height: height, channels: 3, pixels: rgb)
+        return Image(validatedWidth: width, height: height, channels: count, pixels: out)
     }
 
     /// RGB pixels with alpha composited over `background` (white by default).

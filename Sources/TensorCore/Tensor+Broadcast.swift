@@ -59,13 +59,7 @@ extension Tensor {
             var offset = 0
             for d in 0..<rank { offset += index[d] * strides[d] }
             dst[i] = src[offset]
-            var d = rank - 1
-            while d >= 0 {
-                index[d] += 1
-                if index[d] < target[d] { break }
-                index[d] = 0
-                d -= 1
-            }
+            advanceIndex(&index, in: target, lastAxis: rank - 1)
         }
         return result
     }

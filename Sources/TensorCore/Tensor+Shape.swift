@@ -63,13 +63,7 @@ extension Tensor {
                 for d in 0..<(rank - 1) { offset += index[d] * strides[d] }
                 let out = dst + row * inner
                 for k in 0..<inner { out[k] = src[offset + k * innerStride] }
-                var d = rank - 2
-                while d >= 0 {
-                    index[d] += 1
-                    if index[d] < outShape[d] { break }
-                    index[d] = 0
-                    d -= 1
-                }
+                advanceIndex(&index, in: outShape, lastAxis: rank - 2)
             }
         }
     }
@@ -128,5 +122,17 @@ extension Tensor {
     public func chunk(_ count: Int, axis: Int) -> [Tensor] {
         let size = shape[axis < 0 ? axis + rank : axis] / count
         return split(Array(repeating: size, count: count), axis: axis)
+    }
+}
+
+/// Steps a multi-index to the next position in row-major order over axes 0...`lastAxis` of `shape`.
+@inline(__always)
+func advanceIndex(_ index: inout [Int], in shape: [Int], lastAxis: Int) {
+    var d = lastAxis
+    while d >= 0 {
+        index[d] += 1
+        if index[d] < shape[d] { return }
+        index[d] = 0
+        d -= 1
     }
 }
