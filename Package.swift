@@ -27,9 +27,11 @@ let package = Package(
                 cSettings: [.unsafeFlags(["-O3", "-ffp-contract=fast"])],
                 linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]),
 
-        .target(name: "TensorCore", dependencies: ["CKernels"], swiftSettings: optimized),
+        // Output files written without losing what was at the path (atomic, devices and links respected).
+        .target(name: "FileIO", swiftSettings: optimized),
+        .target(name: "TensorCore", dependencies: ["CKernels", "FileIO"], swiftSettings: optimized),
         .target(name: "NN", dependencies: ["TensorCore", "CKernels"], swiftSettings: optimized),
-        .target(name: "Imaging", dependencies: ["CImageCodecs"], swiftSettings: optimized),
+        .target(name: "Imaging", dependencies: ["CImageCodecs", "FileIO"], swiftSettings: optimized),
         .target(name: "Models", dependencies: ["NN", "TensorCore"], swiftSettings: optimized),
         .target(name: "Schedulers", swiftSettings: optimized),
         .target(name: "Pipelines", dependencies: ["Models", "Schedulers", "Imaging", "TensorCore"],
@@ -47,6 +49,7 @@ let package = Package(
         // Tests: read ../shared in place and fail loudly when it is missing.
         .target(name: "TestSupport", dependencies: ["TensorCore"], path: "Tests/TestSupport"),
         .testTarget(name: "ImagingTests", dependencies: ["Imaging", "TestSupport"]),
+        .testTarget(name: "FileIOTests", dependencies: ["FileIO", "TestSupport"]),
         .testTarget(name: "KernelTests", dependencies: ["CKernels", "TestSupport"]),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "NN", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "TestSupport"]),

@@ -1,5 +1,6 @@
 // Reading and writing config JSON files the way diffusers writes them (sorted keys, indented),
 // with every failure a ConfigError that names the file and the key.
+import FileIO
 import Foundation
 
 public enum ConfigFile {
@@ -55,9 +56,11 @@ public enum ConfigFile {
         do {
             var data = try encoder.encode(object)
             data.append(contentsOf: Array("\n".utf8))
-            try data.write(to: url, options: .atomic)
+            try OutputFile.write(data, to: url)
+        } catch let error as OutputFileError {
+            throw ConfigError(file: url.path, reason: error.reason)
         } catch {
-            throw ConfigError(file: url.path, reason: "cannot write: \(error.localizedDescription)")
+            throw ConfigError(file: url.path, reason: "cannot encode: \(error)")
         }
     }
 

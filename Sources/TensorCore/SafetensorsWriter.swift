@@ -1,5 +1,6 @@
 // Writer for the safetensors format: tensors sorted by name, 8-byte-aligned data, atomic temp-file + rename.
 
+import FileIO
 import Foundation
 
 /// Collects tensors and writes them as one safetensors file, laid out as the reference library lays it out:
@@ -85,34 +86,10 @@ public struct SafetensorsWriter {
         return data
     }
 
-    /// Writes the file atomically: to a temporary file in the same directory, flushed, then renamed over `url`.
+    /// Writes the file through OutputFile: atomically over a regular file, through a device or link.
     public func write(to url: URL, metadata: [String: String] = [:]) throws {
-        let path = url.path
-        let directory = url.deletingLastPathComponent()
-        let temporary = directory.appendingPathComponent(".\(url.lastPathComponent).\(UUID().uuidString).tmp")
-        let contents = serialized(metadata: metadata)
-        do {
-            guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
-                throw SafetensorsError(path: path, reason: "cannot create temporary file \(temporary.path)")
-            }
-            let handle = try FileHandle(forWritingTo: temporary)
-            do {
-                try handle.write(contentsOf: contents)
-                try handle.synchronize()
-                try handle.close()
-            } catch {
-                try? handle.close()
-                throw error
-            }
-            guard rename(temporary.path, path) == 0 else {
-                throw SafetensorsError(path: path, reason: "cannot rename \(temporary.path) into place: \(String(cString: strerror(errno)))")
-            }
-        } catch let error as SafetensorsError {
-            try? FileManager.default.removeItem(at: temporary)
-            throw error
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw SafetensorsError(path: path, reason: "write failed: \(error.localizedDescription)")
+        do { try OutputFile.write(serialized(metadata: metadata), to: url) } catch let error as OutputFileError {
+            throw SafetensorsError(path: error.path, reason: "write failed: \(error.reason)")
         }
     }
 
