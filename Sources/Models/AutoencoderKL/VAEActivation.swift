@@ -10,8 +10,7 @@ public enum VAEActivation: Equatable {
         case "gelu": self = .gelu
         case "relu": self = .relu
         default:
-            throw PipelineFolderError.unsupportedConfig(type: "AutoencoderKLConfig", field: "act_fn", value: name,
-                                                        reason: "supported: silu, swish, gelu, relu")
+            throw AutoencoderKLConfig.unsupported(\.actFn, name, supported: "silu, swish, gelu, relu")
         }
     }
 
