@@ -76,7 +76,15 @@ extension AutoencoderKLConfig: ComponentConfig {
         guard scalingFactor.isFinite, scalingFactor != 0 else {
             throw Self.invalid(\.scalingFactor, "\(scalingFactor) must be finite and non-zero")
         }
-        _ = try VAEActivation(name: actFn)
+        _ = try activation()
+    }
+
+    /// The nonlinearity act_fn names; an unsupported name is an error naming the key.
+    public func activation() throws -> ResnetActivation {
+        guard let activation = ResnetActivation(name: actFn) else {
+            throw Self.unsupported(\.actFn, actFn, supported: ResnetActivation.supportedNames)
+        }
+        return activation
     }
 
     /// `sample_size` as config.json holds it: an int, or `[h, w]` of which the first is kept
