@@ -1,5 +1,4 @@
 // AutoencoderKL as a diffusers component folder (config.json + diffusion_pytorch_model.safetensors).
-import TensorCore
 
 extension AutoencoderKL: ComponentModel {
     public static let className = "AutoencoderKL"

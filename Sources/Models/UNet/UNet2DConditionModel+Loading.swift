@@ -1,5 +1,4 @@
 // UNet2DConditionModel as a diffusers component folder (config.json + diffusion_pytorch_model.safetensors).
-import TensorCore
 
 extension UNet2DConditionModel: ComponentModel {
     public static let className = "UNet2DConditionModel"
