@@ -26,27 +26,29 @@ final class ComponentConfigTests: XCTestCase {
     }
 
     /// Loading a config that holds `json` fails with a ConfigError naming the file and `key`.
-    private func assertConfigError<Model: ComponentModel>(_ model: Model.Type, _ json: String, key: String,
+    private func assertConfigError<Model: ComponentModel>(_ model: Model.Type, _ json: String, key: String, saying reason: String = "",
                                                           file: StaticString = #filePath, line: UInt = #line) throws {
         let path = try writeConfig(json)
         XCTAssertThrowsError(try Model.loadConfig(directory: directory), file: file, line: line) { error in
             guard let error = error as? ConfigError else { return XCTFail("not a ConfigError: \(error)", file: file, line: line) }
             XCTAssertEqual(error.file, path, "\(error)", file: file, line: line)
             XCTAssertEqual(error.key, key, "\(error)", file: file, line: line)
+            XCTAssertTrue(reason.isEmpty || error.reason.contains(reason), "\(error)", file: file, line: line)
         }
     }
 
     func testWrongTypeNamesFileAndKey() throws {
-        try assertConfigError(UNet2DConditionModel.self, #"{"layers_per_block": "two"}"#, key: "layers_per_block")
-        try assertConfigError(UNet2DConditionModel.self, #"{"norm_eps": "small"}"#, key: "norm_eps")
-        try assertConfigError(AutoencoderKL.self, #"{"act_fn": 3}"#, key: "act_fn")
-        try assertConfigError(AutoencoderKL.self, #"{"sample_size": "big"}"#, key: "sample_size")
-        try assertConfigError(CLIPTextModel.self, #"{"hidden_size": "wide"}"#, key: "hidden_size")
+        try assertConfigError(UNet2DConditionModel.self, #"{"layers_per_block": "two"}"#, key: "layers_per_block",
+                              saying: "expected Int or a list of Int")
+        try assertConfigError(UNet2DConditionModel.self, #"{"norm_eps": "small"}"#, key: "norm_eps", saying: "expected Double")
+        try assertConfigError(AutoencoderKL.self, #"{"act_fn": 3}"#, key: "act_fn", saying: "expected String")
+        try assertConfigError(AutoencoderKL.self, #"{"sample_size": "big"}"#, key: "sample_size", saying: "expected Int or a list of Int")
+        try assertConfigError(CLIPTextModel.self, #"{"hidden_size": "wide"}"#, key: "hidden_size", saying: "expected Int")
         try assertConfigError(CLIPTextModel.self, #"{"layer_norm_eps": [1]}"#, key: "layer_norm_eps")
     }
 
     func testUnsupportedValueAndWrongClassNameNameFileAndKey() throws {
-        try assertConfigError(UNet2DConditionModel.self, #"{"act_fn": "gelu"}"#, key: "act_fn")
+        try assertConfigError(UNet2DConditionModel.self, #"{"act_fn": "gelu"}"#, key: "act_fn", saying: "unsupported value gelu")
         try assertConfigError(UNet2DConditionModel.self, #"{"_class_name": "AutoencoderKL"}"#, key: "_class_name")
         try assertConfigError(AutoencoderKL.self, #"{"down_block_types": ["AttnDownEncoderBlock2D"]}"#, key: "down_block_types")
         try assertConfigError(CLIPTextModel.self, #"{"hidden_act": "swiglu"}"#, key: "hidden_act")

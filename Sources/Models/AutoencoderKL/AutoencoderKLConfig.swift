@@ -101,7 +101,13 @@ extension AutoencoderKLConfig: ComponentConfig {
 
         init(from decoder: Decoder) throws {
             let container = try decoder.singleValueContainer()
-            if let size = try? container.decode(Int.self) { self.size = size } else { size = try container.decode([Int].self).first }
+            if let size = try? container.decode(Int.self) {
+                self.size = size
+            } else if let sizes = try? container.decode([Int].self) {
+                size = sizes.first
+            } else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "expected Int or a list of Int")
+            }
         }
 
         func encode(to encoder: Encoder) throws {

@@ -72,7 +72,13 @@ public struct UNetConfig: Equatable {
 
         public init(from decoder: Decoder) throws {
             let container = try decoder.singleValueContainer()
-            if let value = try? container.decode(Element.self) { self = .single(value) } else { self = .list(try container.decode([Element].self)) }
+            if let value = try? container.decode(Element.self) {
+                self = .single(value)
+            } else if let values = try? container.decode([Element].self) {
+                self = .list(values)
+            } else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "expected \(Element.self) or a list of \(Element.self)")
+            }
         }
 
         public func encode(to encoder: Encoder) throws {
