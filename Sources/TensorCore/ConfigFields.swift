@@ -14,6 +14,8 @@ public struct ConfigKey: CodingKey {
 /// One key of a config: its JSON name and the property it fills.
 public struct ConfigField<Config> {
     public let key: String
+    /// The stored property this key fills.
+    public let path: PartialKeyPath<Config>
     fileprivate let decode: (KeyedDecodingContainer<ConfigKey>, inout Config) throws -> Void
     fileprivate let encode: (Config, inout KeyedEncodingContainer<ConfigKey>) throws -> Void
     fileprivate let copy: (Config, inout Config) -> Void
@@ -21,7 +23,7 @@ public struct ConfigField<Config> {
     /// A value whose absent key (or `null`) keeps the default.
     public static func value<T: Codable>(_ key: String, _ path: WritableKeyPath<Config, T>) -> ConfigField {
         let k = ConfigKey(key)
-        return ConfigField(key: key,
+        return ConfigField(key: key, path: path,
                            decode: { c, config in if let v = try c.decodeIfPresent(T.self, forKey: k) { config[keyPath: path] = v } },
                            encode: { config, c in try c.encode(config[keyPath: path], forKey: k) },
                            copy: { source, target in target[keyPath: path] = source[keyPath: path] })
@@ -32,7 +34,7 @@ public struct ConfigField<Config> {
     public static func optional<T: Codable>(_ key: String, _ path: WritableKeyPath<Config, T?>,
                                             omittedWhenNil: Bool = false) -> ConfigField {
         let k = ConfigKey(key)
-        return ConfigField(key: key,
+        return ConfigField(key: key, path: path,
                            decode: { c, config in if c.contains(k) { config[keyPath: path] = try c.decodeIfPresent(T.self, forKey: k) } },
                            encode: { config, c in
                                let v = config[keyPath: path]
@@ -74,4 +76,9 @@ extension ConfigFields {
 
     /// The field table's keys, in order.
     public static var keys: [String] { fields.map(\.key) }
+
+    /// The key bound to `path` (for messages about a field's value); the path itself if unbound.
+    public static func key(_ path: PartialKeyPath<Self>) -> String {
+        fields.first { $0.path == path }?.key ?? "\(path)"
+    }
 }

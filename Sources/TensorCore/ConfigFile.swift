@@ -80,8 +80,13 @@ public enum ConfigFile {
         case .keyNotFound(let missing, let c):
             return ConfigError(file: file, key: at(c), reason: "missing key \(missing.stringValue)")
         case .dataCorrupted(let c):
+            // Where Foundation gives no description of a parse error (Linux), the error's own text says where.
             let underlying = (c.underlyingError as NSError?)?.userInfo[NSDebugDescriptionErrorKey] as? String
-            return ConfigError(file: file, key: at(c), reason: underlying.map { "invalid JSON: \($0)" } ?? c.debugDescription)
+                ?? c.underlyingError.map { "\(c.debugDescription) (\($0))" }
+            guard let underlying else {
+                return ConfigError(file: file, key: at(c), reason: c.codingPath.isEmpty ? "invalid JSON: \(c.debugDescription)" : c.debugDescription)
+            }
+            return ConfigError(file: file, key: at(c), reason: "invalid JSON: \(underlying)")
         @unknown default:
             return ConfigError(file: file, key: key, reason: "\(error)")
         }

@@ -58,8 +58,7 @@ enum ModelBenchmarks {
             let (x, context) = (try randn([2, 4, 64, 64]), try randn([2, 77, 768]))
             body = { _ = Autograd.withoutGrad { unet(x, timesteps: [500, 500], context: context) } }
         case "sd15_vae_decode":
-            let vae = try AutoencoderKL(config: ConfigJSON.read(AutoencoderKLConfig.self,
-                                                                from: configs.appendingPathComponent("sd15-vae/config.json")))
+            let vae = try AutoencoderKL(config: AutoencoderKL.loadConfig(directory: configs.appendingPathComponent("sd15-vae")))
             parameters = vae.parameterCount
             let z = try randn([1, 4, 64, 64])
             body = { _ = Autograd.withoutGrad { vae.decode(z) } }

@@ -63,7 +63,7 @@ struct ModelFolderReport: Encodable {
             if let wanted = Self.keyConfig[name] {
                 let configURL = directory.appendingPathComponent(wanted.file)
                 if FileManager.default.fileExists(atPath: configURL.path) {
-                    let values = try ConfigJSON.read([String: ConfigValue].self, from: configURL)
+                    let values = try ConfigFile.read([String: ConfigValue].self, from: configURL)
                     for key in wanted.keys { if let value = values[key], !value.isNull { report.config[key] = value } }
                 }
             }

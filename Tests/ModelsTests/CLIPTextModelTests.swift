@@ -16,9 +16,9 @@ final class CLIPTextModelTests: XCTestCase {
         try Autograd.withoutGrad {
             try model.validate(ids: ids, batch: batch)
             let out = model(ids: ids, batch: batch)
-            assertMatchesReference(out.lastHidden, try Tensor(ref, "last_hidden_state"), "last_hidden_state")
-            assertMatchesReference(out.penultimateNormed, try Tensor(ref, "penultimate_normed"), "penultimate_normed")
-            assertMatchesReference(out.pooled, try Tensor(ref, "pooler_output"), "pooler_output")
+            assertClose(out.lastHidden, try Tensor(ref, "last_hidden_state"), relative: 1e-4, "last_hidden_state")
+            assertClose(out.penultimateNormed, try Tensor(ref, "penultimate_normed"), relative: 1e-4, "penultimate_normed")
+            assertClose(out.pooled, try Tensor(ref, "pooler_output"), relative: 1e-4, "pooler_output")
         }
     }
 
@@ -36,8 +36,8 @@ final class CLIPTextModelTests: XCTestCase {
         XCTAssertEqual(reloaded.config, model.config)
         assertBitIdenticalParameters(model, reloaded)
         // The written config is the one transformers wrote, entry for entry.
-        let written = try ConfigJSON.read([String: ConfigValue].self, from: directory.appendingPathComponent("config.json"))
-        let original = try ConfigJSON.read([String: ConfigValue].self, from: TinyFixture.component("text_encoder/config.json"))
+        let written = try ConfigFile.read([String: ConfigValue].self, from: directory.appendingPathComponent("config.json"))
+        let original = try ConfigFile.read([String: ConfigValue].self, from: TinyFixture.component("text_encoder/config.json"))
         XCTAssertEqual(written, original)
     }
 

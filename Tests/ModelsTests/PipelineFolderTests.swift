@@ -118,7 +118,7 @@ final class PipelineFolderTests: XCTestCase {
         try folder.save(vae: vae)
         try folder.save(textEncoder: textEncoder)
         try folder.copyComponentFiles("tokenizer", from: fixture.tokenizerDirectory())
-        try folder.saveSchedulerConfig(ConfigJSON.read([String: ConfigValue].self, from: fixture.schedulerConfigURL()))
+        try folder.saveSchedulerConfig(ConfigFile.read([String: ConfigValue].self, from: fixture.schedulerConfigURL()))
 
         let reopened = try StableDiffusionPipelineFolder(directory: root)
         XCTAssertEqual(reopened.modelIndex, fixture.modelIndex)
@@ -128,8 +128,8 @@ final class PipelineFolderTests: XCTestCase {
             XCTAssertEqual(try Data(contentsOf: reopened.tokenizerDirectory().appendingPathComponent(file)),
                            try Data(contentsOf: fixture.tokenizerDirectory().appendingPathComponent(file)), file)
         }
-        XCTAssertEqual(try ConfigJSON.read([String: ConfigValue].self, from: reopened.schedulerConfigURL()),
-                       try ConfigJSON.read([String: ConfigValue].self, from: fixture.schedulerConfigURL()))
+        XCTAssertEqual(try ConfigFile.read([String: ConfigValue].self, from: reopened.schedulerConfigURL()),
+                       try ConfigFile.read([String: ConfigValue].self, from: fixture.schedulerConfigURL()))
         // Same weight files and key sets as the diffusers-written folder.
         for path in ["vae/diffusion_pytorch_model.safetensors", "text_encoder/model.safetensors"] {
             let written = try SafetensorsFile(contentsOf: root.appendingPathComponent(path))
@@ -158,21 +158,6 @@ enum TinyFixture {
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
-}
-
-/// Asserts max|actual − expected| ≤ relative·max(1, max|expected|), the fixtures' component bar.
-func assertMatchesReference(_ actual: Tensor, _ expected: Tensor, relative: Float = 1e-4, _ what: String,
-                            file: StaticString = #filePath, line: UInt = #line) {
-    XCTAssertEqual(actual.shape, expected.shape, "\(what): shape", file: file, line: line)
-    guard actual.shape == expected.shape else { return }
-    let a = actual.values, e = expected.values
-    var worst: Float = 0, scale: Float = 1
-    for i in 0..<a.count {
-        worst = max(worst, abs(a[i] - e[i]))
-        scale = max(scale, abs(e[i]))
-    }
-    XCTAssertFalse(worst.isNaN, "\(what): NaN", file: file, line: line)
-    XCTAssertLessThanOrEqual(worst, relative * scale, "\(what): max abs error \(worst), bar \(relative * scale)", file: file, line: line)
 }
 
 /// Every parameter of `a` equals the same-named parameter of `b` bit for bit.

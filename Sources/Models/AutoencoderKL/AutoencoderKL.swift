@@ -12,7 +12,7 @@ public final class AutoencoderKL: Module {
     /// A model with fresh seeded weights (PyTorch's default init; norms 1 and 0); zeros without a seed.
     public init(config: AutoencoderKLConfig, seed: UInt64? = 0) throws {
         try config.validate()
-        let activation = try VAEActivation(name: config.actFn)
+        let activation = try config.activation()
         var initializer = Initializer(seed: seed)
         self.config = config
         encoder = VAEEncoder(config: config, activation: activation, initializer: &initializer)

@@ -1,7 +1,8 @@
 // Configuration of diffusers AutoencoderKL (config.json names, diffusers' defaults).
 import Foundation
+import TensorCore
 
-public struct AutoencoderKLConfig: Codable, Equatable {
+public struct AutoencoderKLConfig: Equatable {
     public var inChannels = 3
     public var outChannels = 3
     public var downBlockTypes = ["DownEncoderBlock2D"]
@@ -22,94 +23,96 @@ public struct AutoencoderKLConfig: Codable, Equatable {
     public var midBlockAddAttention = true
 
     public init() {}
+}
 
-    enum CodingKeys: String, CodingKey {
-        case inChannels = "in_channels", outChannels = "out_channels"
-        case downBlockTypes = "down_block_types", upBlockTypes = "up_block_types"
-        case blockOutChannels = "block_out_channels", layersPerBlock = "layers_per_block"
-        case actFn = "act_fn", latentChannels = "latent_channels", normNumGroups = "norm_num_groups"
-        case sampleSize = "sample_size", scalingFactor = "scaling_factor", shiftFactor = "shift_factor"
-        case latentsMean = "latents_mean", latentsStd = "latents_std", forceUpcast = "force_upcast"
-        case useQuantConv = "use_quant_conv", usePostQuantConv = "use_post_quant_conv"
-        case midBlockAddAttention = "mid_block_add_attention"
-    }
+extension AutoencoderKLConfig: ComponentConfig {
+    /// Absent keys (and nulls) keep diffusers' defaults; every field is written, nulls included,
+    /// as diffusers' `save_config` does.
+    public static let fields: [ConfigField<AutoencoderKLConfig>] = [
+        .value("in_channels", \.inChannels),
+        .value("out_channels", \.outChannels),
+        .value("down_block_types", \.downBlockTypes),
+        .value("up_block_types", \.upBlockTypes),
+        .value("block_out_channels", \.blockOutChannels),
+        .value("layers_per_block", \.layersPerBlock),
+        .value("act_fn", \.actFn),
+        .value("latent_channels", \.latentChannels),
+        .value("norm_num_groups", \.normNumGroups),
+        .value("sample_size", \.sampleSizeAsWritten),
+        .value("scaling_factor", \.scalingFactor),
+        .optional("shift_factor", \.shiftFactor),
+        .optional("latents_mean", \.latentsMean),
+        .optional("latents_std", \.latentsStd),
+        .value("force_upcast", \.forceUpcast),
+        .value("use_quant_conv", \.useQuantConv),
+        .value("use_post_quant_conv", \.usePostQuantConv),
+        .value("mid_block_add_attention", \.midBlockAddAttention),
+    ]
 
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = AutoencoderKLConfig()
-        inChannels = try c.decodeIfPresent(Int.self, forKey: .inChannels) ?? d.inChannels
-        outChannels = try c.decodeIfPresent(Int.self, forKey: .outChannels) ?? d.outChannels
-        downBlockTypes = try c.decodeIfPresent([String].self, forKey: .downBlockTypes) ?? d.downBlockTypes
-        upBlockTypes = try c.decodeIfPresent([String].self, forKey: .upBlockTypes) ?? d.upBlockTypes
-        blockOutChannels = try c.decodeIfPresent([Int].self, forKey: .blockOutChannels) ?? d.blockOutChannels
-        layersPerBlock = try c.decodeIfPresent(Int.self, forKey: .layersPerBlock) ?? d.layersPerBlock
-        actFn = try c.decodeIfPresent(String.self, forKey: .actFn) ?? d.actFn
-        latentChannels = try c.decodeIfPresent(Int.self, forKey: .latentChannels) ?? d.latentChannels
-        normNumGroups = try c.decodeIfPresent(Int.self, forKey: .normNumGroups) ?? d.normNumGroups
-        // Some configs write sample_size as [h, w]; the model does not depend on it.
-        if let size = try? c.decodeIfPresent(Int.self, forKey: .sampleSize) { sampleSize = size }
-        else if let sizes = try? c.decodeIfPresent([Int].self, forKey: .sampleSize), let first = sizes.first { sampleSize = first }
-        scalingFactor = try c.decodeIfPresent(Double.self, forKey: .scalingFactor) ?? d.scalingFactor
-        shiftFactor = try c.decodeIfPresent(Double.self, forKey: .shiftFactor)
-        latentsMean = try c.decodeIfPresent([Double].self, forKey: .latentsMean)
-        latentsStd = try c.decodeIfPresent([Double].self, forKey: .latentsStd)
-        forceUpcast = try c.decodeIfPresent(Bool.self, forKey: .forceUpcast) ?? d.forceUpcast
-        useQuantConv = try c.decodeIfPresent(Bool.self, forKey: .useQuantConv) ?? d.useQuantConv
-        usePostQuantConv = try c.decodeIfPresent(Bool.self, forKey: .usePostQuantConv) ?? d.usePostQuantConv
-        midBlockAddAttention = try c.decodeIfPresent(Bool.self, forKey: .midBlockAddAttention) ?? d.midBlockAddAttention
-    }
+    public init(from decoder: Decoder) throws { self.init(); try decodeFields(from: decoder) }
+    public func encode(to encoder: Encoder) throws { try encodeFields(to: encoder) }
 
-    /// Writes every field, nulls included, as diffusers' `save_config` does.
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(inChannels, forKey: .inChannels)
-        try c.encode(outChannels, forKey: .outChannels)
-        try c.encode(downBlockTypes, forKey: .downBlockTypes)
-        try c.encode(upBlockTypes, forKey: .upBlockTypes)
-        try c.encode(blockOutChannels, forKey: .blockOutChannels)
-        try c.encode(layersPerBlock, forKey: .layersPerBlock)
-        try c.encode(actFn, forKey: .actFn)
-        try c.encode(latentChannels, forKey: .latentChannels)
-        try c.encode(normNumGroups, forKey: .normNumGroups)
-        try c.encode(sampleSize, forKey: .sampleSize)
-        try c.encode(scalingFactor, forKey: .scalingFactor)
-        try c.encode(shiftFactor, forKey: .shiftFactor)
-        try c.encode(latentsMean, forKey: .latentsMean)
-        try c.encode(latentsStd, forKey: .latentsStd)
-        try c.encode(forceUpcast, forKey: .forceUpcast)
-        try c.encode(useQuantConv, forKey: .useQuantConv)
-        try c.encode(usePostQuantConv, forKey: .usePostQuantConv)
-        try c.encode(midBlockAddAttention, forKey: .midBlockAddAttention)
-    }
-
-    /// Checks every value the model depends on; an unsupported one is an error naming it.
+    /// Checks every value the model depends on; an unsupported one is an error naming its key.
     public func validate() throws {
-        func fail(_ field: String, _ value: Any, _ reason: String) -> PipelineFolderError {
-            .unsupportedConfig(type: "AutoencoderKLConfig", field: field, value: "\(value)", reason: reason)
-        }
         guard !blockOutChannels.isEmpty, blockOutChannels.allSatisfy({ $0 > 0 }) else {
-            throw fail("block_out_channels", blockOutChannels, "needs at least one positive channel count")
+            throw Self.invalid(\.blockOutChannels, "\(blockOutChannels) needs at least one positive channel count")
         }
-        guard downBlockTypes.count == blockOutChannels.count else {
-            throw fail("down_block_types", downBlockTypes, "needs one entry per block_out_channels entry")
-        }
-        guard upBlockTypes.count == blockOutChannels.count else {
-            throw fail("up_block_types", upBlockTypes, "needs one entry per block_out_channels entry")
+        for path in [\AutoencoderKLConfig.downBlockTypes, \.upBlockTypes] where self[keyPath: path].count != blockOutChannels.count {
+            throw Self.invalid(path, "has \(self[keyPath: path].count) entries for \(blockOutChannels.count) block_out_channels")
         }
         if let bad = downBlockTypes.first(where: { $0 != "DownEncoderBlock2D" }) {
-            throw fail("down_block_types", bad, "only DownEncoderBlock2D is supported")
+            throw Self.unsupported(\.downBlockTypes, bad, supported: "DownEncoderBlock2D")
         }
         if let bad = upBlockTypes.first(where: { $0 != "UpDecoderBlock2D" }) {
-            throw fail("up_block_types", bad, "only UpDecoderBlock2D is supported")
+            throw Self.unsupported(\.upBlockTypes, bad, supported: "UpDecoderBlock2D")
         }
-        guard layersPerBlock >= 1 else { throw fail("layers_per_block", layersPerBlock, "must be at least 1") }
-        guard inChannels > 0 else { throw fail("in_channels", inChannels, "must be positive") }
-        guard outChannels > 0 else { throw fail("out_channels", outChannels, "must be positive") }
-        guard latentChannels > 0 else { throw fail("latent_channels", latentChannels, "must be positive") }
+        guard layersPerBlock >= 1 else { throw Self.invalid(\.layersPerBlock, "\(layersPerBlock) is less than 1") }
+        for path in [\AutoencoderKLConfig.inChannels, \.outChannels, \.latentChannels] where self[keyPath: path] <= 0 {
+            throw Self.invalid(path, "\(self[keyPath: path]) is not positive")
+        }
         guard normNumGroups > 0, blockOutChannels.allSatisfy({ $0 % normNumGroups == 0 }) else {
-            throw fail("norm_num_groups", normNumGroups, "must divide every block_out_channels entry \(blockOutChannels)")
+            throw Self.invalid(\.normNumGroups, "\(normNumGroups) must divide every block_out_channels entry \(blockOutChannels)")
         }
-        guard scalingFactor.isFinite, scalingFactor != 0 else { throw fail("scaling_factor", scalingFactor, "must be finite and non-zero") }
-        _ = try VAEActivation(name: actFn)
+        guard scalingFactor.isFinite, scalingFactor != 0 else {
+            throw Self.invalid(\.scalingFactor, "\(scalingFactor) must be finite and non-zero")
+        }
+        _ = try activation()
+    }
+
+    /// The nonlinearity act_fn names; an unsupported name is an error naming the key.
+    public func activation() throws -> ResnetActivation {
+        guard let activation = ResnetActivation(name: actFn) else {
+            throw Self.unsupported(\.actFn, actFn, supported: ResnetActivation.supportedNames)
+        }
+        return activation
+    }
+
+    /// `sample_size` as config.json holds it: an int, or `[h, w]` of which the first is kept
+    /// (the model does not depend on it).
+    var sampleSizeAsWritten: SampleSize {
+        get { SampleSize(size: sampleSize) }
+        set { if let size = newValue.size { sampleSize = size } }
+    }
+
+    struct SampleSize: Codable {
+        var size: Int?
+
+        init(size: Int) { self.size = size }
+
+        init(from decoder: Decoder) throws {
+            let container = try decoder.singleValueContainer()
+            if let size = try? container.decode(Int.self) {
+                self.size = size
+            } else if let sizes = try? container.decode([Int].self) {
+                size = sizes.first
+            } else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "expected Int or a list of Int")
+            }
+        }
+
+        func encode(to encoder: Encoder) throws {
+            var container = encoder.singleValueContainer()
+            try container.encode(size)
+        }
     }
 }

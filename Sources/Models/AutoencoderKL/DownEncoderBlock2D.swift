@@ -3,18 +3,14 @@ import NN
 import TensorCore
 
 public final class DownEncoderBlock2D: Module {
-    public let resnets: [VAEResnetBlock2D]
+    public let resnets: [ResnetBlock2D]
     /// `downsamplers.0.conv`; absent in the last block.
     public let downsampler: Conv2d?
 
     public init(inChannels: Int, outChannels: Int, layers: Int, groups: Int, addDownsample: Bool,
-                activation: VAEActivation, initializer: inout Initializer) {
-        var resnets: [VAEResnetBlock2D] = []
-        for i in 0..<layers {
-            resnets.append(VAEResnetBlock2D(inChannels: i == 0 ? inChannels : outChannels, outChannels: outChannels,
-                                            groups: groups, activation: activation, initializer: &initializer))
-        }
-        self.resnets = resnets
+                activation: ResnetActivation, initializer: inout Initializer) {
+        resnets = ResnetBlock2D.stack(count: layers, inChannels: inChannels, outChannels: outChannels, groups: groups,
+                                      activation: activation, initializer: &initializer)
         downsampler = addDownsample
             ? Conv2d(outChannels, outChannels, kernelSize: 3, stride: 2, padding: 0, initializer: &initializer) : nil
     }
@@ -25,8 +21,7 @@ public final class DownEncoderBlock2D: Module {
 
     /// x [N, Cin, H, W] → [N, Cout, ⌈H/2⌉, ⌈W/2⌉] (or [N, Cout, H, W] without downsampler)
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        var h = x
-        for resnet in resnets { h = resnet(h) }
+        let h = resnets.reduce(x) { h, resnet in resnet(h) }
         guard let downsampler else { return h }
         return downsampler(Self.padRightBottom(h))
     }

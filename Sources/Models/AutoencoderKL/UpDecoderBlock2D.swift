@@ -3,18 +3,14 @@ import NN
 import TensorCore
 
 public final class UpDecoderBlock2D: Module {
-    public let resnets: [VAEResnetBlock2D]
+    public let resnets: [ResnetBlock2D]
     /// `upsamplers.0.conv`; absent in the last block.
     public let upsampler: Conv2d?
 
     public init(inChannels: Int, outChannels: Int, layers: Int, groups: Int, addUpsample: Bool,
-                activation: VAEActivation, initializer: inout Initializer) {
-        var resnets: [VAEResnetBlock2D] = []
-        for i in 0..<layers {
-            resnets.append(VAEResnetBlock2D(inChannels: i == 0 ? inChannels : outChannels, outChannels: outChannels,
-                                            groups: groups, activation: activation, initializer: &initializer))
-        }
-        self.resnets = resnets
+                activation: ResnetActivation, initializer: inout Initializer) {
+        resnets = ResnetBlock2D.stack(count: layers, inChannels: inChannels, outChannels: outChannels, groups: groups,
+                                      activation: activation, initializer: &initializer)
         upsampler = addUpsample
             ? Conv2d(outChannels, outChannels, kernelSize: 3, padding: 1, initializer: &initializer) : nil
     }
@@ -25,8 +21,7 @@ public final class UpDecoderBlock2D: Module {
 
     /// x [N, Cin, H, W] → [N, Cout, 2H, 2W] (or [N, Cout, H, W] without upsampler)
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        var h = x
-        for resnet in resnets { h = resnet(h) }
+        let h = resnets.reduce(x) { h, resnet in resnet(h) }
         guard let upsampler else { return h }
         return upsampler(h.upsampledNearest2x())
     }

@@ -8,10 +8,10 @@ public final class VAEDecoder: Module {
     public let upBlocks: [UpDecoderBlock2D]
     public let convNormOut: GroupNorm
     public let convOut: Conv2d
-    public let activation: VAEActivation
+    public let activation: ResnetActivation
 
     /// `config` must have passed `validate()`.
-    init(config: AutoencoderKLConfig, activation: VAEActivation, initializer: inout Initializer) {
+    init(config: AutoencoderKLConfig, activation: ResnetActivation, initializer: inout Initializer) {
         let reversed = Array(config.blockOutChannels.reversed()), groups = config.normNumGroups
         self.activation = activation
         convIn = Conv2d(config.latentChannels, reversed[0], kernelSize: 3, padding: 1, initializer: &initializer)
@@ -40,7 +40,7 @@ public final class VAEDecoder: Module {
         var h = convIn(z)
         h = midBlock(h)
         for block in upBlocks { h = block(h) }
-        h = activation == .silu ? convNormOut(h, silu: true) : activation(convNormOut(h))
+        h = activation.afterNorm(convNormOut, h)
         return convOut(h)
     }
 }

@@ -3,16 +3,16 @@ import NN
 import TensorCore
 
 public final class VAEMidBlock2D: Module {
-    public let resnets: [VAEResnetBlock2D]
+    public let resnets: [ResnetBlock2D]
     /// nil when mid_block_add_attention is false (diffusers then has no attention weights).
     public let attention: VAEAttentionBlock?
 
-    public init(channels: Int, groups: Int, addAttention: Bool, activation: VAEActivation, initializer: inout Initializer) {
-        let first = VAEResnetBlock2D(inChannels: channels, outChannels: channels, groups: groups,
-                                     activation: activation, initializer: &initializer)
+    public init(channels: Int, groups: Int, addAttention: Bool, activation: ResnetActivation, initializer: inout Initializer) {
+        let first = ResnetBlock2D(inChannels: channels, outChannels: channels, groups: groups,
+                                  activation: activation, initializer: &initializer)
         attention = addAttention ? VAEAttentionBlock(channels: channels, groups: groups, initializer: &initializer) : nil
-        let second = VAEResnetBlock2D(inChannels: channels, outChannels: channels, groups: groups,
-                                      activation: activation, initializer: &initializer)
+        let second = ResnetBlock2D(inChannels: channels, outChannels: channels, groups: groups,
+                                   activation: activation, initializer: &initializer)
         resnets = [first, second]
     }
 

@@ -9,9 +9,6 @@ public enum ComponentFiles {
         "diffusion_pytorch_model.safetensors", "model.safetensors",
         "diffusion_pytorch_model.fp16.safetensors", "model.fp16.safetensors",
     ]
-    /// The diffusers version written into saved configs.
-    public static let diffusersVersion = "0.39.0"
-
     /// `directory`, which must exist and be a directory.
     public static func requireDirectory(_ directory: URL) throws {
         var isDirectory: ObjCBool = false
@@ -51,13 +48,37 @@ public enum ComponentFiles {
         }
     }
 
-    /// Writes a diffusers component: `config.json` (with `_class_name` and `_diffusers_version`)
-    /// and `diffusion_pytorch_model.safetensors` in F32, F16 or BF16.
-    public static func saveDiffusersComponent<Config: Encodable>(_ module: Module, config: Config, className: String,
-                                                                 to directory: URL, dtype: SafetensorsDType = .f32) throws {
-        try createDirectory(directory)
-        try ConfigJSON.write(config, extra: ["_class_name": .string(className), "_diffusers_version": .string(diffusersVersion)],
-                             to: directory.appendingPathComponent("config.json"))
-        try module.saveWeights(to: directory.appendingPathComponent("diffusion_pytorch_model.safetensors"), dtype: dtype)
+    /// Reads `directory/config.json` and checks it: a `_class_name` other than `className` (when
+    /// both are given), a wrong type or an unsupported value is a `ConfigError` naming the file and key.
+    public static func readConfig<Config: ComponentConfig>(_ type: Config.Type, in directory: URL,
+                                                          className: String? = nil) throws -> Config {
+        let url = directory.appendingPathComponent(configFileName)
+        if let className, let found = try ConfigFile.read(ClassHeader.self, from: url).className, found != className {
+            throw ConfigError(file: url.path, key: "_class_name", reason: "is \"\(found)\", expected \"\(className)\"")
+        }
+        let config = try ConfigFile.read(type, from: url)
+        do { try config.validate() } catch var error as ConfigError {
+            error.file = url.path
+            throw error
+        }
+        return config
     }
+
+    /// Writes a component into `directory` (created if needed): `config.json` with the config's
+    /// fields and `extra` entries, and the weights as `weightsFileName` in F32, F16 or BF16.
+    public static func save<Config: Encodable>(_ module: Module, config: Config, extra: [String: ConfigValue],
+                                               weightsFileName: String, to directory: URL,
+                                               dtype: SafetensorsDType) throws {
+        try createDirectory(directory)
+        try ConfigFile.write(config, extra: extra, to: directory.appendingPathComponent(configFileName))
+        try module.saveWeights(to: directory.appendingPathComponent(weightsFileName), dtype: dtype)
+    }
+
+    static let configFileName = "config.json"
+}
+
+/// The `_class_name` of a config.json, when present.
+private struct ClassHeader: Decodable {
+    let className: String?
+    enum CodingKeys: String, CodingKey { case className = "_class_name" }
 }

@@ -20,9 +20,9 @@ public struct ModelIndex: Equatable {
 
     /// Reads and checks `url` (a JSON object with a string `_class_name`).
     public init(contentsOf url: URL) throws {
-        let entries = try ConfigJSON.read([String: ConfigValue].self, from: url)
+        let entries = try ConfigFile.read([String: ConfigValue].self, from: url)
         guard entries["_class_name"]?.stringValue != nil else {
-            throw PipelineFolderError.invalidJSON(path: url.path, reason: "no string \"_class_name\"")
+            throw ConfigError(file: url.path, key: "_class_name", reason: "missing or not a string")
         }
         self.entries = entries
     }
@@ -52,7 +52,7 @@ public struct ModelIndex: Equatable {
         func component(_ library: String, _ className: String) -> ConfigValue { .array([.string(library), .string(className)]) }
         return ModelIndex(entries: [
             "_class_name": .string("StableDiffusionPipeline"),
-            "_diffusers_version": .string(ComponentFiles.diffusersVersion),
+            "_diffusers_version": .string(ConfigFile.diffusersVersion),
             "feature_extractor": none, "image_encoder": none, "safety_checker": none,
             "requires_safety_checker": .bool(false),
             "scheduler": component("diffusers", schedulerClassName),
@@ -65,6 +65,6 @@ public struct ModelIndex: Equatable {
 
     /// Writes the index atomically with sorted keys.
     public func write(to url: URL) throws {
-        try ConfigJSON.write(object: entries, to: url)
+        try ConfigFile.write(object: entries, to: url)
     }
 }

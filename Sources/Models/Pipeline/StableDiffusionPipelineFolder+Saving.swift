@@ -4,7 +4,7 @@ import TensorCore
 
 extension StableDiffusionPipelineFolder {
     /// Creates (or reuses) `directory` and writes `modelIndex` as its model_index.json.
-    /// Components are then written with the `save…` methods (the UNet through its own saver into
+    /// Components are then written with the `save…` methods (the U-Net with its own `save` into
     /// `componentDirectoryForWriting("unet")`).
     public static func create(at directory: URL, modelIndex: ModelIndex = .stableDiffusion()) throws -> StableDiffusionPipelineFolder {
         try ComponentFiles.createDirectory(directory)
@@ -48,6 +48,6 @@ extension StableDiffusionPipelineFolder {
 
     /// Writes scheduler/scheduler_config.json from a config object (with `_class_name`).
     public func saveSchedulerConfig(_ entries: [String: ConfigValue]) throws {
-        try ConfigJSON.write(object: entries, to: componentDirectoryForWriting("scheduler").appendingPathComponent("scheduler_config.json"))
+        try ConfigFile.write(object: entries, to: componentDirectoryForWriting("scheduler").appendingPathComponent("scheduler_config.json"))
     }
 }

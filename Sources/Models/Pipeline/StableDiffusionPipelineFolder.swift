@@ -1,5 +1,6 @@
 // A diffusers Stable Diffusion pipeline folder on disk: model_index.json and one folder per component.
 import Foundation
+import TensorCore
 
 public struct StableDiffusionPipelineFolder {
     public let directory: URL
@@ -33,8 +34,8 @@ public struct StableDiffusionPipelineFolder {
     public func componentDirectory(_ name: String, expecting className: String) throws -> URL {
         let component = try componentDirectory(name)
         if let found = modelIndex.components[name]?.className, found != className {
-            throw PipelineFolderError.unsupportedConfig(type: Self.modelIndexFileName, field: name, value: found,
-                                                        reason: "expected \(className)")
+            throw ConfigError(file: directory.appendingPathComponent(Self.modelIndexFileName).path, key: name,
+                              reason: "names class \(found), expected \(className)")
         }
         return component
     }
@@ -44,7 +45,7 @@ public struct StableDiffusionPipelineFolder {
     }
 
     public func loadTextEncoder() throws -> CLIPTextModel {
-        try CLIPTextModel.load(directory: componentDirectory("text_encoder", expecting: "CLIPTextModel"))
+        try CLIPTextModel.load(directory: componentDirectory("text_encoder", expecting: CLIPTextModel.className))
     }
 
     /// The tokenizer folder (vocab.json, merges.txt, …).

@@ -54,20 +54,20 @@ public final class UNet2DConditionModel: Module {
     /// one per sample or one for all; context [N, S, cross_attention_dim].
     public func validateInputs(sampleShape: [Int], timestepCount: Int, contextShape: [Int]) throws {
         guard sampleShape.count == 4, sampleShape[1] == config.inChannels, sampleShape.allSatisfy({ $0 > 0 }) else {
-            throw UNetConfigError.invalidInput("sample has shape \(sampleShape), expected [N, \(config.inChannels), H, W]")
+            throw UNet2DConditionModelError.badInput("sample has shape \(sampleShape), expected [N, \(config.inChannels), H, W]")
         }
         let factor = 1 << config.downsampleCount
         guard sampleShape[2] % factor == 0, sampleShape[3] % factor == 0 else {
-            throw UNetConfigError.invalidInput("sample height and width \(sampleShape[2])×\(sampleShape[3]) must be divisible by \(factor)")
+            throw UNet2DConditionModelError.badInput("sample height and width \(sampleShape[2])×\(sampleShape[3]) must be divisible by \(factor)")
         }
         let n = sampleShape[0]
         guard timestepCount == 1 || timestepCount == n else {
-            throw UNetConfigError.invalidInput("\(timestepCount) timesteps for a batch of \(n) (give 1 or \(n))")
+            throw UNet2DConditionModelError.badInput("\(timestepCount) timesteps for a batch of \(n) (give 1 or \(n))")
         }
         let crossDims = Set((layout.down + layout.up + (layout.mid.map { [$0] } ?? [])).filter(\.hasCrossAttention).map(\.crossAttentionDim))
         guard contextShape.count == 3, contextShape[0] == n, contextShape[1] > 0,
               crossDims.isEmpty || crossDims == [contextShape[2]] else {
-            throw UNetConfigError.invalidInput("context has shape \(contextShape), expected [\(n), S, \(crossDims.sorted().map(String.init).joined(separator: "/"))]")
+            throw UNet2DConditionModelError.badInput("context has shape \(contextShape), expected [\(n), S, \(crossDims.sorted().map(String.init).joined(separator: "/"))]")
         }
     }
 
@@ -103,5 +103,14 @@ public final class UNet2DConditionModel: Module {
             skips.removeLast(count)
         }
         return convOut(convNormOut(h, silu: true))                                           // [N, out, H, W]
+    }
+}
+
+public enum UNet2DConditionModelError: Error, CustomStringConvertible {
+    case badInput(String)
+    public var description: String {
+        switch self {
+        case .badInput(let s): return "UNet2DConditionModel input: \(s)"
+        }
     }
 }

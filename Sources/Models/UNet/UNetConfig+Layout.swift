@@ -27,86 +27,86 @@ extension UNetConfig {
         public var groups: Int
     }
 
-    /// Checks every supported value and resolves the layout; unsupported values are errors
-    /// that name the field and value.
+    /// Rejects the first value this implementation does not support (the same checks as `layout()`).
+    public func validate() throws { _ = try layout() }
+
+    /// Fields of diffusers features this U-Net does not implement: each must be null.
+    private static let nullOnly: [PartialKeyPath<UNetConfig>] = [
+        \.reverseTransformerLayersPerBlock, \.encoderHidDim, \.encoderHidDimType, \.classEmbedType, \.numClassEmbeds,
+        \.additionEmbedType, \.additionTimeEmbedDim, \.projectionClassEmbeddingsInputDim, \.timeCondProjDim,
+        \.timeEmbeddingActFn, \.timestepPostAct, \.crossAttentionNorm,
+    ]
+
+    /// Checks every supported value and resolves the layout; an unsupported value is a
+    /// `ConfigError` naming its key.
     public func layout() throws -> Layout {
-        func unsupported(_ key: CodingKeys, _ value: Any?, _ supported: String) -> UNetConfigError {
-            .unsupported(field: key.rawValue, value: value.map { "\($0)" } ?? "null", supported: supported)
-        }
-        func requireNull<T>(_ key: CodingKeys, _ value: T?) throws {
-            if let value { throw unsupported(key, value, "null") }
-        }
         let blocks = downBlockTypes.count
-        guard blocks > 0 else { throw UNetConfigError.invalidValue(field: "down_block_types", reason: "is empty") }
+        guard blocks > 0 else { throw Self.invalid(\.downBlockTypes, "is empty") }
         guard blockOutChannels.count == blocks else {
-            throw UNetConfigError.invalidValue(field: "block_out_channels", reason: "has \(blockOutChannels.count) entries for \(blocks) down blocks")
+            throw Self.invalid(\.blockOutChannels, "has \(blockOutChannels.count) entries for \(blocks) down blocks")
         }
         guard upBlockTypes.count == blocks else {
-            throw UNetConfigError.invalidValue(field: "up_block_types", reason: "has \(upBlockTypes.count) entries for \(blocks) down blocks")
+            throw Self.invalid(\.upBlockTypes, "has \(upBlockTypes.count) entries for \(blocks) down blocks")
         }
         for type in downBlockTypes where type != "DownBlock2D" && type != "CrossAttnDownBlock2D" {
-            throw unsupported(.downBlockTypes, type, "DownBlock2D, CrossAttnDownBlock2D")
+            throw Self.unsupported(\.downBlockTypes, type, supported: "DownBlock2D, CrossAttnDownBlock2D")
         }
         for type in upBlockTypes where type != "UpBlock2D" && type != "CrossAttnUpBlock2D" {
-            throw unsupported(.upBlockTypes, type, "UpBlock2D, CrossAttnUpBlock2D")
+            throw Self.unsupported(\.upBlockTypes, type, supported: "UpBlock2D, CrossAttnUpBlock2D")
         }
         if let midBlockType, midBlockType != "UNetMidBlock2DCrossAttn" {
-            throw unsupported(.midBlockType, midBlockType, "UNetMidBlock2DCrossAttn, null")
+            throw Self.unsupported(\.midBlockType, midBlockType, supported: "UNetMidBlock2DCrossAttn, null")
         }
-        guard onlyCrossAttention.isAllFalse else { throw unsupported(.onlyCrossAttention, onlyCrossAttention, "false") }
-        if let midBlockOnlyCrossAttention, midBlockOnlyCrossAttention { throw unsupported(.midBlockOnlyCrossAttention, true, "false, null") }
-        if dualCrossAttention { throw unsupported(.dualCrossAttention, true, "false") }
-        guard actFn == "silu" || actFn == "swish" else { throw unsupported(.actFn, actFn, "silu, swish") }
-        guard let groups = normNumGroups else { throw unsupported(.normNumGroups, nil, "a positive group count") }
-        guard groups > 0 else { throw UNetConfigError.invalidValue(field: "norm_num_groups", reason: "\(groups) is not positive") }
-        guard normEps > 0 else { throw UNetConfigError.invalidValue(field: "norm_eps", reason: "\(normEps) is not positive") }
-        try requireNull(.reverseTransformerLayersPerBlock, reverseTransformerLayersPerBlock)
-        try requireNull(.encoderHidDim, encoderHidDim)
-        try requireNull(.encoderHidDimType, encoderHidDimType)
-        try requireNull(.classEmbedType, classEmbedType)
-        try requireNull(.numClassEmbeds, numClassEmbeds)
-        try requireNull(.additionEmbedType, additionEmbedType)
-        try requireNull(.additionTimeEmbedDim, additionTimeEmbedDim)
-        try requireNull(.projectionClassEmbeddingsInputDim, projectionClassEmbeddingsInputDim)
-        try requireNull(.timeCondProjDim, timeCondProjDim)
-        try requireNull(.timeEmbeddingActFn, timeEmbeddingActFn)
-        try requireNull(.timestepPostAct, timestepPostAct)
-        try requireNull(.crossAttentionNorm, crossAttentionNorm)
-        if classEmbeddingsConcat { throw unsupported(.classEmbeddingsConcat, true, "false") }
-        if resnetSkipTimeAct { throw unsupported(.resnetSkipTimeAct, true, "false") }
-        if resnetOutScaleFactor != 1 { throw unsupported(.resnetOutScaleFactor, resnetOutScaleFactor, "1.0") }
-        guard resnetTimeScaleShift == "default" else { throw unsupported(.resnetTimeScaleShift, resnetTimeScaleShift, "default") }
-        guard timeEmbeddingType == "positional" else { throw unsupported(.timeEmbeddingType, timeEmbeddingType, "positional") }
-        guard attentionType == "default" else { throw unsupported(.attentionType, attentionType, "default") }
+        guard onlyCrossAttention.isAllFalse else {
+            throw Self.unsupported(\.onlyCrossAttention, onlyCrossAttention.jsonText, supported: "false")
+        }
+        if midBlockOnlyCrossAttention == true { throw Self.unsupported(\.midBlockOnlyCrossAttention, true, supported: "false, null") }
+        for path in [\UNetConfig.dualCrossAttention, \.classEmbeddingsConcat, \.resnetSkipTimeAct] where self[keyPath: path] {
+            throw Self.unsupported(path, true, supported: "false")
+        }
+        for path in Self.nullOnly {
+            if let value = self[keyPath: path] as? OptionalValue, let shown = value.shownIfPresent {
+                throw Self.unsupported(path, shown, supported: "null")
+            }
+        }
+        guard actFn == "silu" || actFn == "swish" else { throw Self.unsupported(\.actFn, actFn, supported: "silu, swish") }
+        guard let groups = normNumGroups else { throw Self.unsupported(\.normNumGroups, nil, supported: "a positive group count") }
+        guard groups > 0 else { throw Self.invalid(\.normNumGroups, "\(groups) is not positive") }
+        guard normEps > 0 else { throw Self.invalid(\.normEps, "\(normEps) is not positive") }
+        if resnetOutScaleFactor != 1 { throw Self.unsupported(\.resnetOutScaleFactor, resnetOutScaleFactor, supported: "1.0") }
+        guard resnetTimeScaleShift == "default" else { throw Self.unsupported(\.resnetTimeScaleShift, resnetTimeScaleShift, supported: "default") }
+        guard timeEmbeddingType == "positional" else { throw Self.unsupported(\.timeEmbeddingType, timeEmbeddingType, supported: "positional") }
+        guard attentionType == "default" else { throw Self.unsupported(\.attentionType, attentionType, supported: "default") }
         // Dropout would need a training switch in every block; inference ignores it, training must not.
-        guard dropout == 0 else { throw unsupported(.dropout, dropout, "0.0") }
-        for (key, kernel) in [(CodingKeys.convInKernel, convInKernel), (.convOutKernel, convOutKernel)] where kernel <= 0 || kernel % 2 == 0 {
-            throw unsupported(key, kernel, "a positive odd kernel size")
+        guard dropout == 0 else { throw Self.unsupported(\.dropout, dropout, supported: "0.0") }
+        for path in [\UNetConfig.convInKernel, \.convOutKernel] where self[keyPath: path] <= 0 || self[keyPath: path] % 2 == 0 {
+            throw Self.unsupported(path, self[keyPath: path], supported: "a positive odd kernel size")
         }
         // Other paddings change the downsampled size, which the skip connections cannot take.
-        guard downsamplePadding == 0 || downsamplePadding == 1 else { throw unsupported(.downsamplePadding, downsamplePadding, "0, 1") }
-        guard midBlockScaleFactor > 0 else { throw UNetConfigError.invalidValue(field: "mid_block_scale_factor", reason: "\(midBlockScaleFactor) is not positive") }
-        guard inChannels > 0, outChannels > 0 else {
-            throw UNetConfigError.invalidValue(field: inChannels > 0 ? "out_channels" : "in_channels", reason: "must be positive")
+        guard downsamplePadding == 0 || downsamplePadding == 1 else {
+            throw Self.unsupported(\.downsamplePadding, downsamplePadding, supported: "0, 1")
+        }
+        guard midBlockScaleFactor > 0 else { throw Self.invalid(\.midBlockScaleFactor, "\(midBlockScaleFactor) is not positive") }
+        for path in [\UNetConfig.inChannels, \.outChannels] where self[keyPath: path] <= 0 {
+            throw Self.invalid(path, "must be positive")
         }
         for channels in blockOutChannels where channels <= 0 || channels % groups != 0 {
-            throw UNetConfigError.invalidValue(field: "block_out_channels",
-                                               reason: "\(channels) is not a positive multiple of norm_num_groups \(groups)")
+            throw Self.invalid(\.blockOutChannels, "\(channels) is not a positive multiple of norm_num_groups \(groups)")
         }
         let half = blockOutChannels[0] / 2
         guard half > 0, Double(half) != freqShift else {
-            throw UNetConfigError.invalidValue(field: "freq_shift", reason: "\(freqShift) leaves no frequencies for \(blockOutChannels[0]) channels")
+            throw Self.invalid(\.freqShift, "\(freqShift) leaves no frequencies for \(blockOutChannels[0]) channels")
         }
         if let timeEmbeddingDim, timeEmbeddingDim <= 0 {
-            throw UNetConfigError.invalidValue(field: "time_embedding_dim", reason: "\(timeEmbeddingDim) is not positive")
+            throw Self.invalid(\.timeEmbeddingDim, "\(timeEmbeddingDim) is not positive")
         }
 
-        let layers = try perBlock(layersPerBlock, .layersPerBlock, blocks, minimum: 1)
-        let crossDims = try perBlock(crossAttentionDim, .crossAttentionDim, blocks, minimum: 1)
-        let transformerLayers = try perBlock(transformerLayersPerBlock, .transformerLayersPerBlock, blocks, minimum: 1)
+        let layers = try perBlock(layersPerBlock, \.layersPerBlock, blocks)
+        let crossDims = try perBlock(crossAttentionDim, \.crossAttentionDim, blocks)
+        let transformerLayers = try perBlock(transformerLayersPerBlock, \.transformerLayersPerBlock, blocks)
         // diffusers: `num_attention_heads = num_attention_heads or attention_head_dim`.
-        let headsKey: CodingKeys = numAttentionHeads == nil ? .attentionHeadDim : .numAttentionHeads
-        let heads = try perBlock(numAttentionHeads ?? attentionHeadDim, headsKey, blocks, minimum: 1)
+        let headsKey: PartialKeyPath<UNetConfig> = numAttentionHeads == nil ? \.attentionHeadDim : \.numAttentionHeads
+        let heads = try perBlock(numAttentionHeads ?? attentionHeadDim, headsKey, blocks)
         let timeEmbedDim = timeEmbeddingDim ?? blockOutChannels[0] * 4
 
         var down: [BlockLayout] = []
@@ -140,29 +140,33 @@ extension UNetConfig {
                                   crossAttentionDim: crossDims[j], resamples: i < blocks - 1))
         }
         for block in down + up + (mid.map { [$0] } ?? []) where block.hasCrossAttention && block.outChannels % block.heads != 0 {
-            throw UNetConfigError.invalidValue(field: headsKey.rawValue,
-                                               reason: "\(block.heads) heads do not divide a block's \(block.outChannels) channels")
+            throw Self.invalid(headsKey, "\(block.heads) heads do not divide a block's \(block.outChannels) channels")
         }
         return Layout(timeEmbedDim: timeEmbedDim, down: down, up: up, mid: mid, groups: groups)
     }
 
-    /// An int-or-list field as one value per block.
-    private func perBlock(_ value: IntOrList, _ key: CodingKeys, _ blocks: Int, minimum: Int) throws -> [Int] {
+    /// An int-or-list field as one positive value per block.
+    private func perBlock(_ value: IntOrList, _ key: PartialKeyPath<UNetConfig>, _ blocks: Int) throws -> [Int] {
         let values: [Int]
         switch value {
         case .single(let v): values = Array(repeating: v, count: blocks)
         case .list(let list):
             guard list.count == blocks else {
-                throw UNetConfigError.invalidValue(field: key.rawValue, reason: "has \(list.count) entries for \(blocks) blocks")
+                throw Self.invalid(key, "has \(list.count) entries for \(blocks) blocks")
             }
             values = list
         }
-        if let bad = values.first(where: { $0 < minimum }) {
-            throw UNetConfigError.invalidValue(field: key.rawValue, reason: "\(bad) is less than \(minimum)")
-        }
+        if let bad = values.first(where: { $0 < 1 }) { throw Self.invalid(key, "\(bad) is less than 1") }
         return values
     }
 
     /// The number of 2× downsamplings (H and W must be divisible by 2 to this power).
     public var downsampleCount: Int { max(0, downBlockTypes.count - 1) }
+}
+
+/// An optional seen through `Any`: its value's text, or nil when it is None.
+private protocol OptionalValue { var shownIfPresent: String? { get } }
+
+extension Optional: OptionalValue {
+    fileprivate var shownIfPresent: String? { map { "\($0)" } }
 }

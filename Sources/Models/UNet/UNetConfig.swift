@@ -2,7 +2,7 @@
 import Foundation
 
 /// The fields of diffusers' `UNet2DConditionModel` config. Property defaults are diffusers'
-/// defaults; JSON keys are the config.json names (see `UNetConfig+Codable.swift`). Unknown keys
+/// defaults; JSON keys are the config.json names (see `UNetConfig+Fields.swift`). Unknown keys
 /// are tolerated; `validate()` rejects every value this implementation does not support.
 public struct UNetConfig: Equatable {
     public var sampleSize: IntOrList? = nil
@@ -61,13 +61,24 @@ public struct UNetConfig: Equatable {
     public init() {}
 
     /// An int or a per-block list (`layers_per_block`, `cross_attention_dim`, ...).
-    public enum IntOrList: Codable, Equatable {
-        case single(Int)
-        case list([Int])
+    public typealias IntOrList = SingleOrList<Int>
+    /// A bool or a per-block list (`only_cross_attention`).
+    public typealias BoolOrList = SingleOrList<Bool>
+
+    /// One value for every block or a list of one per block, as config.json writes either.
+    public enum SingleOrList<Element: Codable & Equatable>: Codable, Equatable {
+        case single(Element)
+        case list([Element])
 
         public init(from decoder: Decoder) throws {
             let container = try decoder.singleValueContainer()
-            if let value = try? container.decode(Int.self) { self = .single(value) } else { self = .list(try container.decode([Int].self)) }
+            if let value = try? container.decode(Element.self) {
+                self = .single(value)
+            } else if let values = try? container.decode([Element].self) {
+                self = .list(values)
+            } else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "expected \(Element.self) or a list of \(Element.self)")
+            }
         }
 
         public func encode(to encoder: Encoder) throws {
@@ -78,6 +89,7 @@ public struct UNetConfig: Equatable {
             }
         }
 
+        /// The values as written: `8` or `[2, 4]`.
         var jsonText: String {
             switch self {
             case .single(let value): return "\(value)"
@@ -85,30 +97,13 @@ public struct UNetConfig: Equatable {
             }
         }
     }
+}
 
-    /// A bool or a per-block list (`only_cross_attention`).
-    public enum BoolOrList: Codable, Equatable {
-        case single(Bool)
-        case list([Bool])
-
-        public init(from decoder: Decoder) throws {
-            let container = try decoder.singleValueContainer()
-            if let value = try? container.decode(Bool.self) { self = .single(value) } else { self = .list(try container.decode([Bool].self)) }
-        }
-
-        public func encode(to encoder: Encoder) throws {
-            var container = encoder.singleValueContainer()
-            switch self {
-            case .single(let value): try container.encode(value)
-            case .list(let values): try container.encode(values)
-            }
-        }
-
-        var isAllFalse: Bool {
-            switch self {
-            case .single(let value): return !value
-            case .list(let values): return !values.contains(true)
-            }
+extension UNetConfig.SingleOrList where Element == Bool {
+    var isAllFalse: Bool {
+        switch self {
+        case .single(let value): return !value
+        case .list(let values): return !values.contains(true)
         }
     }
 }

@@ -3,30 +3,15 @@ import NN
 import TensorCore
 
 public final class UNetDownBlock: Module {
-    public let resnets: [UNetResnetBlock]
+    public let resnets: [ResnetBlock2D]
     /// One spatial transformer after each resnet (CrossAttnDownBlock2D), none for DownBlock2D.
     public let attentions: [UNetTransformer2D]
     public let downsampler: UNetDownsample?
 
     public init(layout: UNetConfig.BlockLayout, config: UNetConfig, timeEmbedDim: Int, groups: Int,
                 initializer: inout Initializer) {
-        let eps = Float(config.normEps)
-        var resnets: [UNetResnetBlock] = []
-        var attentions: [UNetTransformer2D] = []
-        for i in 0..<layout.resnetCount {
-            resnets.append(UNetResnetBlock(inChannels: i == 0 ? layout.inChannels : layout.outChannels,
-                                           outChannels: layout.outChannels, timeEmbedDim: timeEmbedDim,
-                                           groups: groups, eps: eps, initializer: &initializer))
-            if layout.hasCrossAttention {
-                attentions.append(UNetTransformer2D(channels: layout.outChannels, heads: layout.heads,
-                                                    layers: layout.transformerLayers,
-                                                    crossAttentionDim: layout.crossAttentionDim, groups: groups,
-                                                    useLinearProjection: config.useLinearProjection,
-                                                    initializer: &initializer))
-            }
-        }
-        self.resnets = resnets
-        self.attentions = attentions
+        (resnets, attentions) = layout.layers(inputChannels: { i in i == 0 ? layout.inChannels : layout.outChannels },
+                                              config: config, timeEmbedDim: timeEmbedDim, groups: groups, initializer: &initializer)
         downsampler = layout.resamples
             ? UNetDownsample(channels: layout.outChannels, padding: config.downsamplePadding, initializer: &initializer) : nil
     }

@@ -3,22 +3,20 @@ import NN
 import TensorCore
 
 public final class UNetMidBlock: Module {
-    public let resnets: [UNetResnetBlock]
+    public let resnets: [ResnetBlock2D]
     public let attentions: [UNetTransformer2D]
 
     public init(layout: UNetConfig.BlockLayout, config: UNetConfig, timeEmbedDim: Int, groups: Int,
                 initializer: inout Initializer) {
         let channels = layout.outChannels
         let eps = Float(config.normEps), scale = Float(config.midBlockScaleFactor)
-        var resnets = [UNetResnetBlock(inChannels: channels, outChannels: channels, timeEmbedDim: timeEmbedDim, groups: groups,
-                                       eps: eps, outputScaleFactor: scale, initializer: &initializer)]
+        var resnets = [ResnetBlock2D(inChannels: channels, outChannels: channels, timeEmbedDim: timeEmbedDim, groups: groups,
+                                     eps: eps, outputScaleFactor: scale, initializer: &initializer)]
         var attentions: [UNetTransformer2D] = []
         for _ in 1..<layout.resnetCount {
-            attentions.append(UNetTransformer2D(channels: channels, heads: layout.heads, layers: layout.transformerLayers,
-                                                crossAttentionDim: layout.crossAttentionDim, groups: groups,
-                                                useLinearProjection: config.useLinearProjection, initializer: &initializer))
-            resnets.append(UNetResnetBlock(inChannels: channels, outChannels: channels, timeEmbedDim: timeEmbedDim,
-                                           groups: groups, eps: eps, outputScaleFactor: scale, initializer: &initializer))
+            attentions.append(UNetTransformer2D(block: layout, config: config, groups: groups, initializer: &initializer))
+            resnets.append(ResnetBlock2D(inChannels: channels, outChannels: channels, timeEmbedDim: timeEmbedDim,
+                                         groups: groups, eps: eps, outputScaleFactor: scale, initializer: &initializer))
         }
         self.resnets = resnets
         self.attentions = attentions

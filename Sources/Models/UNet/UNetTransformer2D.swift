@@ -24,6 +24,13 @@ public final class UNetTransformer2D: Module {
             : .conv(Conv2d(inner, channels, kernelSize: 1, initializer: &initializer))
     }
 
+    /// The transformer a cross-attention block of `layout` puts after each resnet.
+    convenience init(block layout: UNetConfig.BlockLayout, config: UNetConfig, groups: Int, initializer: inout Initializer) {
+        self.init(channels: layout.outChannels, heads: layout.heads, layers: layout.transformerLayers,
+                  crossAttentionDim: layout.crossAttentionDim, groups: groups,
+                  useLinearProjection: config.useLinearProjection, initializer: &initializer)
+    }
+
     public var children: [(String, Module)] {
         [("norm", norm), ("proj_in", projIn.module)] + numbered("transformer_blocks", transformerBlocks)
             + [("proj_out", projOut.module)]

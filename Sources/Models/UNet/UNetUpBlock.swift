@@ -3,34 +3,21 @@ import NN
 import TensorCore
 
 public final class UNetUpBlock: Module {
-    public let resnets: [UNetResnetBlock]
+    public let resnets: [ResnetBlock2D]
     /// One spatial transformer after each resnet (CrossAttnUpBlock2D), none for UpBlock2D.
     public let attentions: [UNetTransformer2D]
     public let upsampler: UNetUpsample?
 
     public init(layout: UNetConfig.BlockLayout, config: UNetConfig, timeEmbedDim: Int, groups: Int,
                 initializer: inout Initializer) {
-        let eps = Float(config.normEps)
-        var resnets: [UNetResnetBlock] = []
-        var attentions: [UNetTransformer2D] = []
-        let count = layout.resnetCount
-        for i in 0..<count {
-            // The skip of the last resnet comes from the block before the matching down block.
-            let skipChannels = i == count - 1 ? layout.inChannels : layout.outChannels
-            let inputChannels = i == 0 ? layout.previousOutChannels : layout.outChannels
-            resnets.append(UNetResnetBlock(inChannels: inputChannels + skipChannels, outChannels: layout.outChannels,
-                                           timeEmbedDim: timeEmbedDim, groups: groups, eps: eps,
-                                           initializer: &initializer))
-            if layout.hasCrossAttention {
-                attentions.append(UNetTransformer2D(channels: layout.outChannels, heads: layout.heads,
-                                                    layers: layout.transformerLayers,
-                                                    crossAttentionDim: layout.crossAttentionDim, groups: groups,
-                                                    useLinearProjection: config.useLinearProjection,
-                                                    initializer: &initializer))
-            }
+        // Each resnet takes the previous output and a skip; the last skip comes from the block
+        // before the matching down block.
+        let last = layout.resnetCount - 1
+        func inputChannels(_ i: Int) -> Int {
+            (i == 0 ? layout.previousOutChannels : layout.outChannels) + (i == last ? layout.inChannels : layout.outChannels)
         }
-        self.resnets = resnets
-        self.attentions = attentions
+        (resnets, attentions) = layout.layers(inputChannels: inputChannels, config: config, timeEmbedDim: timeEmbedDim,
+                                              groups: groups, initializer: &initializer)
         upsampler = layout.resamples ? UNetUpsample(channels: layout.outChannels, initializer: &initializer) : nil
     }
 
