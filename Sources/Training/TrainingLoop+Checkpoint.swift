@@ -20,16 +20,23 @@ extension TrainingLoop {
     public func restore(from url: URL) throws {
         let file = url.path
         let checkpoint = try Checkpoint.read(from: url)
-        guard checkpoint.metadata[TrainingState.metadataKey] != nil else {
-            throw TrainingError.checkpoint(file: file, problem: "no \(TrainingState.metadataKey) metadata (written by an older diffuse?)")
+        var saved: TrainingState
+        if checkpoint.metadata[TrainingState.metadataKey] != nil {
+            do {
+                saved = try checkpoint.json(TrainingState.metadataKey, as: TrainingState.self)
+            } catch {
+                throw TrainingError.checkpoint(file: file, problem: "unreadable \(TrainingState.metadataKey): \(error)")
+            }
+            try Self.checkSettings(saved: saved.settings, current: state.settings, file: file)
+        } else {
+            do {
+                saved = try TrainingState.legacy(checkpoint, settings: state.settings)
+            } catch {
+                throw TrainingError.checkpoint(file: file, problem: "\(error)")
+            }
+            say("note: \(file) is from an older diffuse and records no loss or sampler settings; they are not checked",
+                quiet: options.quiet)
         }
-        let saved: TrainingState
-        do {
-            saved = try checkpoint.json(TrainingState.metadataKey, as: TrainingState.self)
-        } catch {
-            throw TrainingError.checkpoint(file: file, problem: "unreadable \(TrainingState.metadataKey): \(error)")
-        }
-        try Self.checkSettings(saved: saved.settings, current: state.settings, file: file)
         try Self.checkSampler(saved: saved.sampler, current: state.sampler, file: file)
         for section in objective.checkpointSections {
             try checkpoint.restore(section: section.name, into: section.parameters, file: file)

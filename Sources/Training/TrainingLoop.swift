@@ -48,6 +48,8 @@ public final class TrainingLoop {
                                   columns: ["step", "loss"] + objective.metricNames + ["lr", "seconds"], resuming: options.resume)
         if options.resume, FileManager.default.fileExists(atPath: checkpointURL.path) {
             try restore(from: checkpointURL)
+            // Checkpoints older than TrainingState kept their clock only in the log.
+            if state.seconds == 0 { state.seconds = log.loggedSeconds(atStep: state.step) }
             say("resumed from step \(state.step)", quiet: options.quiet)
         }
         let progress = ProgressBar(total: options.steps, label: objective.name, enabled: !options.quiet && writes)

@@ -63,3 +63,22 @@ public struct TrainingState: Codable, Equatable {
     /// The metadata key the state is stored under.
     static let metadataKey = "training_state"
 }
+
+extension TrainingState {
+    /// The state of a checkpoint written before `TrainingState` existed: separate `step`,
+    /// `sampler`, `generator` and `decisions` (diffusion) or `flip_state` (VAE) entries. Such a
+    /// checkpoint recorded no settings, so `settings` (this run's) are taken as its own, and
+    /// its time comes from the log.
+    static func legacy(_ checkpoint: Checkpoint, settings: [String: String]) throws -> TrainingState {
+        guard let decisionText = checkpoint.metadata["decisions"] ?? checkpoint.metadata["flip_state"],
+              let decisions = UInt64(decisionText) else {
+            throw CheckpointError.missing("checkpoint metadata has neither \(metadataKey) nor decisions / flip_state")
+        }
+        var randomness = TrainingRandomness(seed: 0, decisionSeed: decisions)
+        randomness.generator = try TorchGenerator(state: checkpoint.json("generator", as: TorchGenerator.State.self))
+        var state = TrainingState(sampler: try checkpoint.json("sampler", as: BatchSampler.self), randomness: randomness,
+                                  settings: settings)
+        state.step = try checkpoint.integer("step")
+        return state
+    }
+}

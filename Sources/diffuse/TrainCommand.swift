@@ -80,6 +80,7 @@ struct TrainCommand: ParsableCommand {
                 vaeURL = vaeURL.appendingPathComponent("vae")
             }
             let tokenizerURL = try tokenizer.map { URL(fileURLWithPath: $0) } ?? ModelLocator.resolveResource("models/clip-tokenizer")
+            try options.validate()  // before the data loads
             training.announce("train", options.common, extra: " --sample-every \(options.sampleEvery)")
             let data = try training.loadData()
             let trainer = try DiffusionTrainer(data: data, vaeDirectory: vaeURL, tokenizerDirectory: tokenizerURL,

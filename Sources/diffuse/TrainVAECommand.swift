@@ -28,6 +28,7 @@ struct TrainVAECommand: ParsableCommand {
             options.reconstructionLoss = loss
             options.klWeight = klWeight
             if let config { options.config = try ConfigJSON.read(AutoencoderKLConfig.self, from: URL(fileURLWithPath: config)) }
+            try options.validate()  // before the data loads
             training.announce("train-vae", options.common)
             let data = try training.loadData()
             let out = URL(fileURLWithPath: training.out)

@@ -67,6 +67,13 @@ final class TrainCommandTests: XCTestCase {
         let steps = try DiffuseBinary.run(["train-vae", "--data", data.path, "--out", out, "--steps", "0"])
         assertCleanFailure(steps, "--steps 0")
         XCTAssertTrue(steps.stderr.contains("--steps must be at least 1"), steps.stderr)
+        // Errors of the library's options come back in terms of flags.
+        let kl = try DiffuseBinary.run(["train-vae", "--data", data.path, "--out", out, "--kl-weight=-1", "--quiet"])
+        assertCleanFailure(kl, "--kl-weight -1")
+        XCTAssertTrue(kl.stderr.contains("--kl-weight must be at least 0"), kl.stderr)
+        let dropout = try DiffuseBinary.run(["train", "--data", data.path, "--vae", out, "--out", out, "--caption-dropout", "2", "--quiet"])
+        assertCleanFailure(dropout, "--caption-dropout 2")
+        XCTAssertTrue(dropout.stderr.contains("--caption-dropout must be in [0, 1]"), dropout.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out), "nothing written")
         let help = try DiffuseBinary.run(["train", "--help"])
         XCTAssertTrue(help.stdout.contains("values: epsilon,") && help.stdout.contains("v_prediction; default: epsilon"), help.stdout)

@@ -62,6 +62,25 @@ final class TrainingLoopTests: XCTestCase {
         XCTAssertGreaterThan(resumed.state.seconds, 0)
     }
 
+    /// A checkpoint of the format before TrainingState (separate metadata entries) resumes too.
+    func testResumesACheckpointOfTheEarlierFormat() throws {
+        let straightObjective = ToyObjective()
+        try TrainingLoop(objective: straightObjective, options: options(), directory: try temporaryDirectory()).run()
+        let directory = try stoppedRun()
+        let file = directory.appendingPathComponent(Checkpoint.fileName)
+        var checkpoint = try Checkpoint.read(from: file)
+        let state = try checkpoint.json("training_state", as: TrainingState.self)
+        checkpoint.metadata = ["step": "\(state.step)", "decisions": "\(state.randomness.decisions)"]
+        try checkpoint.setJSON("generator", state.randomness.generator.state)
+        try checkpoint.setJSON("sampler", state.sampler)
+        try checkpoint.write(to: file)
+        let (resumed, objective) = try resume(directory)
+        XCTAssertEqual(resumed.step, 6)
+        for ((key, a), (_, b)) in zip(straightObjective.model.namedParameters(), objective.model.namedParameters()) {
+            XCTAssertEqual(a.value.values, b.value.values, key)
+        }
+    }
+
     func testResumeRefusesAChangedSetting() throws {
         let directory = try stoppedRun()
         XCTAssertThrowsError(try resume(directory) { $0.setting = "b" }) { error in
