@@ -20,7 +20,7 @@ extension TrainingLoop {
     public func restore(from url: URL) throws {
         let file = url.path
         let checkpoint = try Checkpoint.read(from: url)
-        var saved: TrainingState
+        let saved: TrainingState
         if checkpoint.metadata[TrainingState.metadataKey] != nil {
             do {
                 saved = try checkpoint.json(TrainingState.metadataKey, as: TrainingState.self)

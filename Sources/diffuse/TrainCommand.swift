@@ -55,7 +55,7 @@ struct TrainCommand: ParsableCommand {
     var fp16 = false
 
     func run() throws {
-        try reportingErrors { try TrainingFlags.speakingFlags {
+        try reportingTrainingErrors {
             var options = DiffusionTrainingOptions()
             options.common = training.options(over: options.common)
             options.predictionType = prediction
@@ -87,7 +87,7 @@ struct TrainCommand: ParsableCommand {
                                                output: URL(fileURLWithPath: training.out), options: options)
             try trainer.train()
             print("wrote \(training.out)")
-        } }
+        }
     }
 
     /// Image file names, one per line or in the first tab-separated column; a `file` header

@@ -22,7 +22,7 @@ struct TrainVAECommand: ParsableCommand {
     var klWeight: Float = 1e-6
 
     func run() throws {
-        try reportingErrors { try TrainingFlags.speakingFlags {
+        try reportingTrainingErrors {
             var options = VAETrainingOptions()
             options.common = training.options(over: options.common)
             options.reconstructionLoss = loss
@@ -41,6 +41,6 @@ struct TrainVAECommand: ParsableCommand {
                                  factor, psnr.mean, psnr.p10, psnr.count)
             try (summary + "\n").write(to: out.appendingPathComponent("training/vae-summary.txt"), atomically: true, encoding: .utf8)
             print(summary)
-        } }
+        }
     }
 }

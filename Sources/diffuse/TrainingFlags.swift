@@ -50,3 +50,8 @@ enum TrainingFlags {
         }
     }
 }
+
+/// `reportingErrors` for the training commands: training errors name flags, not fields.
+func reportingTrainingErrors(_ body: () throws -> Void) throws {
+    try reportingErrors { try TrainingFlags.speakingFlags(body) }
+}
