@@ -23,7 +23,9 @@ public final class EMA {
         }
     }
 
-    public func load(_ tensors: [String: Tensor]) {
-        for (key, t) in tensors where shadow[key]?.shape == t.shape { shadow[key] = t.copy() }
+    /// Restores saved averages: one per shadow key with its shape, and nothing else.
+    public func load(_ tensors: [String: Tensor]) throws {
+        try StateLoadError.check(tensors, against: shadow.map { ($0.key, $0.value.shape) }.sorted { $0.0 < $1.0 }, owner: "EMA")
+        for (key, t) in tensors { shadow[key] = t.copy() }
     }
 }

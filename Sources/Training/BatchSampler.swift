@@ -2,7 +2,7 @@
 // An epoch may hold some images several times (`repeats`), to oversample rare ones.
 import Foundation
 
-public struct BatchSampler: Codable {
+public struct BatchSampler: Codable, Equatable {
     /// Images in the dataset.
     public let count: Int
     public let seed: UInt64

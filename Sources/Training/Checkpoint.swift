@@ -30,12 +30,20 @@ public struct Checkpoint {
         return result
     }
 
-    /// Copies a section into parameters; every parameter must be present with its shape.
+    /// Copies a section into parameters: every parameter present with its shape, and no
+    /// tensor in the section that no parameter takes.
     public func restore(section: String, into named: [(key: String, parameter: Parameter)], file: String) throws {
         let stored = self.section(section)
         for (key, parameter) in named {
-            guard let tensor = stored[key] else { throw CheckpointError.missing("\(file): no \(section)/\(key)") }
+            guard let tensor = stored[key] else { throw CheckpointError.missing("\(file): no tensor \(section)/\(key)") }
+            guard tensor.shape == parameter.shape else {
+                throw CheckpointError.missing("\(file): tensor \(section)/\(key) has shape \(tensor.shape), expected \(parameter.shape)")
+            }
             try parameter.assign(tensor)
+        }
+        let known = Set(named.map(\.key))
+        if let extra = stored.keys.sorted().first(where: { !known.contains($0) }) {
+            throw CheckpointError.missing("\(file): tensor \(section)/\(extra) matches no parameter")
         }
     }
 
@@ -74,5 +82,14 @@ public enum CheckpointError: Error, CustomStringConvertible {
     case missing(String)
     public var description: String {
         switch self { case .missing(let s): return "invalid checkpoint: \(s)" }
+    }
+}
+
+extension JSONEncoder {
+    /// Keys sorted, so equal values encode to equal text.
+    static var sorted: JSONEncoder {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        return encoder
     }
 }

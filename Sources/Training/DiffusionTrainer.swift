@@ -7,35 +7,7 @@ import Pipelines
 import Schedulers
 import TensorCore
 
-public struct DiffusionTrainingOptions {
-    public var common = TrainingOptions()
-    public var unetConfig = DiffusionTrainer.defaultUNetConfig()
-    public var textConfig = DiffusionTrainer.defaultTextConfig()
-    /// `epsilon` or `v_prediction`.
-    public var predictionType = "epsilon"
-    /// Min-SNR-γ loss weighting (Hang et al. 2023); nil for plain MSE.
-    public var minSNRGamma: Float? = 5
-    /// Share of captions replaced by "" so the model also learns the unconditional prediction.
-    public var captionDropout = 0.1
-    public var emaDecay: Float = 0.999
-    /// Keep the text encoder fixed (given with `textEncoderDirectory`).
-    public var textEncoderDirectory: URL?
-    /// Start from this pipeline folder's U-Net and text encoder (weights and configs)
-    /// instead of fresh ones: continued training with a new schedule.
-    public var initialModelDirectory: URL?
-    /// Images (file names in the data folder) that appear `oversampleFactor` times per epoch
-    /// instead of once: rare kinds of image get more training without duplicating files.
-    public var oversampledFiles: Set<String> = []
-    public var oversampleFactor = 1
-    /// Steps between sample grids (0: none).
-    public var sampleEvery = 500
-    public var samplePrompts: [String] = []
-    public var sampleSteps = 20
-    public var saveDType: SafetensorsDType = .f32
-    public init() {}
-}
-
-public final class DiffusionTrainer {
+public final class DiffusionTrainer: TrainingObjective {
     static let schedulerClassName = "EulerDiscreteScheduler"
     public let options: DiffusionTrainingOptions
     public let output: URL
@@ -48,15 +20,13 @@ public final class DiffusionTrainer {
     let trainsTextEncoder: Bool
     let schedule: NoiseSchedule
     let schedulerConfig: [String: ConfigValue]
-    let optimizer: AdamW
-    let ema: EMA
-    let learningRates: LearningRateSchedule
     /// Cached posterior of every image: mean and std, [N, C, h, w] each.
     let latentMeans: Tensor, latentStds: Tensor
     let captionIDs: [[Int]], emptyIDs: [Int]
     let captions: [String]
-    var sampler: BatchSampler
-    var decisions: UInt64
+    /// Draws per epoch of each image (nil: once each).
+    let repeats: [Int]?
+    /// Optimiser steps done.
     public private(set) var step = 0
 
     /// A small SD-style U-Net for 16×16 latents.
@@ -88,27 +58,18 @@ public final class DiffusionTrainer {
     /// Per image, its draws per epoch; nil when nothing is oversampled.
     static func repeatCounts(_ data: CaptionedImageFolder, options: DiffusionTrainingOptions) throws -> [Int]? {
         guard !options.oversampledFiles.isEmpty else { return nil }
-        guard options.oversampleFactor >= 1 else {
-            throw DatasetError.invalid("--oversample-factor must be at least 1, got \(options.oversampleFactor)")
-        }
         let missing = options.oversampledFiles.subtracting(data.items.map(\.file)).sorted()
         if let first = missing.first {
-            throw DatasetError.invalid("--oversample lists \(first), which is not an image of the data folder "
-                                       + "(\(missing.count) such names)")
+            throw TrainingError.invalidOption(field: "DiffusionTrainingOptions.oversampledFiles",
+                                              problem: "lists \(first), which is not an image of the data folder (\(missing.count) such names)")
         }
         return data.items.map { options.oversampledFiles.contains($0.file) ? options.oversampleFactor : 1 }
     }
 
     public init(data: CaptionedImageFolder, vaeDirectory: URL, tokenizerDirectory: URL, output: URL,
                 options: DiffusionTrainingOptions) throws {
-        try options.common.validate()
-        guard !options.common.horizontalFlip else {
-            // Latents are encoded once, unflipped; flipping them would need a second cache.
-            throw DatasetError.invalid("--flip is supported by train-vae only (train caches the VAE latents once)")
-        }
-        guard ["epsilon", "v_prediction"].contains(options.predictionType) else {
-            throw DatasetError.invalid("--prediction must be epsilon or v_prediction, got \(options.predictionType)")
-        }
+        try options.validate()
+        repeats = try Self.repeatCounts(data, options: options)
         self.options = options
         self.output = output
         self.vaeDirectory = vaeDirectory
@@ -144,7 +105,7 @@ public final class DiffusionTrainer {
         schedulerConfig = [
             "_class_name": .string(Self.schedulerClassName), "_diffusers_version": .string("0.39.0"),
             "num_train_timesteps": .number(1000), "beta_start": .number(0.00085), "beta_end": .number(0.012),
-            "beta_schedule": .string("scaled_linear"), "prediction_type": .string(options.predictionType),
+            "beta_schedule": .string("scaled_linear"), "prediction_type": .string(options.predictionType.rawValue),
             "timestep_spacing": .string("leading"), "steps_offset": .number(1), "set_alpha_to_one": .bool(false),
             "skip_prk_steps": .bool(true), "clip_sample": .bool(false), "use_karras_sigmas": .bool(true),
             "trained_betas": .null,
@@ -158,19 +119,46 @@ public final class DiffusionTrainer {
         let tokenizer = self.tokenizer
         captionIDs = captions.map { tokenizer.inputIDs($0, maxLength: tokenLength).ids }
         emptyIDs = tokenizer.inputIDs("", maxLength: tokenLength).ids
-        sampler = BatchSampler(count: data.count, seed: options.common.seed,
-                               repeats: try Self.repeatCounts(data, options: options))
-        decisions = options.common.seed &+ 3
-
-        let trainable = trainableParameters(unet: unet, textEncoder: textEncoder, includeText: trainsTextEncoder)
-        optimizer = AdamW(parameters: trainable, learningRate: options.common.learningRate, weightDecay: options.common.weightDecay)
-        ema = EMA(parameters: trainable, decay: options.emaDecay)
-        learningRates = LearningRateSchedule(peak: options.common.learningRate, warmupSteps: options.common.warmupSteps,
-                                             totalSteps: options.common.steps)
-        try FileManager.default.createDirectory(at: trainingDirectory, withIntermediateDirectories: true)
     }
 
     var trainingDirectory: URL { output.appendingPathComponent("training") }
+
+    // MARK: TrainingObjective
+
+    public var name: String { "diffusion" }
+    public var trainableParameters: [(key: String, parameter: Parameter)] {
+        Training.trainableParameters(unet: unet, textEncoder: textEncoder, includeText: trainsTextEncoder)
+    }
+    public var checkpointSections: [(name: String, parameters: [(key: String, parameter: Parameter)])] {
+        [("unet", unet.namedParameters())] + (trainsTextEncoder ? [("text_encoder", textEncoder.namedParameters())] : [])
+    }
+    public var emaDecay: Float? { options.emaDecay }
+
+    /// The loss (prediction target, weighting), the noise schedule and the data drawn.
+    public var resumeSettings: [String: String] {
+        // The prediction type has its own entry, so a change to it is reported under its name.
+        let ladder = schedulerConfig.filter { $0.key != "prediction_type" }
+        let scheduler = (try? JSONEncoder.sorted.encode(ladder)).map { String(decoding: $0, as: UTF8.self) } ?? "?"
+        let files = options.oversampledFiles.sorted().joined(separator: "\n")
+        let digest = SHA256.hash(Array(files.utf8)).prefix(6).map { String(format: "%02x", $0) }.joined()
+        return [
+            "DiffusionTrainingOptions.predictionType": options.predictionType.rawValue,
+            "DiffusionTrainingOptions.minSNRGamma": options.minSNRGamma.map { "\($0)" } ?? "none",
+            "DiffusionTrainer.scheduler": scheduler,
+            "DiffusionTrainer.trainsTextEncoder": "\(trainsTextEncoder)",
+            "DiffusionTrainingOptions.oversampledFiles": options.oversampledFiles.isEmpty
+                ? "none" : "\(options.oversampledFiles.count) files (sha256 \(digest)…) \(options.oversampleFactor)× per epoch",
+        ]
+    }
+
+    public func makeSampler(seed: UInt64) -> BatchSampler { BatchSampler(count: captions.count, seed: seed, repeats: repeats) }
+    public func decisionSeed(seed: UInt64) -> UInt64 { seed &+ 3 }
+
+    /// A frozen text encoder's gradients are cleared too (they are computed, never used).
+    public func zeroGradients() {
+        unet.zeroGrad()
+        textEncoder.zeroGrad()
+    }
 
     /// A U-Net to continue training must take the VAE's latents and the text encoder's width.
     static func checkCompatible(_ config: UNetConfig, latentChannels: Int, contextWidth: Int, folder: URL) throws {
@@ -185,7 +173,6 @@ public final class DiffusionTrainer {
     static func schedulerConfig(_ entries: [String: ConfigValue]) throws -> SchedulerConfig {
         try SchedulerConfig.decode(JSONEncoder().encode(entries), path: "<trainer scheduler config>")
     }
-    var checkpointURL: URL { trainingDirectory.appendingPathComponent(Checkpoint.fileName) }
 
     static func encodeAll(_ data: CaptionedImageFolder, vae: AutoencoderKL, quiet: Bool) throws -> (Tensor, Tensor) {
         var means: [Tensor] = [], stds: [Tensor] = []
@@ -211,148 +198,35 @@ public final class DiffusionTrainer {
     }
 
     /// One micro-batch's loss: noise scaled latents at random timesteps, predict, weighted MSE.
-    func loss(indices: [Int], generator: inout TorchGenerator) throws -> Tensor {
-        let mean = Self.rows(latentMeans, indices), std = Self.rows(latentStds, indices)
-        let posteriorNoise = try Tensor(shape: mean.shape, values: generator.randn(count: mean.count))
+    public func loss(batch indices: [Int], step: Int, randomness: inout TrainingRandomness) throws -> MicroBatchLoss {
+        let mean = Self.rows(latentMeans, indices), std = Self.rows(latentStds, indices)  // [B, C, h, w]
+        let posteriorNoise = try randomness.randn(mean.shape)
         let z0 = (mean + std * posteriorNoise) * Float(vae.config.scalingFactor)
-        let noise = try Tensor(shape: z0.shape, values: generator.randn(count: z0.count))
-        let timesteps = indices.map { _ in Int(SplitMix64.next(&decisions) % UInt64(schedule.alphasCumprod.count)) }
+        let noise = try randomness.randn(z0.shape)
+        let timesteps = indices.map { _ in Int(randomness.next() % UInt64(schedule.alphasCumprod.count)) }
         let alphaBar = timesteps.map { schedule.alphasCumprod[$0] }
         let signal = try Tensor(shape: [indices.count, 1, 1, 1], values: alphaBar.map { $0.squareRoot() })
         let sigma = try Tensor(shape: [indices.count, 1, 1, 1], values: alphaBar.map { (1 - $0).squareRoot() })
         let noisy = z0 * signal + noise * sigma
-        let ids = indices.flatMap { SplitMix64.unit(&decisions) < options.captionDropout ? emptyIDs : captionIDs[$0] }
+        let ids = indices.flatMap { randomness.unit() < options.captionDropout ? emptyIDs : captionIDs[$0] }
         let context = textEncoder(ids: ids, batch: indices.count).lastHidden
         let prediction = unet(noisy, timesteps: timesteps.map(Float.init), context: context)
-        let target = options.predictionType == "epsilon" ? noise : noise * signal - z0 * sigma
+        let target = options.predictionType == .epsilon ? noise : noise * signal - z0 * sigma
         // Min-SNR-γ: weight each sample by min(SNR, γ)/SNR (ε) or min(SNR, γ)/(SNR + 1) (v).
         let weights = alphaBar.map { a -> Float in
             guard let gamma = options.minSNRGamma else { return 1 }
             let snr = a / max(1 - a, 1e-8)
-            return min(snr, gamma) / (options.predictionType == "epsilon" ? snr : snr + 1)
+            return min(snr, gamma) / (options.predictionType == .epsilon ? snr : snr + 1)
         }
-        let perSample = (prediction - target).square().mean(axes: [1, 2, 3])
-        return (perSample * (try Tensor(shape: [indices.count], values: weights))).mean()
+        let perSample = (prediction - target).square().mean(axes: [1, 2, 3])  // [B]
+        return MicroBatchLoss(loss: (perSample * (try Tensor(shape: [indices.count], values: weights))).mean())
     }
 
+    /// Trains (or resumes) to `steps` or `stopAfter`, then writes the pipeline folder (EMA weights).
     public func train() throws {
-        let common = options.common
-        let log = try TrainingLog(directory: trainingDirectory, name: "diffusion", columns: ["step", "loss", "lr", "seconds"],
-                                  resuming: common.resume)
-        var generator = TorchGenerator(seed: common.seed)
-        if common.resume, FileManager.default.fileExists(atPath: checkpointURL.path) {
-            generator = try restore()
-            say("resumed from step \(step)", quiet: common.quiet)
-        }
-        let progress = ProgressBar(total: common.steps, label: "train", enabled: !common.quiet)
-        let trainable = trainableParameters(unet: unet, textEncoder: textEncoder, includeText: trainsTextEncoder)
-        let start = Date(timeIntervalSinceNow: -log.loggedSeconds(atStep: step))
-        let lastStep = min(common.steps, common.stopAfter ?? common.steps)
-        while step < lastStep {
-            optimizer.learningRate = learningRates.rate(at: step)
-            var total: Float = 0
-            for _ in 0..<common.gradientAccumulation {
-                let loss = try self.loss(indices: sampler.next(common.batchSize), generator: &generator)
-                (loss / Float(common.gradientAccumulation)).backward()
-                total += loss.item / Float(common.gradientAccumulation)
-            }
-            guard total.isFinite else { throw DatasetError.invalid("training diverged at step \(step) (loss \(total)); lower --lr") }
-            optimizer.update(gradientScale: clippingScale(norm: gradientNorm(trainable), maxNorm: common.maxGradientNorm))
-            unet.zeroGrad()
-            textEncoder.zeroGrad()
-            step += 1
-            ema.update(trainable, step: step)
-            try log.record(step: step, loss: Double(total),
-                           extra: [String(format: "%.3g", optimizer.learningRate), String(format: "%.1f", Date().timeIntervalSince(start))])
-            progress.update(step, extra: String(format: "loss %.4f", total))
-            if step % common.logEvery == 0 || step == common.steps { try log.drawCurve(title: "diffusion loss") }
-            if step % common.checkpointEvery == 0 || step == lastStep { try saveCheckpoint(generator: generator) }
-            if options.sampleEvery > 0, step % options.sampleEvery == 0 || step == lastStep {
-                try writeSampleGrid(to: trainingDirectory.appendingPathComponent(String(format: "samples-%06d.png", step)))
-            }
-        }
-        // Also when stopping early (--stop-after): the folder always holds the latest EMA model.
-        try savePipeline()
-    }
-
-    func saveCheckpoint(generator: TorchGenerator) throws {
-        var checkpoint = Checkpoint()
-        checkpoint.add(section: "unet", unet.namedParameters())
-        if trainsTextEncoder { checkpoint.add(section: "text_encoder", textEncoder.namedParameters()) }
-        checkpoint.add(section: "ema", ema.shadow)
-        checkpoint.add(section: "adam", optimizer.stateTensors())
-        checkpoint.metadata["step"] = "\(step)"
-        checkpoint.metadata["decisions"] = "\(decisions)"
-        try checkpoint.setJSON("generator", generator.state)
-        try checkpoint.setJSON("sampler", sampler)
-        try checkpoint.write(to: checkpointURL)
-    }
-
-    func restore() throws -> TorchGenerator {
-        let checkpoint = try Checkpoint.read(from: checkpointURL)
-        try checkpoint.restore(section: "unet", into: unet.namedParameters(), file: checkpointURL.path)
-        if trainsTextEncoder {
-            try checkpoint.restore(section: "text_encoder", into: textEncoder.namedParameters(), file: checkpointURL.path)
-        }
-        ema.load(checkpoint.section("ema"))
-        optimizer.load(stateTensors: checkpoint.section("adam"))
-        step = try checkpoint.integer("step")
-        decisions = UInt64(checkpoint.metadata["decisions"] ?? "") ?? decisions
-        let restored = try checkpoint.json("sampler", as: BatchSampler.self)
-        guard restored.count == sampler.count, restored.repeats == sampler.repeats else {
-            throw DatasetError.invalid("\(checkpointURL.path) was trained on \(restored.count) images with "
-                                       + "\(restored.repeats == nil ? "no" : "other") oversampling; resume with the same "
-                                       + "--data, --oversample and --oversample-factor")
-        }
-        sampler = restored
-        return try TorchGenerator(state: checkpoint.json("generator", as: TorchGenerator.State.self))
-    }
-
-    /// Fresh copies of the U-Net and text encoder holding the EMA weights.
-    func emaModels() throws -> (UNet2DConditionModel, CLIPTextModel) {
-        let unetCopy = try UNet2DConditionModel(config: unet.config)
-        let textCopy = trainsTextEncoder ? try CLIPTextModel(config: textEncoder.config) : textEncoder
-        let current = Dictionary(uniqueKeysWithValues: unet.namedParameters().map { ($0.key, $0.parameter.value) })
-        for (key, parameter) in unetCopy.namedParameters() {
-            if let value = ema.shadow["unet." + key] ?? current[key] { try parameter.assign(value) }
-        }
-        if trainsTextEncoder {
-            for (key, parameter) in textCopy.namedParameters() {
-                if let shadow = ema.shadow["text_encoder." + key] { try parameter.assign(shadow) }
-            }
-        }
-        return (unetCopy, textCopy)
-    }
-
-    /// A grid of samples from the EMA weights, one per sample prompt, seed 0.
-    public func writeSampleGrid(to url: URL) throws {
-        // By default, 16 captions spread over the dataset (not the first 16, which are often alike).
-        let stride = max(1, captions.count / 16)
-        let prompts = options.samplePrompts.isEmpty
-            ? Swift.stride(from: 0, to: captions.count, by: stride).prefix(16).map { captions[$0] } : options.samplePrompts
-        let (unetCopy, textCopy) = try emaModels()
-        let model = StableDiffusion(directory: output, tokenizer: tokenizer, textEncoder: textCopy, unet: unetCopy, vae: vae,
-                                    schedulerConfig: try Self.schedulerConfig(schedulerConfig))
-        var images: [Image] = []
-        for prompt in prompts {
-            var request = GenerationRequest(prompt: prompt)
-            request.steps = options.sampleSteps
-            let image = try model.generate(request).images.image()
-            images.append(try image.resized(width: 64, height: 64).labelled(String(prompt.prefix(10)), bandHeight: 10))
-        }
-        try Image.grid(images, columns: 8, padding: 2).writePNG(to: url)
-    }
-
-    /// Writes the complete diffusers pipeline folder (EMA weights) into `output`.
-    public func savePipeline() throws {
-        let (unetCopy, textCopy) = try emaModels()
-        let folder = try StableDiffusionPipelineFolder.create(
-            at: output, modelIndex: .stableDiffusion(schedulerClassName: Self.schedulerClassName))
-        try unetCopy.save(directory: folder.componentDirectoryForWriting("unet"), dtype: options.saveDType)
-        try folder.save(textEncoder: textCopy, dtype: options.saveDType)
-        try folder.copyComponentFiles("vae", from: vaeDirectory)
-        try folder.copyComponentFiles("tokenizer", from: tokenizerDirectory)
-        try folder.saveSchedulerConfig(schedulerConfig)
+        let loop = try TrainingLoop(objective: self, options: options.common, directory: trainingDirectory)
+        defer { step = loop.step }
+        try loop.run()
     }
 }
 

@@ -1,37 +1,61 @@
-// Options shared by the VAE and diffusion trainers.
+// Options of the training loop, shared by every objective, with the shipped recipes' values.
 import Foundation
 
-public struct TrainingOptions {
+public struct TrainingOptions: Equatable {
     public var steps = 1000
     public var batchSize = 32
     public var resolution = 32
     public var seed: UInt64 = 0
-    public var learningRate: Float = 2e-4
+    public var learningRate: Float = 5e-4
     public var warmupSteps = 100
     /// Micro-batches whose gradients are summed before each update.
     public var gradientAccumulation = 1
     public var maxGradientNorm: Float = 1
     public var weightDecay: Float = 1e-2
-    public var checkpointEvery = 200
+    public var checkpointEvery = 100
     public var resume = false
     public var quiet = false
     public var horizontalFlip = false
     /// End this run after this many steps in total (checkpointing there), keeping the
     /// schedule of `steps`: training in time slices, resumed with `resume`.
     public var stopAfter: Int?
-    /// Steps between log lines and loss-curve redraws.
+    /// Steps between loss-curve redraws.
     public var logEvery = 10
 
     public init() {}
 
+    /// The VAE stage of models/emoji (scripts/train-emoji.sh): 1000 steps of 24 images at
+    /// 6e-4, 50 warm-up steps, a checkpoint every 100.
+    public static var vaeRecipe: TrainingOptions {
+        var options = TrainingOptions()
+        (options.steps, options.batchSize, options.learningRate, options.warmupSteps, options.checkpointEvery) = (1000, 24, 6e-4, 50, 100)
+        return options
+    }
+
+    /// The first diffusion stage of models/emoji: 2400 steps of 32 images at 5e-4, 150
+    /// warm-up steps, a checkpoint every 100 (samples every 600: `DiffusionTrainingOptions`).
+    public static var diffusionRecipe: TrainingOptions {
+        var options = TrainingOptions()
+        (options.steps, options.batchSize, options.learningRate, options.warmupSteps, options.checkpointEvery) = (2400, 32, 5e-4, 150, 100)
+        return options
+    }
+
+    /// The step at which this run ends: `steps`, or `stopAfter` when sooner.
+    public var lastStep: Int { min(steps, stopAfter ?? steps) }
+
     public func validate() throws {
-        func require(_ ok: Bool, _ message: String) throws { if !ok { throw DatasetError.invalid(message) } }
-        try require(steps >= 1, "--steps must be at least 1, got \(steps)")
-        try require(batchSize >= 1, "--batch-size must be at least 1, got \(batchSize)")
-        try require(resolution >= 8, "--resolution must be at least 8, got \(resolution)")
-        try require(learningRate > 0 && learningRate.isFinite, "--lr must be positive, got \(learningRate)")
-        try require(gradientAccumulation >= 1, "--gradient-accumulation must be at least 1")
-        try require(checkpointEvery >= 1, "--checkpoint-every must be at least 1, got \(checkpointEvery)")
+        try require(steps >= 1, "TrainingOptions.steps", "must be at least 1, got \(steps)")
+        try require(batchSize >= 1, "TrainingOptions.batchSize", "must be at least 1, got \(batchSize)")
+        try require(resolution >= 8, "TrainingOptions.resolution", "must be at least 8, got \(resolution)")
+        try require(learningRate > 0 && learningRate.isFinite, "TrainingOptions.learningRate", "must be positive, got \(learningRate)")
+        try require(warmupSteps >= 0, "TrainingOptions.warmupSteps", "must be at least 0, got \(warmupSteps)")
+        try require(gradientAccumulation >= 1, "TrainingOptions.gradientAccumulation", "must be at least 1, got \(gradientAccumulation)")
+        try require(maxGradientNorm >= 0 && maxGradientNorm.isFinite, "TrainingOptions.maxGradientNorm",
+                    "must be 0 (no clipping) or positive, got \(maxGradientNorm)")
+        try require(weightDecay >= 0 && weightDecay.isFinite, "TrainingOptions.weightDecay", "must be at least 0, got \(weightDecay)")
+        try require(checkpointEvery >= 1, "TrainingOptions.checkpointEvery", "must be at least 1, got \(checkpointEvery)")
+        try require(stopAfter.map { $0 >= 1 } ?? true, "TrainingOptions.stopAfter", "must be at least 1, got \(stopAfter ?? 0)")
+        try require(logEvery >= 1, "TrainingOptions.logEvery", "must be at least 1, got \(logEvery)")
     }
 }
 

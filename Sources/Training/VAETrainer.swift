@@ -6,27 +6,14 @@ import NN
 import Pipelines
 import TensorCore
 
-public struct VAETrainingOptions {
-    public var common = TrainingOptions()
-    public var config = VAETrainer.defaultConfig()
-    public var reconstructionLoss = "l1"
-    public var klWeight: Float = 1e-6
-    /// Share of the images held out to measure reconstruction PSNR.
-    public var holdoutFraction = 0.05
-    public init() {}
-}
-
-public final class VAETrainer {
+public final class VAETrainer: TrainingObjective {
     public let options: VAETrainingOptions
     public let data: CaptionedImageFolder
     public let output: URL
     public let vae: AutoencoderKL
-    let optimizer: AdamW
-    let schedule: LearningRateSchedule
-    var sampler: BatchSampler
-    var flipState: UInt64
-    public private(set) var step = 0
     let trainIndices: [Int], heldOutIndices: [Int]
+    /// Optimiser steps done.
+    public private(set) var step = 0
 
     /// A small AutoencoderKL for small images: 2× down (32 px → 16×16×4 latents).
     public static func defaultConfig() -> AutoencoderKLConfig {
@@ -42,10 +29,7 @@ public final class VAETrainer {
     }
 
     public init(data: CaptionedImageFolder, output: URL, options: VAETrainingOptions) throws {
-        try options.common.validate()
-        guard ["l1", "l2"].contains(options.reconstructionLoss) else {
-            throw DatasetError.invalid("--loss must be l1 or l2, got \(options.reconstructionLoss)")
-        }
+        try options.validate()
         self.options = options
         self.data = data
         self.output = output
@@ -57,89 +41,56 @@ public final class VAETrainer {
         let heldOut = data.count >= 20 ? max(1, Int(Double(data.count) * options.holdoutFraction)) : 0
         heldOutIndices = Array(order.prefix(heldOut))
         trainIndices = Array(order.dropFirst(heldOut))
-        sampler = BatchSampler(count: trainIndices.count, seed: options.common.seed)
-        flipState = options.common.seed &+ 1
-        optimizer = AdamW(parameters: vae.namedParameters(), learningRate: options.common.learningRate,
-                          weightDecay: options.common.weightDecay)
-        schedule = LearningRateSchedule(peak: options.common.learningRate, warmupSteps: options.common.warmupSteps,
-                                        totalSteps: options.common.steps)
-        try FileManager.default.createDirectory(at: trainingDirectory, withIntermediateDirectories: true)
     }
 
-    /// Logs, curves and the checkpoint live beside the model, in `OUT/training/`.
-    var trainingDirectory: URL { output.appendingPathComponent("training") }
-    var checkpointURL: URL { trainingDirectory.appendingPathComponent(Checkpoint.fileName) }
+    /// Trains (or resumes) to `steps` or `stopAfter`, with logs and checkpoints in `OUT/training`.
+    public func train() throws {
+        let loop = try TrainingLoop(objective: self, options: options.common, directory: output.appendingPathComponent("training"))
+        defer { step = loop.step }
+        try loop.run()
+    }
+
+    // MARK: TrainingObjective
+
+    public var name: String { "vae" }
+    public var trainableParameters: [(key: String, parameter: Parameter)] { vae.namedParameters() }
+    public var checkpointSections: [(name: String, parameters: [(key: String, parameter: Parameter)])] {
+        [("model", vae.namedParameters())]
+    }
+    public var metricNames: [String] { ["reconstruction"] }
+    public var resumeSettings: [String: String] {
+        ["VAETrainingOptions.reconstructionLoss": options.reconstructionLoss.rawValue,
+         "VAETrainingOptions.klWeight": "\(options.klWeight)",
+         "VAETrainingOptions.holdoutFraction": "\(options.holdoutFraction)"]
+    }
+
+    public func makeSampler(seed: UInt64) -> BatchSampler { BatchSampler(count: trainIndices.count, seed: seed) }
+
+    public func zeroGradients() { vae.zeroGrad() }
+
+    /// Draws the images of `batch` (flipped when asked) and a posterior sample's noise.
+    public func loss(batch: [Int], step: Int, randomness: inout TrainingRandomness) throws -> MicroBatchLoss {
+        let indices = batch.map { trainIndices[$0] }
+        let flips = indices.map { _ in options.common.horizontalFlip && randomness.next() & 1 == 1 }
+        let images = try data.batch(indices, flip: flips)  // [B, 3, R, R]
+        let side = data.resolution / vae.downsamplingFactor
+        let noise = try randomness.randn([indices.count, vae.config.latentChannels, side, side])  // [B, 4, h, w]
+        let (total, reconstruction) = loss(images, noise: noise)
+        return MicroBatchLoss(loss: total, metrics: [reconstruction])
+    }
 
     /// Loss for one batch [B, 3, R, R]: reconstruction of a posterior sample plus weighted KL.
-    func loss(_ images: Tensor, noise: Tensor) throws -> (total: Tensor, reconstruction: Float) {
+    func loss(_ images: Tensor, noise: Tensor) -> (total: Tensor, reconstruction: Float) {
         let (mean, logvar) = vae.encode(images)
         let z = vae.sample(mean: mean, logvar: logvar, noise: noise)
         let reconstruction = vae.decode(z)
-        let recLoss = options.reconstructionLoss == "l1" ? reconstruction.l1Loss(images) : reconstruction.mseLoss(images)
+        let recLoss: Tensor
+        switch options.reconstructionLoss {
+        case .l1: recLoss = reconstruction.l1Loss(images)
+        case .l2: recLoss = reconstruction.mseLoss(images)
+        }
         let kl = AutoencoderKL.klDivergence(mean: mean, logvar: logvar).mean() / Float(mean.count / mean.shape[0])
         return (recLoss + kl * options.klWeight, recLoss.item)
-    }
-
-    public func train() throws {
-        let common = options.common
-        let log = try TrainingLog(directory: trainingDirectory, name: "vae", columns: ["step", "loss", "reconstruction", "lr", "seconds"],
-                                  resuming: common.resume)
-        var generator = TorchGenerator(seed: common.seed)
-        if common.resume, FileManager.default.fileExists(atPath: checkpointURL.path) {
-            generator = try restore()
-            say("resumed from step \(step)", quiet: common.quiet)
-        }
-        let progress = ProgressBar(total: common.steps, label: "train-vae", enabled: !common.quiet)
-        let parameters = vae.namedParameters()
-        let start = Date(timeIntervalSinceNow: -log.loggedSeconds(atStep: step))
-        let lastStep = min(common.steps, common.stopAfter ?? common.steps)
-        while step < lastStep {
-            optimizer.learningRate = schedule.rate(at: step)
-            var totalLoss: Float = 0, totalReconstruction: Float = 0
-            for _ in 0..<common.gradientAccumulation {
-                let indices = sampler.next(common.batchSize).map { trainIndices[$0] }
-                let flips = indices.map { _ in common.horizontalFlip && SplitMix64.next(&flipState) & 1 == 1 }
-                let images = try data.batch(indices, flip: flips)
-                let latentShape = [indices.count, vae.config.latentChannels, data.resolution / vae.downsamplingFactor,
-                                   data.resolution / vae.downsamplingFactor]
-                let noise = try Tensor(shape: latentShape, values: generator.randn(count: latentShape.reduce(1, *)))
-                let (loss, reconstruction) = try self.loss(images, noise: noise)
-                (loss / Float(common.gradientAccumulation)).backward()
-                totalLoss += loss.item / Float(common.gradientAccumulation)
-                totalReconstruction += reconstruction / Float(common.gradientAccumulation)
-            }
-            guard totalLoss.isFinite else { throw DatasetError.invalid("training diverged at step \(step) (loss \(totalLoss)); lower --lr") }
-            optimizer.update(gradientScale: clippingScale(norm: gradientNorm(parameters), maxNorm: common.maxGradientNorm))
-            vae.zeroGrad()
-            step += 1
-            try log.record(step: step, loss: Double(totalLoss),
-                           extra: [String(format: "%.6f", totalReconstruction), String(format: "%.3g", optimizer.learningRate),
-                                   String(format: "%.1f", Date().timeIntervalSince(start))])
-            progress.update(step, extra: String(format: "loss %.4f", totalLoss))
-            if step % common.logEvery == 0 || step == common.steps { try log.drawCurve(title: "VAE loss") }
-            if step % common.checkpointEvery == 0 || step == lastStep { try saveCheckpoint(generator: generator) }
-        }
-    }
-
-    func saveCheckpoint(generator: TorchGenerator) throws {
-        var checkpoint = Checkpoint()
-        checkpoint.add(section: "model", vae.namedParameters())
-        checkpoint.add(section: "adam", optimizer.stateTensors())
-        checkpoint.metadata["step"] = "\(step)"
-        checkpoint.metadata["flip_state"] = "\(flipState)"
-        try checkpoint.setJSON("generator", generator.state)
-        try checkpoint.setJSON("sampler", sampler)
-        try checkpoint.write(to: checkpointURL)
-    }
-
-    func restore() throws -> TorchGenerator {
-        let checkpoint = try Checkpoint.read(from: checkpointURL)
-        try checkpoint.restore(section: "model", into: vae.namedParameters(), file: checkpointURL.path)
-        optimizer.load(stateTensors: checkpoint.section("adam"))
-        step = try checkpoint.integer("step")
-        flipState = UInt64(checkpoint.metadata["flip_state"] ?? "") ?? flipState
-        sampler = try checkpoint.json("sampler", as: BatchSampler.self)
-        return try TorchGenerator(state: checkpoint.json("generator", as: TorchGenerator.State.self))
     }
 
     /// Mean posterior latents over the data → scaling_factor = 1/std, as SD's VAE was calibrated.

@@ -29,8 +29,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "CLIPTextModel config.json (default: 4 layers, width 256).")
     var textConfig: String?
 
-    @Option(help: "What the U-Net predicts: epsilon or v_prediction.")
-    var prediction = "epsilon"
+    @Option(help: "What the U-Net predicts.")
+    var prediction = PredictionTarget.epsilon
 
     @Option(help: "Min-SNR-γ loss weighting (0 disables).")
     var minSnrGamma: Float = 5
@@ -49,15 +49,15 @@ struct TrainCommand: ParsableCommand {
     var oversampleFactor = 3
 
     @Option(help: "Write a grid of samples every N steps (0: never).")
-    var sampleEvery = 1000
+    var sampleEvery = DiffusionTrainingOptions().sampleEvery
 
     @Flag(help: "Save the model weights in float16.")
     var fp16 = false
 
     func run() throws {
-        try reportingErrors {
+        try reportingTrainingErrors {
             var options = DiffusionTrainingOptions()
-            options.common = training.options()
+            options.common = training.options(over: options.common)
             options.predictionType = prediction
             options.minSNRGamma = minSnrGamma > 0 ? minSnrGamma : nil
             options.captionDropout = captionDropout
@@ -80,6 +80,8 @@ struct TrainCommand: ParsableCommand {
                 vaeURL = vaeURL.appendingPathComponent("vae")
             }
             let tokenizerURL = try tokenizer.map { URL(fileURLWithPath: $0) } ?? ModelLocator.resolveResource("models/clip-tokenizer")
+            try options.validate()  // before the data loads
+            training.announce("train", options.common, extra: " --sample-every \(options.sampleEvery)")
             let data = try training.loadData()
             let trainer = try DiffusionTrainer(data: data, vaeDirectory: vaeURL, tokenizerDirectory: tokenizerURL,
                                                output: URL(fileURLWithPath: training.out), options: options)

@@ -15,19 +15,21 @@ struct TrainVAECommand: ParsableCommand {
     @Option(help: "AutoencoderKL config.json to train (default: a small 2×-down VAE).")
     var config: String?
 
-    @Option(help: "Reconstruction loss: l1 or l2.")
-    var loss = "l1"
+    @Option(help: "Reconstruction loss.")
+    var loss = ReconstructionLoss.l1
 
     @Option(help: "Weight of the KL term (per latent element, relative to the per-pixel loss).")
     var klWeight: Float = 1e-6
 
     func run() throws {
-        try reportingErrors {
+        try reportingTrainingErrors {
             var options = VAETrainingOptions()
-            options.common = training.options()
+            options.common = training.options(over: options.common)
             options.reconstructionLoss = loss
             options.klWeight = klWeight
             if let config { options.config = try ConfigJSON.read(AutoencoderKLConfig.self, from: URL(fileURLWithPath: config)) }
+            try options.validate()  // before the data loads
+            training.announce("train-vae", options.common)
             let data = try training.loadData()
             let out = URL(fileURLWithPath: training.out)
             let trainer = try VAETrainer(data: data, output: out, options: options)

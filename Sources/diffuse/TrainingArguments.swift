@@ -11,11 +11,11 @@ struct TrainingArguments: ParsableArguments {
     @Option(help: "Output folder (the model; logs and checkpoints go in its training/ subfolder).")
     var out: String
 
-    @Option(help: "Optimiser steps.")
-    var steps: Int
+    @Option(help: "Optimiser steps (default: 1000 for train-vae, 2400 for train).")
+    var steps: Int?
 
-    @Option(help: "Images per step.")
-    var batchSize: Int
+    @Option(help: "Images per step (default: 24 for train-vae, 32 for train).")
+    var batchSize: Int?
 
     @Option(help: "Image side in pixels (images are resized and centre-cropped).")
     var resolution = 32
@@ -23,17 +23,17 @@ struct TrainingArguments: ParsableArguments {
     @Option(help: "Seed for weights, data order and noise.")
     var seed: UInt64 = 0
 
-    @Option(help: "Peak learning rate (AdamW; linear warm-up, then cosine decay).")
-    var lr: Float
+    @Option(help: "Peak learning rate (AdamW; linear warm-up, then cosine decay; default: 6e-4 for train-vae, 5e-4 for train).")
+    var lr: Float?
 
-    @Option(help: "Warm-up steps.")
-    var warmup = 200
+    @Option(help: "Warm-up steps (default: 50 for train-vae, 150 for train).")
+    var warmup: Int?
 
     @Option(help: "Micro-batches per optimiser step (gradient accumulation).")
     var gradientAccumulation = 1
 
-    @Option(help: "Write a checkpoint every N steps.")
-    var checkpointEvery = 250
+    @Option(help: "Write a checkpoint every N steps (default: 100).")
+    var checkpointEvery: Int?
 
     @Option(help: "Stop (with a checkpoint) after this many steps, keeping the --steps schedule; continue later with --resume.")
     var stopAfter: Int?
@@ -50,21 +50,31 @@ struct TrainingArguments: ParsableArguments {
     @Flag(help: "No progress output.")
     var quiet = false
 
-    func options() -> TrainingOptions {
-        var options = TrainingOptions()
-        options.steps = steps
-        options.batchSize = batchSize
+    /// The recipe's options with every flag given applied over them.
+    func options(over recipe: TrainingOptions) -> TrainingOptions {
+        var options = recipe
+        options.steps = steps ?? recipe.steps
+        options.batchSize = batchSize ?? recipe.batchSize
         options.resolution = resolution
         options.seed = seed
-        options.learningRate = lr
-        options.warmupSteps = warmup
+        options.learningRate = lr ?? recipe.learningRate
+        options.warmupSteps = warmup ?? recipe.warmupSteps
         options.gradientAccumulation = gradientAccumulation
-        options.checkpointEvery = checkpointEvery
+        options.checkpointEvery = checkpointEvery ?? recipe.checkpointEvery
         options.resume = resume
         options.stopAfter = stopAfter
         options.horizontalFlip = flip
         options.quiet = quiet
         return options
+    }
+
+    /// One line at the start: the values this run trains with, as flags.
+    func announce(_ command: String, _ options: TrainingOptions, extra: String = "") {
+        guard !quiet else { return }
+        let line = "\(command): --steps \(options.steps) --batch-size \(options.batchSize) --lr \(options.learningRate) "
+            + "--warmup \(options.warmupSteps) --checkpoint-every \(options.checkpointEvery)\(extra) "
+            + "(defaults: the recipe of models/emoji; set any with its flag)"
+        FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 
     /// Loads the dataset, reporting unreadable images by name.
@@ -81,7 +91,11 @@ struct TrainingArguments: ParsableArguments {
     }
 
     func validate() throws {
-        try options().validate()
+        do {
+            try options(over: TrainingOptions()).validate()
+        } catch let error as TrainingError {
+            throw ValidationError(TrainingFlags.message(error))
+        }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 }

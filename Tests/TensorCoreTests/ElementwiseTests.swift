@@ -1,4 +1,5 @@
 // Forward values and finite-difference gradients of elementwise, reduction and shape ops.
+import TestSupport
 import XCTest
 @testable import TensorCore
 

@@ -1,4 +1,5 @@
 // Repeated forward + backward passes must hold a flat resident memory.
+import TestSupport
 import XCTest
 @testable import TensorCore
 

@@ -1,5 +1,6 @@
 // Convolution, normalisation, softmax, attention and activations: forward against direct
 // formulas, backward against finite differences.
+import TestSupport
 import XCTest
 @testable import TensorCore
 

@@ -92,6 +92,14 @@ final class TrainingTests: XCTestCase {
         let resumed = try VAETrainer(data: data, output: resumedDirectory, options: resumeOptions)
         try resumed.train()
         assertSameParameters(straight.vae, resumed.vae)
+
+        // Another reconstruction loss is refused, naming the field.
+        var otherLoss = tinyVAEOptions(steps: 6)
+        otherLoss.common.resume = true
+        otherLoss.reconstructionLoss = .l2
+        XCTAssertThrowsError(try VAETrainer(data: data, output: resumedDirectory, options: otherLoss).train()) {
+            XCTAssertEqual(($0 as? TrainingError)?.fields, ["VAETrainingOptions.reconstructionLoss"], "\($0)")
+        }
     }
 
     func testDiffusionTrainingLossFallsResumesAndGenerates() throws {
@@ -151,7 +159,34 @@ final class TrainingTests: XCTestCase {
         changed.oversampleFactor = 2
         XCTAssertThrowsError(try DiffusionTrainer(data: data, vaeDirectory: vaeDirectory, tokenizerDirectory: tokenizerDirectory,
                                                   output: resumedDirectory, options: changed).train()) {
-            XCTAssertTrue("\($0)".contains("--oversample"), "\($0)")
+            XCTAssertEqual(($0 as? TrainingError)?.fields, ["DiffusionTrainingOptions.oversampledFiles"], "\($0)")
+        }
+        // So does a change of the loss or of the sampler: each refusal names its field.
+        var vPrediction = tinyDiffusionOptions(steps: 8)
+        vPrediction.predictionType = .vPrediction
+        var plainMSE = tinyDiffusionOptions(steps: 8)
+        plainMSE.minSNRGamma = nil
+        for (field, var changed) in [("DiffusionTrainingOptions.predictionType", vPrediction),
+                                     ("DiffusionTrainingOptions.minSNRGamma", plainMSE)] {
+            changed.common.resume = true
+            XCTAssertThrowsError(try DiffusionTrainer(data: data, vaeDirectory: vaeDirectory, tokenizerDirectory: tokenizerDirectory,
+                                                      output: resumedDirectory, options: changed).train()) {
+                XCTAssertEqual(($0 as? TrainingError)?.fields, [field], "\($0)")
+            }
+        }
+        // A checkpoint of another noise schedule (its recorded setting altered here).
+        let otherSchedule = dataDirectory.appendingPathComponent("other-schedule/training")
+        try FileManager.default.createDirectory(at: otherSchedule, withIntermediateDirectories: true)
+        var tampered = try Checkpoint.read(from: resumedDirectory.appendingPathComponent("training/\(Checkpoint.fileName)"))
+        var state = try tampered.json("training_state", as: TrainingState.self)
+        state.settings["DiffusionTrainer.scheduler"] = "{\"beta_schedule\":\"linear\"}"
+        try tampered.setJSON("training_state", state)
+        try tampered.write(to: otherSchedule.appendingPathComponent(Checkpoint.fileName))
+        var sameOptions = tinyDiffusionOptions(steps: 8)
+        sameOptions.common.resume = true
+        XCTAssertThrowsError(try DiffusionTrainer(data: data, vaeDirectory: vaeDirectory, tokenizerDirectory: tokenizerDirectory,
+                                                  output: otherSchedule.deletingLastPathComponent(), options: sameOptions).train()) {
+            XCTAssertEqual(($0 as? TrainingError)?.fields, ["DiffusionTrainer.scheduler"], "\($0)")
         }
 
         // The saved folder is a complete pipeline that loads and generates, with the sampler

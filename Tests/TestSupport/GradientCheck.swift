@@ -1,9 +1,9 @@
-// Finite-difference gradient checking for tensor ops.
+// Finite-difference gradient checking for tensor ops and modules (shared by the test targets).
+import TensorCore
 import XCTest
-@testable import TensorCore
 
 /// Deterministic pseudo-random values in [-1, 1] for test inputs.
-func testValues(_ count: Int, seed: UInt64) -> [Float] {
+public func testValues(_ count: Int, seed: UInt64) -> [Float] {
     var state = seed &* 6364136223846793005 &+ 1442695040888963407
     return (0..<count).map { _ in
         state = state &* 6364136223846793005 &+ 1442695040888963407
@@ -11,7 +11,7 @@ func testValues(_ count: Int, seed: UInt64) -> [Float] {
     }
 }
 
-func testTensor(_ shape: [Int], seed: UInt64, scale: Float = 1, offset: Float = 0) -> Tensor {
+public func testTensor(_ shape: [Int], seed: UInt64, scale: Float = 1, offset: Float = 0) -> Tensor {
     let values = testValues(shape.reduce(1, *), seed: seed).map { $0 * scale + offset }
     return try! Tensor(shape: shape, values: values)  // test-only: shapes are literals
 }
@@ -19,7 +19,7 @@ func testTensor(_ shape: [Int], seed: UInt64, scale: Float = 1, offset: Float = 
 /// Checks the analytic gradient of `f` (reduced to a scalar with fixed random weights) with
 /// respect to each input against central differences. Float32 differences are noisy, so the
 /// error is measured relative to the gradient's scale: |analytic − numeric| ≤ tol·max(1, |g|∞).
-func checkGradients(_ inputs: [Tensor], eps: Float = 1e-2, tolerance: Float = 2e-2,
+public func checkGradients(_ inputs: [Tensor], eps: Float = 1e-2, tolerance: Float = 2e-2,
                     file: StaticString = #filePath, line: UInt = #line, _ f: ([Tensor]) -> Tensor) {
     let leaves = inputs.map { $0.copy().requiringGrad() }
     let probe = f(leaves)
