@@ -36,7 +36,7 @@ let package = Package(
         .target(name: "Schedulers", swiftSettings: optimized),
         .target(name: "Pipelines", dependencies: ["Models", "Schedulers", "Imaging", "TensorCore"],
                 swiftSettings: optimized),
-        .target(name: "Training", dependencies: ["Pipelines", "Models", "NN", "Imaging", "TensorCore"],
+        .target(name: "Training", dependencies: ["Pipelines", "Models", "NN", "Imaging", "TensorCore", "FileIO"],
                 swiftSettings: optimized),
         .executableTarget(name: "diffuse", dependencies: [
             "Pipelines", "Training", "Imaging", "Models", "Schedulers", "TensorCore",

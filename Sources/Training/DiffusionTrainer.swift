@@ -103,7 +103,7 @@ public final class DiffusionTrainer: TrainingObjective {
         // The sampler every trained pipeline ships with: Euler on Karras sigmas, which at 10
         // steps beat DPM-Solver++ 2M at 15 on models/emoji's fidelity (README, quality).
         schedulerConfig = [
-            "_class_name": .string(Self.schedulerClassName), "_diffusers_version": .string("0.39.0"),
+            "_class_name": .string(Self.schedulerClassName), "_diffusers_version": .string(ConfigFile.diffusersVersion),
             "num_train_timesteps": .number(1000), "beta_start": .number(0.00085), "beta_end": .number(0.012),
             "beta_schedule": .string("scaled_linear"), "prediction_type": .string(options.predictionType.rawValue),
             "timestep_spacing": .string("leading"), "steps_offset": .number(1), "set_alpha_to_one": .bool(false),

@@ -1,5 +1,6 @@
 // The one training loop of every trainer: accumulation, all-reduce, clipping, AdamW with a
 // warm-up + cosine schedule, EMA, CSV + loss curve, progress, checkpoints, time slices, resume.
+import FileIO
 import Foundation
 import NN
 import Pipelines
@@ -46,6 +47,8 @@ public final class TrainingLoop {
     public func run() throws {
         let log = try TrainingLog(directory: directory, name: objective.name,
                                   columns: ["step", "loss"] + objective.metricNames + ["lr", "seconds"], resuming: options.resume)
+        // A run killed while writing its checkpoint left a temporary file beside it.
+        if writes { OutputFile.removeStaleTemporaries(besides: checkpointURL) }
         if options.resume, FileManager.default.fileExists(atPath: checkpointURL.path) {
             try restore(from: checkpointURL)
             // Checkpoints older than TrainingState kept their clock only in the log.

@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import Models
 import Pipelines
+import TensorCore
 import Training
 
 struct TrainVAECommand: ParsableCommand {
@@ -27,7 +28,7 @@ struct TrainVAECommand: ParsableCommand {
             options.common = training.options(over: options.common)
             options.reconstructionLoss = loss
             options.klWeight = klWeight
-            if let config { options.config = try ConfigJSON.read(AutoencoderKLConfig.self, from: URL(fileURLWithPath: config)) }
+            if let config { options.config = try ConfigFile.read(AutoencoderKLConfig.self, from: URL(fileURLWithPath: config)) }
             try options.validate()  // before the data loads
             training.announce("train-vae", options.common)
             let data = try training.loadData()
