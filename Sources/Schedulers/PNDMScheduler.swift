@@ -91,6 +91,7 @@ public struct PNDMScheduler: AlphaScheduler {
         let alphaProd = try self.alphaProd(at: timestep)
         let alphaProdPrev = try self.alphaProd(at: prevTimestep)
         let betaProd = 1 - alphaProd, betaProdPrev = 1 - alphaProdPrev
+        // ε from ε or v (init rejects "sample", the only type that would need x̂₀).
         let epsilon = config.predictionType.epsilon(modelOutput: modelOutput, sample: sample, original: sample,
                                                     level: NoiseLevel(alphaProd: alphaProd))
         let sampleCoeff = (alphaProdPrev / alphaProd).squareRoot()

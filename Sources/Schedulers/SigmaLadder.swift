@@ -31,7 +31,6 @@ public struct SigmaLadder {
         self.missingIsLast = missingIsLast
         sigmas = schedule.trainingSigmas.reversed() + [0]
         timesteps = (0..<schedule.alphasCumprod.count).reversed().map(Double.init)
-        initNoiseSigma = 1
         initNoiseSigma = Self.initNoiseSigma(sigmas, spacing: timestepSpacing)
     }
 
