@@ -33,7 +33,7 @@ let package = Package(
         .target(name: "NN", dependencies: ["TensorCore", "CKernels"], swiftSettings: optimized),
         .target(name: "Imaging", dependencies: ["CImageCodecs", "FileIO"], swiftSettings: optimized),
         .target(name: "Models", dependencies: ["NN", "TensorCore"], swiftSettings: optimized),
-        .target(name: "Schedulers", swiftSettings: optimized),
+        .target(name: "Schedulers", dependencies: ["TensorCore"], swiftSettings: optimized),
         .target(name: "Pipelines", dependencies: ["Models", "Schedulers", "Imaging", "TensorCore"],
                 swiftSettings: optimized),
         .target(name: "Training", dependencies: ["Pipelines", "Models", "NN", "Imaging", "TensorCore", "FileIO"],

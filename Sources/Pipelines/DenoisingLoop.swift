@@ -21,7 +21,7 @@ extension StableDiffusion {
     /// `afterStep` may rewrite each step's result (inpainting blends the known region there).
     public func denoise(latents initial: Tensor, timesteps: [Double], scheduler: inout Scheduler, context: Tensor,
                         guidance: Float, generator: inout TorchGenerator,
-                        afterStep: ((_ index: Int, _ sample: [Float]) throws -> [Float])? = nil,
+                        afterStep: ((_ index: Int, _ sample: Tensor) throws -> Tensor)? = nil,
                         onStep: (DenoisingStep) -> Void = { _ in }) throws -> Tensor {
         // The U-Net's weights stay fixed over the loop: its convolutions reorder them once.
         try FrozenWeights.during {
@@ -32,47 +32,47 @@ extension StableDiffusion {
 
     private func denoiseSteps(latents initial: Tensor, timesteps: [Double], scheduler: inout Scheduler, context: Tensor,
                               guidance: Float, generator: inout TorchGenerator,
-                              afterStep: ((_ index: Int, _ sample: [Float]) throws -> [Float])?,
+                              afterStep: ((_ index: Int, _ sample: Tensor) throws -> Tensor)?,
                               onStep: (DenoisingStep) -> Void) throws -> Tensor {
         let guided = context.shape[0] == 2 * initial.shape[0]
-        let shape = initial.shape
-        var sample = initial.values
+        let prediction = schedulerConfig.predictionType
+        let alphasCumprod = try trainingSchedule().alphasCumprod
+        var sample = initial  // [N, C, h, w]
+        // Steps that inject noise draw it from the pipeline's generator, as diffusers does.
+        let box = GeneratorBox(generator)
+        let noiseSource = NoiseSource { shape in try Tensor(shape: shape, values: box.generator.randn(count: shape.reduce(1, *))) }
+        defer { generator = box.generator }
         for (index, t) in timesteps.enumerated() {
-            let modelInput = try Tensor(shape: shape, values: scheduler.scaleModelInput(sample, timestep: t))
-            let batchInput = guided ? Tensor.concat([modelInput, modelInput], axis: 0) : modelInput
-            let prediction = try Autograd.withoutGrad {
+            let modelInput = try scheduler.scaleModelInput(sample, timestep: t)
+            let batchInput = guided ? Tensor.concat([modelInput, modelInput], axis: 0) : modelInput  // [B, C, h, w]
+            let output = try Autograd.withoutGrad {
                 try unet.forward(batchInput, timesteps: [Float(t)], context: context)
             }
-            var noise = prediction
+            var guidedOutput = output
             if guided {
-                let halves = prediction.chunk(2, axis: 0)
-                noise = Autograd.withoutGrad { halves[0] + (halves[1] - halves[0]) * guidance }
+                let halves = output.chunk(2, axis: 0)
+                guidedOutput = Autograd.withoutGrad { halves[0] + (halves[1] - halves[0]) * guidance }
             }
-            // Steps that inject noise draw it from the pipeline's generator, as diffusers does.
-            let box = GeneratorBox(generator)
-            let result = try scheduler.step(modelOutput: noise.values, timestep: t, sample: sample,
-                                            noise: NoiseSource { count in box.generator.randn(count: count) })
-            generator = box.generator
+            let result = try Autograd.withoutGrad {
+                try scheduler.step(modelOutput: guidedOutput, timestep: t, sample: sample, noise: noiseSource)
+            }
             sample = try afterStep?(index, result.prevSample) ?? result.prevSample
-            let latents = try Tensor(shape: shape, values: sample)
-            let original = try result.predOriginalSample.map { try Tensor(shape: shape, values: $0) }
-                ?? estimateOriginal(modelInput: modelInput, modelOutput: noise, timestep: t)
-            onStep(DenoisingStep(index: index, count: timesteps.count, timestep: t, latents: latents, predictedOriginal: original))
+            // Schedulers that report no x̂₀ (PNDM) get it from the folder's prediction type.
+            let original = result.predOriginalSample ?? estimateOriginal(prediction, modelInput: modelInput,
+                                                                         modelOutput: guidedOutput, timestep: t,
+                                                                         alphasCumprod: alphasCumprod)
+            onStep(DenoisingStep(index: index, count: timesteps.count, timestep: t, latents: sample, predictedOriginal: original))
         }
-        return try Tensor(shape: shape, values: sample)
+        return sample
     }
 
-    /// x̂₀ from a model output at training timestep t, for schedulers that do not report it:
-    /// (x − √(1−ᾱ)·ε̂)/√ᾱ for ε-prediction, √ᾱ·x − √(1−ᾱ)·v̂ for v-prediction.
-    func estimateOriginal(modelInput x: Tensor, modelOutput: Tensor, timestep t: Double) throws -> Tensor? {
-        let alphas = try trainingSchedule().alphasCumprod
+    /// x̂₀ from a model output at integer training timestep t; nil off the training range.
+    func estimateOriginal(_ prediction: PredictionType, modelInput x: Tensor, modelOutput: Tensor, timestep t: Double,
+                          alphasCumprod: [Float]) -> Tensor? {
         let index = Int(t.rounded())
-        guard alphas.indices.contains(index) else { return nil }
-        let a = alphas[index]
-        switch schedulerConfig.predictionType {
-        case "epsilon": return Autograd.withoutGrad { (x - modelOutput * (1 - a).squareRoot()) / a.squareRoot() }
-        case "v_prediction": return Autograd.withoutGrad { x * a.squareRoot() - modelOutput * (1 - a).squareRoot() }
-        default: return modelOutput
+        guard alphasCumprod.indices.contains(index) else { return nil }
+        return Autograd.withoutGrad {
+            prediction.original(modelOutput: modelOutput, sample: x, level: NoiseLevel(alphaProd: alphasCumprod[index]))
         }
     }
 

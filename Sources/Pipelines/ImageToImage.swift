@@ -85,16 +85,16 @@ extension StableDiffusion {
         guard let first = timesteps.first else {
             return ImageToImageStart(initLatents: initial, latentTimestep: nil, noisyLatents: initial, timesteps: [])
         }
-        let noise: [Float]
+        let noise: Tensor  // [count, C, h, w]
         if let given = request.noise {
             guard given.shape == initial.shape else {
                 throw PipelineError.invalidArgument("img2img noise has shape \(given.shape), expected \(initial.shape)")
             }
-            noise = given.values
+            noise = given
         } else {
-            noise = generator.randn(count: initial.count)
+            noise = try Tensor(shape: initial.shape, values: generator.randn(count: initial.count))
         }
-        let noisy = try Tensor(shape: initial.shape, values: scheduler.addNoise(original: initial.values, noise: noise, timestep: first))
+        let noisy = try Autograd.withoutGrad { try scheduler.addNoise(original: initial, noise: noise, timestep: first) }
         return ImageToImageStart(initLatents: initial, latentTimestep: first, noisyLatents: noisy, timesteps: timesteps)
     }
 }

@@ -34,8 +34,9 @@ extension StableDiffusion {
         }
         let known = try encodeMean(images: request.image)                        // [1, C, h, w]
         let (h, w) = (known.shape[2], known.shape[3])
-        let latentMask = Self.areaAverage(request.mask, width: width, height: height, to: w, h)  // [h·w]
-        let channels = known.shape[1]
+        let latentMask = try Tensor(shape: [1, 1, h, w],
+                                    values: Self.areaAverage(request.mask, width: width, height: height, to: w, h))
+        let pixelMask = try Tensor(shape: [1, 1, height, width], values: request.mask)
 
         let guided = request.guidance > 1
         let context = try encodePrompt(request.prompt, negativePrompt: request.negativePrompt, count: 1, guided: guided, warn: warn)
@@ -44,35 +45,25 @@ extension StableDiffusion {
         let timesteps = scheduler.timesteps
         var generator = TorchGenerator(seed: request.seed)
         let start = try Tensor(shape: known.shape, values: generator.randn(count: known.count))
-        let knownNoise = generator.randn(count: known.count)
-        let knownValues = known.values
+        let knownNoise = try Tensor(shape: known.shape, values: generator.randn(count: known.count))
         let blender = scheduler
         let latents = try denoise(latents: Autograd.withoutGrad { start * scheduler.initNoiseSigma }, timesteps: timesteps,
                                   scheduler: &scheduler, context: context, guidance: request.guidance, generator: &generator,
                                   afterStep: { index, sample in
             // The known region at the noise level the next step expects (clean after the last).
             let level = index + 1 < timesteps.count
-                ? try blender.addNoise(original: knownValues, noise: knownNoise, timestep: timesteps[index + 1]) : knownValues
-            var blended = sample
-            for c in 0..<channels {
-                for p in 0..<(h * w) {
-                    let i = c * h * w + p
-                    blended[i] = latentMask[p] * sample[i] + (1 - latentMask[p]) * level[i]
-                }
-            }
-            return blended
+                ? try blender.addNoise(original: known, noise: knownNoise, timestep: timesteps[index + 1]) : known
+            return Autograd.withoutGrad { Self.blend(sample, level, mask: latentMask) }
         }, onStep: onStep)
         // Decode, then keep the original pixels outside the mask exactly.
         let decoded = try decode(latents: latents)
-        let original = request.image.values
-        var pixels = decoded.values
-        for c in 0..<3 {
-            for p in 0..<(height * width) {
-                let m = request.mask[p]
-                pixels[c * height * width + p] = m * pixels[c * height * width + p] + (1 - m) * original[c * height * width + p]
-            }
-        }
-        return GenerationResult(images: try Tensor(shape: decoded.shape, values: pixels), latents: latents, timesteps: timesteps)
+        let images = Autograd.withoutGrad { Self.blend(decoded, request.image, mask: pixelMask) }
+        return GenerationResult(images: images, latents: latents, timesteps: timesteps)
+    }
+
+    /// mask·inside + (1 − mask)·outside; the mask [1, 1, H, W] broadcasts over [N, C, H, W].
+    static func blend(_ inside: Tensor, _ outside: Tensor, mask: Tensor) -> Tensor {
+        inside * mask + outside * (1 - mask)
     }
 
     /// Averages a [H·W] mask down to [h·w] (H, W multiples of h, w).

@@ -42,7 +42,7 @@ public final class StableDiffusion {
     /// folder's config as diffusers' `from_config` does.
     public func makeScheduler(named name: String?) throws -> Scheduler {
         if let name { return try Schedulers.makeScheduler(name: name, config: schedulerConfig) }
-        return try SchedulerFactory.make(config: schedulerConfig)
+        return try Schedulers.makeScheduler(config: schedulerConfig)
     }
 
     /// Checks that a requested image size works with this model.

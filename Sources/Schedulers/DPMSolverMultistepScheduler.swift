@@ -1,23 +1,21 @@
-// DPM-Solver++ multistep (2M by default, optional Karras sigmas); matches diffusers DPMSolverMultistepScheduler.
+// Matches diffusers DPMSolverMultistepScheduler: DPM-Solver++ multistep (2M by default, optional Karras sigmas).
 import Foundation
+import TensorCore
 
-public struct DPMSolverMultistepScheduler: Scheduler {
+public struct DPMSolverMultistepScheduler: SigmaScheduler {
     public let config: SchedulerConfig
     public let noiseSchedule: NoiseSchedule
-    public private(set) var timesteps: [Double] = []
-    public var sigmas: [Float]? { sigmaTable }
+    public var ladder: SigmaLadder
+    /// Samples are variance-preserving: the initial noise is N(0, 1) and the input unscaled.
     public var initNoiseSigma: Float { 1 }
     public var order: Int { 1 }
-    var sigmaTable: [Float]
-    var cursor = StepCursor()
-    /// The last `solver_order` data predictions x0, newest last.
-    var modelOutputs: [[Float]] = []
+    /// The last `solver_order` data predictions x̂₀, newest last.
+    var modelOutputs: [Tensor] = []
     var lowerOrderNums = 0
     static let name = "DPMSolverMultistepScheduler"
 
     public init(config: SchedulerConfig) throws {
         let c = config.applyingDefaults(of: .dpmSolverMultistep)
-        try ConfigCheck.sigmaBased(c, scheduler: Self.name)
         try ConfigCheck.oneOf(c.algorithmType, ["dpmsolver++"], field: "algorithm_type", scheduler: Self.name)
         try ConfigCheck.oneOf(c.solverType, ["midpoint", "heun"], field: "solver_type", scheduler: Self.name)
         try ConfigCheck.oneOf(c.finalSigmasType, ["zero", "sigma_min"], field: "final_sigmas_type", scheduler: Self.name)
@@ -25,6 +23,7 @@ public struct DPMSolverMultistepScheduler: Scheduler {
         try ConfigCheck.off(c.useLuLambdas, field: "use_lu_lambdas", scheduler: Self.name)
         try ConfigCheck.off(c.useFlowSigmas, field: "use_flow_sigmas", scheduler: Self.name)
         try ConfigCheck.off(c.useDynamicShifting, field: "use_dynamic_shifting", scheduler: Self.name)
+        try ConfigCheck.off(c.useExponentialSigmas, field: "use_exponential_sigmas", scheduler: Self.name)
         if let v = c.varianceType, v == "learned" || v == "learned_range" {
             throw SchedulerError.unsupported(scheduler: Self.name, field: "variance_type", value: v, supported: ["null"])
         }
@@ -33,8 +32,8 @@ public struct DPMSolverMultistepScheduler: Scheduler {
         }
         self.config = c
         noiseSchedule = try NoiseSchedule(config: c, scheduler: Self.name)
-        sigmaTable = noiseSchedule.trainingSigmas
-        timesteps = (0..<c.numTrainTimesteps).reversed().map(Double.init)
+        ladder = SigmaLadder(schedule: noiseSchedule, spacing: try SigmaSpacing(config: c, scheduler: Self.name),
+                             timestepSpacing: c.timestepSpacing, scheduler: Self.name, missingIsLast: true)
     }
 
     /// One past the last usable training timestep: lambda_min_clipped cuts off the noisiest
@@ -49,111 +48,98 @@ public struct DPMSolverMultistepScheduler: Scheduler {
         return n - clipped
     }
 
+    /// DPM-Solver spaces its own integer timesteps (n + 1 points, the last dropped) and
+    /// rounds the Karras ramp's timesteps.
     public mutating func setTimesteps(_ count: Int) throws {
         try TimestepSpacing.checkCount(count, config: config, scheduler: Self.name)
         let last = lastTimestep()
         var steps: [Double]
         switch config.timestepSpacing {
-        case "linspace":
+        case .linspace:
             steps = NumpyCompat.linspace(0, Double(last - 1), count + 1).map(NumpyCompat.round).reversed().dropLast()
-        case "leading":
+        case .leading:
             let ratio = last / (count + 1)
             steps = (1...count).reversed().map { Double($0 * ratio + config.stepsOffset) }
-        default:
+        case .trailing:
             steps = TimestepSpacing.trailing(count: count, from: last, trainSteps: config.numTrainTimesteps)
         }
         let trainSigmas = noiseSchedule.trainingSigmas
         var sigmas: [Double]
-        if config.useKarrasSigmas {
+        if let ramp = ladder.spacing.ramp(sigmaMin: Double(trainSigmas[0]), sigmaMax: Double(trainSigmas[trainSigmas.count - 1]),
+                                          count: count) {
             let logSigmas = trainSigmas.map { Foundation.log($0) }
-            sigmas = NumpyCompat.karrasSigmas(sigmaMin: Double(trainSigmas[0]), sigmaMax: Double(trainSigmas[trainSigmas.count - 1]), count: count)
-            steps = sigmas.map { NumpyCompat.sigmaToT($0, logSigmas: logSigmas) }
-            steps = steps.map { config.betaSchedule == "squaredcos_cap_v2" ? $0.rounded(.towardZero) : NumpyCompat.round($0) }
+            sigmas = ramp
+            steps = ramp.map { NumpyCompat.sigmaToT($0, logSigmas: logSigmas) }
+            steps = steps.map { config.betaSchedule == .squaredcosCapV2 ? $0.rounded(.towardZero) : NumpyCompat.round($0) }
         } else {
             sigmas = steps.map { NumpyCompat.interp($0, table: trainSigmas) }
         }
-        sigmaTable = (sigmas + [SigmaSchedule.finalSigma(config, schedule: noiseSchedule)]).map { Float($0) }
-        timesteps = steps
+        ladder.set(timesteps: steps, sigmas: (sigmas + [SigmaLadder.finalSigma(config, schedule: noiseSchedule)]).map { Float($0) })
         modelOutputs = []
         lowerOrderNums = 0
-        cursor.reset()
     }
 
-    public mutating func setBeginIndex(_ index: Int) { cursor.beginIndex = index }
-
-    public func scaleModelInput(_ sample: [Float], timestep: Double) throws -> [Float] { sample }
+    public func scaleModelInput(_ sample: Tensor, timestep: Double) throws -> Tensor { sample }
 
     /// alpha_t = 1 / sqrt(sigma^2 + 1), sigma_t = sigma * alpha_t, lambda = log(alpha_t / sigma_t).
-    static func alphaSigmaLambda(_ sigma: Float) -> (alpha: Float, sigma: Float, lambda: Float) {
+    static func alphaSigmaLambda(_ sigma: Float) -> (level: NoiseLevel, lambda: Float) {
         let alpha = 1 / (sigma * sigma + 1).squareRoot()
         let s = sigma * alpha
-        return (alpha, s, Foundation.log(alpha) - Foundation.log(s))
+        return (NoiseLevel(signal: alpha, noise: s), Foundation.log(alpha) - Foundation.log(s))
     }
 
-    public mutating func step(modelOutput: [Float], timestep: Double, sample: [Float], noise: NoiseSource) throws -> SchedulerStep {
-        guard !sigmaTable.isEmpty, sigmaTable.count == timesteps.count + 1 else { throw SchedulerError.timestepsNotSet(scheduler: Self.name) }
-        try checkSameCount(sample, modelOutput, scheduler: Self.name, what: "model output")
-        let index = try cursor.begin(for: timestep, in: timesteps, scheduler: Self.name, missingIsLast: true)
-        let count = timesteps.count
+    public mutating func step(modelOutput: Tensor, timestep: Double, sample: Tensor, noise: NoiseSource) throws -> SchedulerStep {
+        guard ladder.isSet else { throw SchedulerError.timestepsNotSet(scheduler: Self.name) }
+        try checkStep(modelOutput: modelOutput, sample: sample, scheduler: Self.name)
+        let index = try ladder.begin(at: timestep)
+        let count = ladder.timesteps.count
         let lowerOrderFinal = index == count - 1 &&
             (config.eulerAtFinal || (config.lowerOrderFinal && count < 15) || config.finalSigmasType == "zero")
         let lowerOrderSecond = index == count - 2 && config.lowerOrderFinal && count < 15
 
-        // Data prediction x0 (dpmsolver++ works on x0).
-        let s0 = Self.alphaSigmaLambda(try SigmaSchedule.sigma(sigmaTable, at: index, scheduler: Self.name))
-        let x0: [Float]
-        switch config.predictionType {
-        case "sample": x0 = modelOutput
-        case "v_prediction": x0 = zip(sample, modelOutput).map { s0.alpha * $0 - s0.sigma * $1 }
-        default: x0 = zip(sample, modelOutput).map { ($0 - s0.sigma * $1) / s0.alpha }
-        }
+        // dpmsolver++ works on the data prediction x̂₀.
+        let s0 = Self.alphaSigmaLambda(try ladder.sigma(at: index))
+        let x0 = config.predictionType.original(modelOutput: modelOutput, sample: sample, level: s0.level)  // [N, C, H, W]
         modelOutputs.append(x0)
         if modelOutputs.count > config.solverOrder { modelOutputs.removeFirst() }
 
-        let t = Self.alphaSigmaLambda(try SigmaSchedule.sigma(sigmaTable, at: index + 1, scheduler: Self.name))
+        let t = Self.alphaSigmaLambda(try ladder.sigma(at: index + 1))
         let h = t.lambda - s0.lambda
-        let expm = Foundation.exp(-h) - 1  // exp(-h) - 1
-        let sampleCoeff = t.sigma / s0.sigma
-        let d0Coeff = t.alpha * expm
-        let prev: [Float]
+        let expm = Foundation.exp(-h) - 1
+        let sampleCoeff = t.level.noise / s0.level.noise
+        let d0Coeff = t.level.signal * expm
+        let n = modelOutputs.count
+        let prev: Tensor
         if config.solverOrder == 1 || lowerOrderNums < 1 || lowerOrderFinal {
-            prev = zip(sample, x0).map { sampleCoeff * $0 - d0Coeff * $1 }
+            prev = sample * sampleCoeff - x0 * d0Coeff
         } else if config.solverOrder == 2 || lowerOrderNums < 2 || lowerOrderSecond {
-            let s1 = Self.alphaSigmaLambda(try SigmaSchedule.sigma(sigmaTable, at: index - 1, scheduler: Self.name))
-            let m0 = modelOutputs[modelOutputs.count - 1], m1 = modelOutputs[modelOutputs.count - 2]
+            let s1 = Self.alphaSigmaLambda(try ladder.sigma(at: index - 1))
+            let m0 = modelOutputs[n - 1], m1 = modelOutputs[n - 2]
             let r0 = (s0.lambda - s1.lambda) / h
-            let d1Scale = 1 / r0
-            let d1Coeff = config.solverType == "heun" ? -(t.alpha * (expm / h + 1)) : 0.5 * d0Coeff
-            prev = (0..<sample.count).map { i in
-                let d1 = d1Scale * (m0[i] - m1[i])
-                return sampleCoeff * sample[i] - d0Coeff * m0[i] - d1Coeff * d1
-            }
+            let d1 = (m0 - m1) * (1 / r0)
+            let d1Coeff = config.solverType == "heun" ? -(t.level.signal * (expm / h + 1)) : 0.5 * d0Coeff
+            prev = sample * sampleCoeff - m0 * d0Coeff - d1 * d1Coeff
         } else {
-            let s1 = Self.alphaSigmaLambda(try SigmaSchedule.sigma(sigmaTable, at: index - 1, scheduler: Self.name))
-            let s2 = Self.alphaSigmaLambda(try SigmaSchedule.sigma(sigmaTable, at: index - 2, scheduler: Self.name))
-            let n = modelOutputs.count
+            let s1 = Self.alphaSigmaLambda(try ladder.sigma(at: index - 1))
+            let s2 = Self.alphaSigmaLambda(try ladder.sigma(at: index - 2))
             let m0 = modelOutputs[n - 1], m1 = modelOutputs[n - 2], m2 = modelOutputs[n - 3]
             let r0 = (s0.lambda - s1.lambda) / h, r1 = (s1.lambda - s2.lambda) / h
-            let d1Coeff = t.alpha * (expm / h + 1)
-            let d2Coeff = t.alpha * ((expm + h) / (h * h) - 0.5)
-            prev = (0..<sample.count).map { i in
-                let d10 = (1 / r0) * (m0[i] - m1[i]), d11 = (1 / r1) * (m1[i] - m2[i])
-                let d1 = d10 + (r0 / (r0 + r1)) * (d10 - d11)
-                let d2 = (1 / (r0 + r1)) * (d10 - d11)
-                return sampleCoeff * sample[i] - d0Coeff * m0[i] + d1Coeff * d1 - d2Coeff * d2
-            }
+            let d1Coeff = t.level.signal * (expm / h + 1)
+            let d2Coeff = t.level.signal * ((expm + h) / (h * h) - 0.5)
+            let d10 = (m0 - m1) * (1 / r0), d11 = (m1 - m2) * (1 / r1)
+            let d1 = d10 + (d10 - d11) * (r0 / (r0 + r1))
+            let d2 = (d10 - d11) * (1 / (r0 + r1))
+            prev = sample * sampleCoeff - m0 * d0Coeff + d1 * d1Coeff - d2 * d2Coeff
         }
         lowerOrderNums = min(lowerOrderNums + 1, config.solverOrder)
-        cursor.stepIndex = index + 1
+        ladder.advance()
         return SchedulerStep(prevSample: prev, predOriginalSample: x0)
     }
 
-    /// alpha_t * original + sigma_t * noise with the sigma of the timestep's (or begin) index.
-    public func addNoise(original: [Float], noise: [Float], timestep: Double) throws -> [Float] {
-        try checkSameCount(original, noise, scheduler: Self.name)
-        let sigma = try SigmaSchedule.addNoiseSigma(sigmaTable, timesteps: timesteps, cursor: cursor, timestep: timestep,
-                                                    scheduler: Self.name, missingIsLast: true)
-        let s = Self.alphaSigmaLambda(sigma)
-        return zip(original, noise).map { s.alpha * $0 + s.sigma * $1 }
+    /// alpha_t·original + sigma_t·noise with the sigma of the timestep's (or begin) index.
+    public func addNoise(original: Tensor, noise: Tensor, timestep: Double) throws -> Tensor {
+        try checkSameShape(original, noise, scheduler: Self.name)
+        let level = Self.alphaSigmaLambda(try ladder.addNoiseSigma(timestep: timestep)).level
+        return original * level.signal + noise * level.noise
     }
 }

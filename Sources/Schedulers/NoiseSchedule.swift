@@ -1,5 +1,6 @@
 // The training noise schedule (betas, alphas_cumprod) shared by all diffusers schedulers.
 import Foundation
+import TensorCore
 
 /// betas, alphas and their cumulative product over the training timesteps, in float32 as
 /// diffusers keeps them (torch.linspace float32; cumprod accumulated in double on CPU).
@@ -7,8 +8,6 @@ public struct NoiseSchedule {
     public let betas: [Float]
     public let alphas: [Float]
     public let alphasCumprod: [Float]
-
-    public static let supportedBetaSchedules = ["linear", "scaled_linear", "squaredcos_cap_v2"]
 
     /// Builds the schedule of `config`; `scheduler` names the class in errors.
     public init(config: SchedulerConfig, scheduler: String) throws {
@@ -25,15 +24,12 @@ public struct NoiseSchedule {
             betas = trained.map { Float($0) }
         } else {
             switch config.betaSchedule {
-            case "linear":
+            case .linear:
                 betas = NumpyCompat.torchLinspaceFloat(config.betaStart, config.betaEnd, n)
-            case "scaled_linear":
+            case .scaledLinear:
                 betas = NumpyCompat.torchLinspaceFloat(config.betaStart.squareRoot(), config.betaEnd.squareRoot(), n).map { $0 * $0 }
-            case "squaredcos_cap_v2":
+            case .squaredcosCapV2:
                 betas = NoiseSchedule.cosineBetas(n)
-            default:
-                throw SchedulerError.unsupported(scheduler: scheduler, field: "beta_schedule", value: config.betaSchedule,
-                                                 supported: NoiseSchedule.supportedBetaSchedules)
             }
         }
         if config.rescaleBetasZeroSnr { betas = NoiseSchedule.rescaledToZeroTerminalSNR(betas) }
@@ -93,25 +89,28 @@ public struct NoiseSchedule {
         alphasCumprod.map { ((1 - $0) / $0).squareRoot() }
     }
 
-    /// q(x_t | x_0): sqrt(acp[t]) * original + sqrt(1 - acp[t]) * noise.
-    func addNoise(original: [Float], noise: [Float], timestep: Double, scheduler: String) throws -> [Float] {
-        try checkSameCount(original, noise, scheduler: scheduler)
-        let acp = try alphaCumprod(at: timestep, scheduler: scheduler)
-        let a = acp.squareRoot(), b = (1 - acp).squareRoot()
-        return zip(original, noise).map { a * $0 + b * $1 }
+    /// The noise level of integer training timestep t.
+    func noiseLevel(at t: Double, scheduler: String) throws -> NoiseLevel {
+        NoiseLevel(alphaProd: try alphaCumprod(at: t, scheduler: scheduler))
     }
 
-    /// diffusers' `get_velocity`: sqrt(acp[t]) * noise - sqrt(1 - acp[t]) * sample.
-    func velocity(sample: [Float], noise: [Float], timestep: Double, scheduler: String) throws -> [Float] {
-        try checkSameCount(sample, noise, scheduler: scheduler)
+    /// q(x_t | x_0): √ᾱ_t·original + √(1−ᾱ_t)·noise, [N, C, H, W].
+    func addNoise(original: Tensor, noise: Tensor, timestep: Double, scheduler: String) throws -> Tensor {
+        try checkSameShape(original, noise, scheduler: scheduler)
+        let level = try noiseLevel(at: timestep, scheduler: scheduler)
+        return original * level.signal + noise * level.noise
+    }
+
+    /// diffusers' `get_velocity`: the v-prediction target at training timestep t.
+    func velocity(sample: Tensor, noise: Tensor, timestep: Double, scheduler: String) throws -> Tensor {
+        try checkSameShape(sample, noise, scheduler: scheduler)
         let acp = try alphaCumprod(at: timestep, scheduler: scheduler)
-        let a = acp.squareRoot(), b = (1 - acp).squareRoot()
-        return zip(sample, noise).map { a * $1 - b * $0 }
+        return PredictionType.vPrediction.target(original: sample, noise: noise, alphaProd: acp)
     }
 }
 
-func checkSameCount(_ a: [Float], _ b: [Float], scheduler: String, what: String = "noise") throws {
-    guard a.count == b.count else {
-        throw SchedulerError.sizeMismatch(scheduler: scheduler, what: what, expected: a.count, got: b.count)
+func checkSameShape(_ a: Tensor, _ b: Tensor, scheduler: String, what: String = "noise") throws {
+    guard a.shape == b.shape else {
+        throw SchedulerError.shapeMismatch(scheduler: scheduler, what: what, expected: a.shape, got: b.shape)
     }
 }

@@ -1,20 +1,24 @@
-// The common interface of all noise schedulers (diffusers' SchedulerMixin surface).
+// The common interface of all noise schedulers (diffusers' SchedulerMixin surface), on tensors.
+import TensorCore
 
 /// The result of one `step`: the sample at the next (less noisy) timestep and, for the
 /// schedulers that report it, the predicted clean sample x0 (LCM: its `denoised`).
 public struct SchedulerStep {
-    public var prevSample: [Float]
-    public var predOriginalSample: [Float]?
+    /// [N, C, H, W], the shape of the sample stepped.
+    public var prevSample: Tensor
+    public var predOriginalSample: Tensor?
 
-    public init(prevSample: [Float], predOriginalSample: [Float]?) {
+    public init(prevSample: Tensor, predOriginalSample: Tensor?) {
         self.prevSample = prevSample
         self.predOriginalSample = predOriginalSample
     }
 }
 
-/// A noise scheduler working on flat float32 sample arrays (any shape, any batch: the
-/// caller flattens its tensors; every operation is elementwise with per-step scalars).
+/// A noise scheduler over sample tensors of any shape (every operation is elementwise with
+/// per-step scalars, so batch and layout are the caller's).
 public protocol Scheduler {
+    /// Builds the scheduler from a config resolved with this class's defaults.
+    init(config: SchedulerConfig) throws
     /// The resolved configuration (the class's defaults filled in).
     var config: SchedulerConfig { get }
     /// The timesteps of the denoising loop after `setTimesteps`, one model call each.
@@ -37,19 +41,18 @@ public protocol Scheduler {
     mutating func setBeginIndex(_ index: Int)
     /// The model input for `sample` at `timestep` (divides by sqrt(sigma^2 + 1) for the
     /// sigma-based schedulers, identity for the others).
-    func scaleModelInput(_ sample: [Float], timestep: Double) throws -> [Float]
-    /// One denoising step from `sample` at `timestep` given the model's output.
+    func scaleModelInput(_ sample: Tensor, timestep: Double) throws -> Tensor
+    /// One denoising step from `sample` at `timestep` given the model's output (same shape).
     /// `noise` supplies N(0, 1) draws when the step needs them (DDPM, DDIM with eta > 0,
     /// Euler ancestral, LCM), in the order diffusers draws them.
-    mutating func step(modelOutput: [Float], timestep: Double, sample: [Float], noise: NoiseSource) throws -> SchedulerStep
-    /// The forward process: `original` noised to `timestep` with the given `noise`.
-    func addNoise(original: [Float], noise: [Float], timestep: Double) throws -> [Float]
+    mutating func step(modelOutput: Tensor, timestep: Double, sample: Tensor, noise: NoiseSource) throws -> SchedulerStep
+    /// The forward process: `original` noised to `timestep` with `noise` (same shape).
+    func addNoise(original: Tensor, noise: Tensor, timestep: Double) throws -> Tensor
 }
 
 extension Scheduler {
-    /// diffusers' `get_velocity` (the v-prediction target) at training timestep `timestep`:
-    /// sqrt(acp[t]) * noise - sqrt(1 - acp[t]) * sample.
-    public func velocity(sample: [Float], noise: [Float], timestep: Double) throws -> [Float] {
+    /// diffusers' `get_velocity` (the v-prediction target) at training timestep `timestep`.
+    public func velocity(sample: Tensor, noise: Tensor, timestep: Double) throws -> Tensor {
         try noiseSchedule.velocity(sample: sample, noise: noise, timestep: timestep, scheduler: config.className ?? "Scheduler")
     }
 
@@ -63,5 +66,10 @@ extension Scheduler {
         let begin = min(tStart * order, timesteps.count)
         setBeginIndex(begin)
         return Array(timesteps[begin...])
+    }
+
+    /// Checks a step's operands: the model output must have the sample's shape.
+    func checkStep(modelOutput: Tensor, sample: Tensor, scheduler: String) throws {
+        try checkSameShape(sample, modelOutput, scheduler: scheduler, what: "model output")
     }
 }

@@ -2,8 +2,6 @@
 import Foundation
 
 public enum SchedulerError: Error, CustomStringConvertible, Equatable {
-    case unreadableConfig(path: String, reason: String)
-    case invalidConfig(path: String, reason: String)
     /// A config value this implementation does not support (or diffusers rejects).
     case unsupported(scheduler: String, field: String, value: String, supported: [String])
     case invalidValue(scheduler: String, field: String, value: String, reason: String)
@@ -13,15 +11,11 @@ public enum SchedulerError: Error, CustomStringConvertible, Equatable {
     case timestepNotInSchedule(scheduler: String, timestep: Double)
     case timestepOutOfRange(scheduler: String, timestep: Double, numTrainTimesteps: Int)
     case stepIndexOutOfRange(scheduler: String, index: Int, count: Int)
-    case sizeMismatch(scheduler: String, what: String, expected: Int, got: Int)
+    case shapeMismatch(scheduler: String, what: String, expected: [Int], got: [Int])
     case noiseRequired(scheduler: String)
 
     public var description: String {
         switch self {
-        case let .unreadableConfig(path, reason):
-            return "cannot read scheduler config \(path): \(reason)"
-        case let .invalidConfig(path, reason):
-            return "invalid scheduler config \(path): \(reason)"
         case let .unsupported(scheduler, field, value, supported):
             return "\(scheduler): unsupported \(field) '\(value)' (supported: \(supported.joined(separator: ", ")))"
         case let .invalidValue(scheduler, field, value, reason):
@@ -38,8 +32,8 @@ public enum SchedulerError: Error, CustomStringConvertible, Equatable {
             return "\(scheduler): timestep \(t) is outside [0, \(n)) training timesteps"
         case let .stepIndexOutOfRange(scheduler, index, count):
             return "\(scheduler): step index \(index) is past the end of the \(count)-entry schedule"
-        case let .sizeMismatch(scheduler, what, expected, got):
-            return "\(scheduler): \(what) has \(got) elements, expected \(expected)"
+        case let .shapeMismatch(scheduler, what, expected, got):
+            return "\(scheduler): \(what) has shape \(got), expected \(expected)"
         case let .noiseRequired(scheduler):
             return "\(scheduler): this step draws noise but the noise source is empty"
         }

@@ -1,9 +1,8 @@
-// diffusers' three timestep spacings (linspace, leading, trailing) and shared validation.
+// diffusers' three timestep spacings (linspace, leading, trailing) and shared config checks.
 import Foundation
+import TensorCore
 
-enum TimestepSpacing {
-    static let supported = ["linspace", "leading", "trailing"]
-
+extension TimestepSpacing {
     static func checkCount(_ n: Int, config: SchedulerConfig, scheduler: String) throws {
         guard n >= 1, n <= config.numTrainTimesteps else {
             throw SchedulerError.invalidValue(scheduler: scheduler, field: "num_inference_steps", value: "\(n)",
@@ -17,16 +16,14 @@ enum TimestepSpacing {
         try checkCount(n, config: config, scheduler: scheduler)
         let trainSteps = config.numTrainTimesteps
         switch config.timestepSpacing {
-        case "linspace":
+        case .linspace:
             let values = NumpyCompat.linspace(0, Double(trainSteps - 1), n)
             return values.reversed().map { roundLinspace ? NumpyCompat.round($0) : Double(Float($0)) }
-        case "leading":
+        case .leading:
             let ratio = trainSteps / n
             return (0..<n).reversed().map { Double($0 * ratio + config.stepsOffset) }
-        case "trailing":
+        case .trailing:
             return trailing(count: n, from: trainSteps, trainSteps: trainSteps)
-        default:
-            throw SchedulerError.unsupported(scheduler: scheduler, field: "timestep_spacing", value: config.timestepSpacing, supported: supported)
         }
     }
 
@@ -44,30 +41,19 @@ enum ConfigCheck {
         }
     }
 
+    static func oneOf(_ value: PredictionType, _ allowed: [PredictionType], scheduler: String) throws {
+        try oneOf(value.rawValue, allowed.map(\.rawValue), field: "prediction_type", scheduler: scheduler)
+    }
+
     /// A boolean feature this implementation does not provide must be off.
     static func off(_ value: Bool, field: String, scheduler: String) throws {
         if value { throw SchedulerError.unsupported(scheduler: scheduler, field: field, value: "true", supported: ["false"]) }
     }
 
-    /// Checks shared by the alpha-based schedulers (DDPM, DDIM, PNDM, LCM).
-    static func alphaBased(_ c: SchedulerConfig, scheduler: String, predictionTypes: [String] = ["epsilon", "v_prediction", "sample"]) throws {
-        try oneOf(c.predictionType, predictionTypes, field: "prediction_type", scheduler: scheduler)
-        try oneOf(c.timestepSpacing, TimestepSpacing.supported, field: "timestep_spacing", scheduler: scheduler)
-        try off(c.thresholding, field: "thresholding", scheduler: scheduler)
-    }
-
-    /// Checks shared by the sigma-based schedulers (Euler, Euler ancestral, LMS, Heun, DPM-Solver).
-    static func sigmaBased(_ c: SchedulerConfig, scheduler: String, predictionTypes: [String] = ["epsilon", "v_prediction", "sample"]) throws {
-        try oneOf(c.predictionType, predictionTypes, field: "prediction_type", scheduler: scheduler)
-        try oneOf(c.timestepSpacing, TimestepSpacing.supported, field: "timestep_spacing", scheduler: scheduler)
-        try off(c.useExponentialSigmas, field: "use_exponential_sigmas", scheduler: scheduler)
-        try off(c.useBetaSigmas, field: "use_beta_sigmas", scheduler: scheduler)
-    }
-
     /// clip_sample: clamp x0 to [-range, range].
-    static func clipped(_ x: [Float], config c: SchedulerConfig) -> [Float] {
+    static func clipped(_ x: Tensor, config c: SchedulerConfig) -> Tensor {
         guard c.clipSample else { return x }
         let r = Float(c.clipSampleRange)
-        return x.map { min(max($0, -r), r) }
+        return x.clamped(-r, r)
     }
 }

@@ -13,8 +13,8 @@ struct SamplingOptions: ParsableArguments {
     @Option(help: "Classifier-free guidance scale (1 disables guidance).")
     var guidance = SamplingDefaults.guidance
 
-    @Option(help: ArgumentHelp("Sampler: \(SchedulerFactory.names.joined(separator: ", ")) (default: the model's own)."))
-    var scheduler: String?
+    @Option(help: "Sampler (default: the model's own).")
+    var scheduler: SamplerName?
 
     @Option(help: "Random seed; the same seed gives the same initial latents as torch.Generator(\"cpu\").manual_seed(seed).")
     var seed: UInt64 = 0
@@ -22,22 +22,22 @@ struct SamplingOptions: ParsableArguments {
     func validate() throws {
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
         guard guidance >= 0, guidance.isFinite else { throw ValidationError("--guidance must be a non-negative number, got \(guidance)") }
-        if let scheduler, !SchedulerFactory.names.contains(scheduler) {
-            throw ValidationError("--scheduler must be one of \(SchedulerFactory.names.joined(separator: ", ")), got \(scheduler)")
-        }
     }
 
     func apply<Request: SamplingSettings>(to request: inout Request) {
         request.negativePrompt = negativePrompt
         request.steps = steps
         request.guidance = guidance
-        request.scheduler = scheduler
+        request.scheduler = scheduler?.rawValue
         request.seed = seed
     }
 
     /// The settings as PNG text chunks, so an image says how it was made.
     var parameters: [(String, String)] {
         [("negative_prompt", negativePrompt), ("seed", "\(seed)"), ("steps", "\(steps)"), ("guidance", "\(guidance)"),
-         ("scheduler", scheduler ?? "the model's own")]
+         ("scheduler", scheduler?.rawValue ?? "the model's own")]
     }
 }
+
+/// `--scheduler` takes the sampler names, listed in `--help` and checked before `run()`.
+extension SamplerName: ExpressibleByArgument {}

@@ -9,14 +9,14 @@ import XCTest
 /// ```
 /// with `timestep_spacing` "leading" (as shipped, steps_offset 1) and "trailing".
 final class EulerKarrasTests: XCTestCase {
-    func emojiConfig(spacing: String) -> SchedulerConfig {
+    func emojiConfig(spacing: TimestepSpacing) -> SchedulerConfig {
         SchedulerConfig().setting({
-            $0.betaSchedule = "scaled_linear"; $0.betaStart = 0.00085; $0.betaEnd = 0.012
+            $0.betaSchedule = .scaledLinear; $0.betaStart = 0.00085; $0.betaEnd = 0.012
             $0.timestepSpacing = spacing; $0.stepsOffset = 1; $0.useKarrasSigmas = true
         }, keys: ["beta_schedule", "beta_start", "beta_end", "timestep_spacing", "steps_offset", "use_karras_sigmas"])
     }
 
-    func check(_ spacing: String, timesteps: [Double], sigmas: [Float], initNoiseSigma: Float,
+    func check(_ spacing: TimestepSpacing, timesteps: [Double], sigmas: [Float], initNoiseSigma: Float,
                file: StaticString = #filePath, line: UInt = #line) throws {
         var euler = try EulerDiscreteScheduler(config: emojiConfig(spacing: spacing))
         try euler.setTimesteps(10)
@@ -34,7 +34,7 @@ final class EulerKarrasTests: XCTestCase {
 
     /// Leading spacing bounds the Karras ramp by the sigmas at t = 901 and t = 1, not the training extremes.
     func testLeadingSpacingMatchesDiffusers() throws {
-        try check("leading",
+        try check(.leading,
                   timesteps: [901.0, 815.0175170898438, 710.50048828125, 581.6551513671875, 426.5304260253906,
                               260.2430114746094, 121.14097595214844, 40.272430419921875, 9.30146598815918, 1.0000001192092896],
                   sigmas: [8.390686988830566, 5.477698802947998, 3.478407144546509, 2.1403043270111084, 1.2701091766357422,
@@ -44,7 +44,7 @@ final class EulerKarrasTests: XCTestCase {
     }
 
     func testTrailingSpacingMatchesDiffusers() throws {
-        try check("trailing",
+        try check(.trailing,
                   timesteps: [999.0, 942.2802124023438, 877.3060302734375, 801.6966552734375, 712.3043823242188,
                               605.5546264648438, 479.5079345703125, 339.4757385253906, 204.078857421875, 99.0],
                   sigmas: [14.614646911621094, 10.499933242797852, 7.421022415161133, 5.150824069976807, 3.5039615631103516,
@@ -55,9 +55,11 @@ final class EulerKarrasTests: XCTestCase {
 
     /// The CLI names choose the sigma ramp whatever the folder's config says.
     func testCLINamesSetTheRamp() throws {
-        let karrasFolder = emojiConfig(spacing: "leading")
+        let karrasFolder = emojiConfig(spacing: .leading)
         XCTAssertEqual(try makeScheduler(name: "euler", config: karrasFolder).config.useKarrasSigmas, false)
         XCTAssertEqual(try makeScheduler(name: "euler-karras", config: SchedulerConfig()).config.useKarrasSigmas, true)
         XCTAssertTrue(try makeScheduler(name: "euler-karras", config: SchedulerConfig()) is EulerDiscreteScheduler)
+        let ladder = try XCTUnwrap(try makeScheduler(name: "euler-karras", config: karrasFolder) as? EulerDiscreteScheduler).ladder
+        XCTAssertEqual(ladder.spacing, .karras)
     }
 }

@@ -31,34 +31,39 @@ final class NoiseScheduleTests: XCTestCase {
         }
     }
 
-    func rows(_ values: [Float], _ count: Int) -> [[Float]] {
-        let size = values.count / count
-        return (0..<count).map { Array(values[($0 * size)..<(($0 + 1) * size)]) }
-    }
-
     func testDDPMAddNoiseForEachSchedule() throws {
         let fixture = try SchedulerFixture.get()
         let timesteps = try fixture.floats("add_noise/timesteps").map(Double.init)
         XCTAssertEqual(timesteps, [0, 1, 250, 500, 999])
-        let original = rows(try fixture.floats("add_noise/original"), 5)
-        let noise = rows(try fixture.floats("add_noise/noise"), 5)
+        let original = try fixture.rows("add_noise/original")
+        let noise = try fixture.rows("add_noise/noise")
         for name in scheduleNames {
             let ddpm = try DDPMScheduler(config: try ddpmConfig(fixture, schedule: name))
             var noisy: [Float] = []
-            for i in 0..<5 { noisy += try ddpm.addNoise(original: original[i], noise: noise[i], timestep: timesteps[i]) }
-            assertClose(noisy, try fixture.floats("add_noise/\(name)/noisy"), "\(name) add_noise")
+            for i in 0..<5 { noisy += try ddpm.addNoise(original: original[i], noise: noise[i], timestep: timesteps[i]).values }
+            assertClose(noisy, try fixture.floats("add_noise/\(name)/noisy"), relative: 1e-5, "\(name) add_noise")
         }
     }
 
     func testVelocityMatchesGetVelocity() throws {
         let fixture = try SchedulerFixture.get()
         let timesteps = try fixture.floats("add_noise/timesteps").map(Double.init)
-        let original = rows(try fixture.floats("add_noise/original"), 5)
-        let noise = rows(try fixture.floats("add_noise/noise"), 5)
+        let original = try fixture.rows("add_noise/original")
+        let noise = try fixture.rows("add_noise/noise")
         let ddpm = try DDPMScheduler(config: try fixture.config())
-        var velocity: [Float] = []
-        for i in 0..<5 { velocity += try ddpm.velocity(sample: original[i], noise: noise[i], timestep: timesteps[i]) }
-        assertClose(velocity, try fixture.floats("velocity/out"), "get_velocity")
+        var velocity: [Float] = [], target: [Float] = []
+        for i in 0..<5 {
+            velocity += try ddpm.velocity(sample: original[i], noise: noise[i], timestep: timesteps[i]).values
+            let acp = ddpm.noiseSchedule.alphasCumprod[Int(timesteps[i])]
+            target += PredictionType.vPrediction.target(original: original[i], noise: noise[i], alphaProd: Tensor(acp)).values
+        }
+        assertClose(velocity, try fixture.floats("velocity/out"), relative: 1e-5, "get_velocity")
+        assertClose(target, try fixture.floats("velocity/out"), relative: 1e-5, "v_prediction target")
+        // The per-item form: one ᾱ per batch row, [5, 1, 1, 1].
+        let acps = try Tensor(shape: [5, 1, 1, 1], values: timesteps.map { ddpm.noiseSchedule.alphasCumprod[Int($0)] })
+        let batched = PredictionType.vPrediction.target(original: try fixture.tensor("add_noise/original"),
+                                                        noise: try fixture.tensor("add_noise/noise"), alphaProd: acps)
+        assertClose(batched.values, try fixture.floats("velocity/out"), relative: 1e-5, "batched v_prediction target")
     }
 
     func testEulerAddNoiseUsesTheSigmaOfTheTimestep() throws {
@@ -66,19 +71,20 @@ final class NoiseScheduleTests: XCTestCase {
         var euler = try EulerDiscreteScheduler(config: try fixture.config())
         try euler.setTimesteps(10)
         let picked = [0, 4, 9].map { euler.timesteps[$0] }
-        assertClose(picked.map { Float($0) }, try fixture.floats("add_noise/euler_n10/timesteps"), "euler add_noise timesteps")
-        let original = rows(try fixture.floats("add_noise/original"), 5)
-        let noise = rows(try fixture.floats("add_noise/noise"), 5)
+        assertClose(picked.map { Float($0) }, try fixture.floats("add_noise/euler_n10/timesteps"), relative: 1e-5,
+                    "euler add_noise timesteps")
+        let original = try fixture.rows("add_noise/original")
+        let noise = try fixture.rows("add_noise/noise")
         var noisy: [Float] = []
-        for i in 0..<3 { noisy += try euler.addNoise(original: original[i], noise: noise[i], timestep: picked[i]) }
-        assertClose(noisy, try fixture.floats("add_noise/euler_n10/noisy"), "euler add_noise")
+        for i in 0..<3 { noisy += try euler.addNoise(original: original[i], noise: noise[i], timestep: picked[i]).values }
+        assertClose(noisy, try fixture.floats("add_noise/euler_n10/noisy"), relative: 1e-5, "euler add_noise")
     }
 
     /// The pipeline folder's own scheduler (PNDM, loaded from scheduler_config.json) gives the
     /// txt2img loop timesteps, and img2img's strength cut and add_noise.
     func testPipelineFolderSchedulerMatchesTxt2ImgAndImg2Img() throws {
         let config = try SchedulerConfig.load(from: try SharedData.url("fixtures/diffusers-tiny/scheduler"))
-        var scheduler = try SchedulerFactory.make(config: config)
+        var scheduler = try makeScheduler(config: config)
         XCTAssertTrue(scheduler is PNDMScheduler)
         try scheduler.setTimesteps(5)
         let txt2img = try SafetensorsFile(contentsOf: try SharedData.url("fixtures/diffusers-tiny/reference/pipeline_txt2img.safetensors"))
@@ -88,9 +94,9 @@ final class NoiseScheduleTests: XCTestCase {
         let remaining = scheduler.timestepsForStrength(0.6, count: 5)
         XCTAssertEqual(remaining.map { Float($0) }, try img2img.floats("timesteps"))
         XCTAssertEqual(Float(remaining[0]), try img2img.floats("latent_timestep")[0])
-        let noisy = try scheduler.addNoise(original: try img2img.floats("init_latents"), noise: try img2img.floats("inputs/noise"),
-                                           timestep: remaining[0])
-        assertClose(noisy, try img2img.floats("noisy_latents"), "img2img noisy_latents")
+        func tensor(_ name: String) throws -> Tensor { try Tensor(shape: try img2img.shape(name), values: try img2img.floats(name)) }
+        let noisy = try scheduler.addNoise(original: try tensor("init_latents"), noise: try tensor("inputs/noise"), timestep: remaining[0])
+        assertClose(noisy.values, try img2img.floats("noisy_latents"), relative: 1e-5, "img2img noisy_latents")
     }
 
     /// Heun's img2img cut skips order * t_start entries and add_noise then uses the begin index.
@@ -103,8 +109,9 @@ final class NoiseScheduleTests: XCTestCase {
         XCTAssertEqual(remaining, Array(all[10...]))
         let original: [Float] = [1, -2, 0.5], noise: [Float] = [0.25, 1, -1]
         let sigma = heun.sigmas?[10] ?? .nan
-        let noisy = try heun.addNoise(original: original, noise: noise, timestep: remaining[0])
-        XCTAssertEqual(noisy, zip(original, noise).map { $0 + $1 * sigma })
+        let noisy = try heun.addNoise(original: try Tensor(shape: [3], values: original), noise: try Tensor(shape: [3], values: noise),
+                                      timestep: remaining[0])
+        XCTAssertEqual(noisy.values, zip(original, noise).map { $0 + $1 * sigma })
     }
 
     /// Lin et al. (2023): rescaling makes the terminal signal zero and keeps the first alpha_bar.

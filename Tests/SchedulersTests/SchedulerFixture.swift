@@ -1,7 +1,7 @@
 // Loads the diffusers-tiny scheduler references (schedulers.safetensors + schedulers.json).
 import Foundation
 import XCTest
-import TensorCore
+@testable import TensorCore
 import TestSupport
 @testable import Schedulers
 
@@ -18,7 +18,7 @@ final class SchedulerFixture {
         tensors = try SafetensorsFile(contentsOf: try SharedData.url(dir + "schedulers.safetensors"))
         let data = try Data(contentsOf: try SharedData.url(dir + "schedulers.json"))
         // Python's json writes -Infinity bare; quote it so JSONSerialization accepts the file.
-        let object = try JSONSerialization.jsonObject(with: SchedulerConfig.quotingNonFiniteNumbers(data))
+        let object = try JSONSerialization.jsonObject(with: ConfigFile.quotingNonFiniteNumbers(data))
         json = object as? [String: Any] ?? [:]
         runs = json["runs"] as? [String: [String: Any]] ?? [:]
     }
@@ -26,6 +26,18 @@ final class SchedulerFixture {
     static func get() throws -> SchedulerFixture { try shared.get() }
 
     func floats(_ name: String) throws -> [Float] { try tensors.floats(name) }
+
+    /// A reference tensor with its stored shape.
+    func tensor(_ name: String) throws -> Tensor {
+        try Tensor(shape: try tensors.shape(name), values: try tensors.floats(name))
+    }
+
+    /// The rows of a reference tensor along its first axis, each keeping a leading 1
+    /// ([5, 4, 8, 8] → five [1, 4, 8, 8]).
+    func rows(_ name: String) throws -> [Tensor] {
+        let all = try tensor(name)
+        return (0..<all.shape[0]).map { all.slice(axis: 0, start: $0, length: 1) }
+    }
 
     /// `Class.from_config(SD1_SCHEDULER_CONFIG, **overrides)` as a SchedulerConfig.
     func config(overrides: [String: Any] = [:], base: String = "sd1_scheduler_config") throws -> SchedulerConfig {
@@ -35,19 +47,7 @@ final class SchedulerFixture {
     }
 }
 
-/// max |a - b| <= 1e-5 * max(1, max |ref|) (the README's bar for scheduler outputs).
-func assertClose(_ actual: [Float], _ reference: [Float], _ what: String, relative: Float = 1e-5,
-                 file: StaticString = #filePath, line: UInt = #line) {
-    guard actual.count == reference.count else {
-        XCTFail("\(what): \(actual.count) values, reference has \(reference.count)", file: file, line: line)
-        return
-    }
-    var maxDiff: Float = 0, maxRef: Float = 0
-    for (a, r) in zip(actual, reference) {
-        let d = abs(a - r)
-        if !(d <= maxDiff) { maxDiff = d.isNaN ? .infinity : d }
-        maxRef = max(maxRef, abs(r))
-    }
-    let bound = relative * max(1, maxRef)
-    XCTAssertLessThanOrEqual(maxDiff, bound, "\(what): max abs error \(maxDiff) (max |ref| \(maxRef))", file: file, line: line)
+extension Array where Element == Tensor {
+    /// All values, in order (a trajectory as one flat array).
+    var flatValues: [Float] { flatMap(\.values) }
 }
