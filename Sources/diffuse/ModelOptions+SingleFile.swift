@@ -19,9 +19,10 @@ extension ModelOptions {
     }
 
     func loadSingleFile(_ url: URL) throws -> StableDiffusion {
+        let model: StableDiffusion
         do {
-            return try StableDiffusion.load(singleFile: url, config: config.map { URL(fileURLWithPath: $0) },
-                                            predictionType: prediction?.predictionType, defaultTokenizer: Self.shippedTokenizer)
+            model = try StableDiffusion.load(singleFile: url, config: config.map { URL(fileURLWithPath: $0) },
+                                             predictionType: prediction?.predictionType, defaultTokenizer: Self.shippedTokenizer)
         } catch let error as CommandFailure {
             throw error
         } catch let error as SingleFileError {
@@ -29,5 +30,11 @@ extension ModelOptions {
         } catch {
             throw CommandFailure(message: "cannot load model \(url.path): \(error)")
         }
+        // SD's inpainting U-Nets take latents + mask + masked-image latents (9 channels), which the
+        // pipelines do not assemble yet; `info` and `convert` still handle these files.
+        if model.unet.config.inChannels == 9 {
+            throw CommandFailure(message: "\(url.path): an inpainting model (9 U-Net input channels); the pipelines run 4-channel U-Nets only for now")
+        }
+        return model
     }
 }

@@ -108,3 +108,31 @@ final class SingleFileLoadingTests: XCTestCase {
         }
     }
 }
+
+extension SingleFileLoadingTests {
+    /// F32 and BF16 files load as F16 ones do (F16 → F32 exact; BF16 within its rounding).
+    func testFloat32AndBFloat16FilesLoad() throws {
+        let configs = try SingleFileFixture.configs("sd1")
+        let original = try SingleFileFixture.checkpoint("sd1").load(configs)
+        let folder = directory.appendingPathComponent("sd1")
+        let pipeline = try StableDiffusionPipelineFolder(directory: try SingleFileFixture.folder("sd1"))
+        _ = try SingleFileConverter.fileToFolder(try SingleFileFixture.checkpoint("sd1"), configs: configs, modelIndex: pipeline.modelIndex,
+                                                 tokenizer: try pipeline.tokenizerDirectory(), scheduler: [:], to: folder, dtype: nil)
+        for (dtype, tolerance) in [(SafetensorsDType.f32, Float(0)), (.bf16, Float(1e-2))] {
+            let url = directory.appendingPathComponent("sd1-\(dtype.rawValue).safetensors")
+            _ = try SingleFileConverter.folderToFile(folder, to: url, dtype: dtype)
+            let loaded = try SingleFileCheckpoint(url: url).load(configs)
+            for (a, b) in zip(loaded.unet.namedParameters(), original.unet.namedParameters()) {
+                assertClose(a.parameter.value.values, b.parameter.value.values, relative: tolerance, "\(dtype.rawValue) \(a.key)")
+            }
+        }
+    }
+
+    /// A U-Net whose conv_in takes 9 channels is an inpainting model.
+    func testNineInputChannelsAreInferred() throws {
+        let source = try SafetensorsFile(contentsOf: SingleFileFixture.file("sd1"))
+        let url = try SingleFileFixture.tampered(source, reshaping: ["model.diffusion_model.input_blocks.0.0.weight": [32, 9, 3, 3]],
+                                                 to: directory.appendingPathComponent("inpaint.safetensors"))
+        XCTAssertEqual(try SingleFileCheckpoint(url: url).inferConfigs().unet.inChannels, 9)
+    }
+}
