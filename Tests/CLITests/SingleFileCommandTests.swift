@@ -83,4 +83,48 @@ final class SingleFileCommandTests: XCTestCase {
         let result = try DiffuseBinary.run(["generate", "x", "--model", try CLIFixture.modelPath(), "--config", try fixture("sd1")])
         assertCleanFailure(result, "--config with a folder model")
     }
+
+    /// Without --config: sizes inferred, SD's sampler or `--scheduler`'s, the shipped tokenizer.
+    func testGenerateWithoutConfig() throws {
+        let output = path("plain.png")
+        let result = try DiffuseBinary.run(["generate", "a red apple", "--model", try fixture("sd2.safetensors"), "--steps", "2",
+                                            "--width", "64", "--height", "64", "--scheduler", "euler-a", "-o", output, "--quiet"])
+        assertSuccess(result, "generate without --config")
+        let chunks = CLIFixture.textChunks(try CLIFixture.imageInfo(output))
+        XCTAssertEqual(chunks["model"], "sd2.safetensors")
+        XCTAssertEqual(chunks["scheduler"], "euler-a")
+    }
+
+    /// A copy of a fixture file with one tensor left out or given another shape.
+    private func tampered(_ name: String, removing removed: String? = nil, reshaping: (String, [Int])? = nil) throws -> String {
+        let source = try SafetensorsFile(contentsOf: URL(fileURLWithPath: try fixture("\(name).safetensors")))
+        var items: [SafetensorsStreamWriter.Item] = []
+        for key in source.names where key != removed {
+            if let (target, shape) = reshaping, target == key {
+                items.append(.init(name: key, dtype: .f32, shape: shape) { [UInt8](repeating: 0, count: shape.reduce(4, *)) })
+            } else {
+                items.append(.init(name: key, dtype: try source.dtype(key), shape: try source.shape(key)) { try source.bytes(key) })
+            }
+        }
+        let url = directory.appendingPathComponent("tampered-\(name).safetensors")
+        try SafetensorsStreamWriter.write(items, to: url)
+        return url.path
+    }
+
+    func testMissingKeyIsOneLineNamingTheLDMKey() throws {
+        let key = "model.diffusion_model.output_blocks.5.2.conv.weight"
+        let result = try DiffuseBinary.run(["generate", "x", "--model", try tampered("sd1", removing: key), "--config", try fixture("sd1")])
+        assertCleanFailure(result, "missing key")
+        XCTAssertTrue(result.stderr.contains(key) && result.stderr.contains("missing"), result.stderr)
+    }
+
+    func testInpaintingModelIsRecognisedAndRefusedByGenerate() throws {
+        let file = try tampered("sd1", reshaping: ("model.diffusion_model.input_blocks.0.0.weight", [32, 9, 3, 3]))
+        let info = try DiffuseBinary.run(["info", file])
+        assertSuccess(info, "info inpainting")
+        XCTAssertTrue(info.stdout.contains("unet_in_channels: 9 (inpainting)"), info.stdout)
+        let result = try DiffuseBinary.run(["generate", "x", "--model", file])
+        assertCleanFailure(result, "generate with an inpainting model")
+        XCTAssertTrue(result.stderr.contains("inpainting model"), result.stderr)
+    }
 }
