@@ -21,6 +21,9 @@ struct InfoCommand: ParsableCommand {
             if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
                 let report = try Self.modelFolderReport(path: path)
                 print(json ? try report.json() : report.text())
+            } else if Self.isWeightsFile(path) {
+                let report = try Self.safetensorsFileReport(path: path)
+                print(json ? try report.json() : report.text())
             } else {
                 let report = try Self.imageFileReport(path: path)
                 print(json ? try report.json() : report.text())

@@ -11,11 +11,13 @@ enum ModelLocator {
 
         if let explicit {
             let url = URL(fileURLWithPath: explicit)
+            if isFile(url) { return url }  // a single-file checkpoint (ModelOptions+SingleFile)
             guard isModel(url) else { throw CommandFailure(message: "\(explicit): not a model folder (no model_index.json)") }
             return url
         }
         if let fromEnvironment = ProcessInfo.processInfo.environment["DIFFUSE_MODEL"], !fromEnvironment.isEmpty {
             let url = URL(fileURLWithPath: fromEnvironment)
+            if isFile(url) { return url }
             guard isModel(url) else { throw CommandFailure(message: "DIFFUSE_MODEL=\(fromEnvironment): not a model folder (no model_index.json)") }
             return url
         }
@@ -27,6 +29,17 @@ enum ModelLocator {
         }
         if let found = candidates.first(where: isModel) { return found }
         throw CommandFailure(message: "no model found: pass --model DIR, set DIFFUSE_MODEL, or run from the repository (models/emoji)")
+    }
+
+    /// An existing regular file (not a folder).
+    static func isFile(_ url: URL) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) && !isDirectory.boolValue
+    }
+
+    static func isFolder(_ url: URL) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) && isDirectory.boolValue
     }
 }
 

@@ -1,0 +1,40 @@
+// `--model FILE.safetensors`: loads a single-file checkpoint with --config and --prediction.
+import ArgumentParser
+import Foundation
+import Models
+import Pipelines
+
+/// `--prediction`: what the U-Net predicts, for files that cannot say.
+enum PredictionOption: String, ExpressibleByArgument, CaseIterable {
+    case epsilon, v
+
+    /// The diffusers `prediction_type`.
+    var predictionType: String { self == .v ? "v_prediction" : "epsilon" }
+}
+
+extension ModelOptions {
+    /// The tokenizer shipped with Diffuse for a family: SD 1.x pads with <|endoftext|>, SD 2.x with "!".
+    static func shippedTokenizer(_ family: SingleFileCheckpoint.Family) throws -> URL {
+        try ModelLocator.resolveResource(family == .sd1 ? "models/clip-tokenizer" : "models/clip-tokenizer-sd2")
+    }
+
+    func loadSingleFile(_ url: URL) throws -> StableDiffusion {
+        let model: StableDiffusion
+        do {
+            model = try StableDiffusion.load(singleFile: url, config: config.map { URL(fileURLWithPath: $0) },
+                                             predictionType: prediction?.predictionType, defaultTokenizer: Self.shippedTokenizer)
+        } catch let error as CommandFailure {
+            throw error
+        } catch let error as SingleFileError {
+            throw CommandFailure(message: "\(error)")
+        } catch {
+            throw CommandFailure(message: "cannot load model \(url.path): \(error)")
+        }
+        // SD's inpainting U-Nets take latents + mask + masked-image latents (9 channels), which the
+        // pipelines do not assemble yet; `info` and `convert` still handle these files.
+        if model.unet.config.inChannels == 9 {
+            throw CommandFailure(message: "\(url.path): an inpainting model (9 U-Net input channels); the pipelines run 4-channel U-Nets only for now")
+        }
+        return model
+    }
+}

@@ -1,0 +1,51 @@
+// Both single-file fixtures generate what diffusers' from_single_file(file, config=folder) generates.
+import Foundation
+import Models
+import Pipelines
+import TensorCore
+import TestSupport
+import XCTest
+
+final class SingleFileGenerationTests: XCTestCase {
+    /// meta.json: "a red apple", 4 steps, guidance 5, 64×64, from the reference's initial latents
+    /// with each folder's scheduler (DDIM epsilon for sd1, Euler v-prediction for sd2).
+    private func generate(_ name: String) throws -> (GenerationResult, SafetensorsFile) {
+        let folder = try SharedData.url("fixtures/single-file/\(name)")
+        let model = try StableDiffusion.load(singleFile: try SharedData.url("fixtures/single-file/\(name).safetensors"), config: folder,
+                                             predictionType: nil, defaultTokenizer: { _ in folder.appendingPathComponent("tokenizer") })
+        let reference = try SafetensorsFile(contentsOf: try SharedData.url("fixtures/single-file/reference.safetensors"))
+        var request = GenerationRequest(prompt: "a red apple")
+        request.steps = 4
+        request.guidance = 5
+        request.width = 64
+        request.height = 64
+        request.latents = try Tensor(reference, "latents_\(name)")
+        return (try model.generate(request), reference)
+    }
+
+    /// Measured: max |Δ| 2.6e-3 (median 2e-4). This tiny random SD 1.x pipeline under DDIM with
+    /// guidance 5 is chaotic: a 1e-4 relative change of its initial latents moves the image by 2.6e-2
+    /// (SD 2.x: 8.6e-4), so float32 rounding differences show at this level.
+    func testSD1FileMatchesDiffusers() throws {
+        let (result, reference) = try generate("sd1")
+        assertClose(result.images.imagesToUnitNHWC(), try Tensor(reference, "images_sd1"), absolute: 5e-3, "sd1 image")
+    }
+
+    /// Measured: max |Δ| 2.2e-5.
+    func testSD2FileMatchesDiffusers() throws {
+        let (result, reference) = try generate("sd2")
+        assertClose(result.images.imagesToUnitNHWC(), try Tensor(reference, "images_sd2"), absolute: 2e-4, "sd2 image")
+    }
+
+    /// Without --config: SD's PNDM sampler over the scaled-linear betas, v-prediction for SD 2.x.
+    func testDefaultSchedulerIsSDsPNDM() throws {
+        let config = try StableDiffusion.singleFileSchedulerConfig(predictionType: StableDiffusion.defaultPredictionType(.sd2))
+        XCTAssertEqual(config.className, "PNDMScheduler")
+        XCTAssertEqual(config.betaSchedule, "scaled_linear")
+        XCTAssertEqual(config.betaStart, 0.00085)
+        XCTAssertEqual(config.betaEnd, 0.012)
+        XCTAssertEqual(config.predictionType, "v_prediction")
+        XCTAssertTrue(config.skipPrkSteps)
+        XCTAssertEqual(StableDiffusion.defaultPredictionType(.sd1), "epsilon")
+    }
+}
