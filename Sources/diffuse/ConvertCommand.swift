@@ -62,8 +62,8 @@ struct ConvertCommand: ParsableCommand {
         if let config {
             let folderURL = URL(fileURLWithPath: config)
             let folder = try StableDiffusionPipelineFolder(directory: folderURL)
-            var scheduler = try ConfigJSON.read([String: ConfigValue].self, from: folder.schedulerConfigURL())
-            if let prediction { scheduler["prediction_type"] = .string(prediction.predictionType) }
+            var scheduler = try ConfigFile.read([String: ConfigValue].self, from: folder.schedulerConfigURL())
+            if let prediction { scheduler["prediction_type"] = .string(prediction.predictionType.rawValue) }
             return try SingleFileConverter.fileToFolder(checkpoint, configs: SingleFileCheckpoint.readConfigs(folder: folderURL),
                                                         modelIndex: folder.modelIndex, tokenizer: folder.tokenizerDirectory(),
                                                         scheduler: scheduler, to: destinationURL, dtype: dtype?.safetensors)

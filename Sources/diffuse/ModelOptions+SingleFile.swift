@@ -3,13 +3,13 @@ import ArgumentParser
 import Foundation
 import Models
 import Pipelines
+import Schedulers
 
 /// `--prediction`: what the U-Net predicts, for files that cannot say.
 enum PredictionOption: String, ExpressibleByArgument, CaseIterable {
     case epsilon, v
 
-    /// The diffusers `prediction_type`.
-    var predictionType: String { self == .v ? "v_prediction" : "epsilon" }
+    var predictionType: PredictionType { self == .v ? .vPrediction : .epsilon }
 }
 
 extension ModelOptions {

@@ -17,7 +17,7 @@ final class SingleFileConvertTests: XCTestCase {
         let output = directory.appendingPathComponent(folderName)
         _ = try SingleFileConverter.fileToFolder(SingleFileCheckpoint(url: url), configs: SingleFileFixture.configs(name),
                                                  modelIndex: pipeline.modelIndex, tokenizer: pipeline.tokenizerDirectory(),
-                                                 scheduler: ConfigJSON.read([String: ConfigValue].self, from: pipeline.schedulerConfigURL()),
+                                                 scheduler: ConfigFile.read([String: ConfigValue].self, from: pipeline.schedulerConfigURL()),
                                                  to: output, dtype: dtype)
         return output
     }

@@ -2,6 +2,7 @@
 import Foundation
 import Models
 import Pipelines
+import Schedulers
 import TensorCore
 import TestSupport
 import XCTest
@@ -41,11 +42,11 @@ final class SingleFileGenerationTests: XCTestCase {
     func testDefaultSchedulerIsSDsPNDM() throws {
         let config = try StableDiffusion.singleFileSchedulerConfig(predictionType: StableDiffusion.defaultPredictionType(.sd2))
         XCTAssertEqual(config.className, "PNDMScheduler")
-        XCTAssertEqual(config.betaSchedule, "scaled_linear")
+        XCTAssertEqual(config.betaSchedule, .scaledLinear)
         XCTAssertEqual(config.betaStart, 0.00085)
         XCTAssertEqual(config.betaEnd, 0.012)
-        XCTAssertEqual(config.predictionType, "v_prediction")
+        XCTAssertEqual(config.predictionType, .vPrediction)
         XCTAssertTrue(config.skipPrkSteps)
-        XCTAssertEqual(StableDiffusion.defaultPredictionType(.sd1), "epsilon")
+        XCTAssertEqual(StableDiffusion.defaultPredictionType(.sd1), .epsilon)
     }
 }

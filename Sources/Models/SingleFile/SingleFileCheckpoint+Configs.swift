@@ -6,8 +6,8 @@ extension SingleFileCheckpoint {
     /// unet/, vae/ and text_encoder/ config.json of a diffusers folder (weights not needed).
     public static func readConfigs(folder: URL) throws -> Configs {
         Configs(unet: try UNet2DConditionModel.loadConfig(directory: folder.appendingPathComponent("unet")),
-                vae: try ConfigJSON.read(AutoencoderKLConfig.self, from: folder.appendingPathComponent("vae/config.json")),
-                text: try ConfigJSON.read(CLIPTextConfig.self, from: folder.appendingPathComponent("text_encoder/config.json")))
+                vae: try AutoencoderKL.loadConfig(directory: folder.appendingPathComponent("vae")),
+                text: try CLIPTextModel.loadConfig(directory: folder.appendingPathComponent("text_encoder")))
     }
 
     /// Sizes from shapes; what shapes cannot tell follows SD: SD 1.x has 8 heads per U-Net block and

@@ -101,15 +101,16 @@ public enum SingleFileConverter {
         if !unexpected.isEmpty { throw SingleFileError.unexpectedKeys(unexpected, path: file.path) }
 
         let folder = try StableDiffusionPipelineFolder.create(at: output, modelIndex: modelIndex)
-        let version: [String: ConfigValue] = ["_diffusers_version": .string(ComponentFiles.diffusersVersion)]
+        let savedType = dtype ?? (try? file.dtype(file.names.first ?? "")) ?? .f32
         let unet = try folder.componentDirectoryForWriting("unet")
-        try ConfigJSON.write(configs.unet, extra: version.merging(["_class_name": .string("UNet2DConditionModel")]) { $1 },
+        try ConfigFile.write(configs.unet, extra: UNet2DConditionModel.configExtras(for: configs.unet, dtype: savedType),
                              to: unet.appendingPathComponent("config.json"))
         let vae = try folder.componentDirectoryForWriting("vae")
-        try ConfigJSON.write(configs.vae, extra: version.merging(["_class_name": .string(AutoencoderKL.className)]) { $1 },
+        try ConfigFile.write(configs.vae, extra: AutoencoderKL.configExtras(for: configs.vae, dtype: savedType),
                              to: vae.appendingPathComponent("config.json"))
         let text = try folder.componentDirectoryForWriting("text_encoder")
-        try ConfigJSON.write(configs.text, extra: configs.text.transformersExtras(dtype: dtype ?? (try? file.dtype(file.names.first ?? "")) ?? .f32), to: text.appendingPathComponent("config.json"))
+        try ConfigFile.write(configs.text, extra: CLIPTextModel.configExtras(for: configs.text, dtype: savedType),
+                             to: text.appendingPathComponent("config.json"))
         let weightFiles = ["unet": unet.appendingPathComponent("diffusion_pytorch_model.safetensors"),
                            "vae": vae.appendingPathComponent("diffusion_pytorch_model.safetensors"),
                            "text_encoder": text.appendingPathComponent("model.safetensors")]
