@@ -30,7 +30,7 @@ extension StableDiffusion {
     public func noise(image: Tensor, timesteps: [Int], space: NoiseSpace, seed: UInt64) throws -> [NoisedImage] {
         let schedule = try trainingSchedule()
         for t in timesteps where t < 0 || t >= schedule.alphasCumprod.count {
-            throw PipelineError.invalidArgument("--t \(t) is outside 0...\(schedule.alphasCumprod.count - 1)")
+            throw PipelineError.invalidField("timestep", reason: "\(t) is outside 0...\(schedule.alphasCumprod.count - 1)")
         }
         var generator = TorchGenerator(seed: seed)
         let clean = space == .latent ? try encodeMean(images: image) : image
@@ -50,9 +50,9 @@ extension StableDiffusion {
                         seed: UInt64 = 0, onStep: (DenoisingStep) -> Void = { _ in }) throws -> GenerationResult {
         let schedule = try trainingSchedule()
         guard t >= 0, t < schedule.alphasCumprod.count else {
-            throw PipelineError.invalidArgument("--t \(t) is outside 0...\(schedule.alphasCumprod.count - 1)")
+            throw PipelineError.invalidField("timestep", reason: "\(t) is outside 0...\(schedule.alphasCumprod.count - 1)")
         }
-        guard steps >= 1 else { throw PipelineError.invalidArgument("--steps must be at least 1, got \(steps)") }
+        guard steps >= 1 else { throw PipelineError.invalidField("steps", reason: "must be at least 1, got \(steps)") }
         guard latents.rank == 4, latents.shape[1] == latentChannels else {
             throw PipelineError.invalidArgument("latents have shape \(latents.shape), expected [N, \(latentChannels), h, w]")
         }

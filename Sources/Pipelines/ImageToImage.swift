@@ -63,10 +63,10 @@ extension StableDiffusion {
     public func prepareImageToImage(_ request: ImageToImageRequest, scheduler: inout Scheduler,
                                     generator: inout TorchGenerator) throws -> ImageToImageStart {
         guard (0...1).contains(request.strength) else {
-            throw PipelineError.invalidArgument("--strength must be in [0, 1], got \(request.strength)")
+            throw PipelineError.invalidField("strength", reason: "must be in [0, 1], got \(request.strength)")
         }
-        guard request.steps >= 1 else { throw PipelineError.invalidArgument("--steps must be at least 1, got \(request.steps)") }
-        guard request.count >= 1 else { throw PipelineError.invalidArgument("--count must be at least 1, got \(request.count)") }
+        guard request.steps >= 1 else { throw PipelineError.invalidField("steps", reason: "must be at least 1, got \(request.steps)") }
+        guard request.count >= 1 else { throw PipelineError.invalidField("count", reason: "must be at least 1, got \(request.count)") }
         let image = request.image
         guard image.rank == 4, image.shape[0] == 1, image.shape[1] == 3 else {
             throw PipelineError.invalidArgument("the init image has shape \(image.shape), expected [1, 3, H, W]")

@@ -57,10 +57,14 @@ public final class StableDiffusion {
 public enum PipelineError: Error, CustomStringConvertible {
     case invalidSize(String)
     case invalidArgument(String)
+    /// A request field out of range, by its name in the request (`steps`, `strength`, …), so
+    /// the CLI and the server can each say it in their own terms (a flag, a JSON field).
+    case invalidField(String, reason: String)
 
     public var description: String {
         switch self {
         case .invalidSize(let s), .invalidArgument(let s): return s
+        case .invalidField(let field, let reason): return "\(field) \(reason)"
         }
     }
 }

@@ -57,8 +57,8 @@ extension StableDiffusion {
         let width = request.width ?? latentSize.map { $0.1 * vaeScaleFactor } ?? nativeSize
         let height = request.height ?? latentSize.map { $0.0 * vaeScaleFactor } ?? nativeSize
         try validateSize(width: width, height: height)
-        guard request.steps >= 1 else { throw PipelineError.invalidArgument("--steps must be at least 1, got \(request.steps)") }
-        guard request.count >= 1 else { throw PipelineError.invalidArgument("--count must be at least 1, got \(request.count)") }
+        guard request.steps >= 1 else { throw PipelineError.invalidField("steps", reason: "must be at least 1, got \(request.steps)") }
+        guard request.count >= 1 else { throw PipelineError.invalidField("count", reason: "must be at least 1, got \(request.count)") }
         let shape = [request.count, latentChannels, height / vaeScaleFactor, width / vaeScaleFactor]
         let guided = request.guidance > 1
         let context = try encodePrompt(request.prompt, negativePrompt: request.negativePrompt, count: request.count,

@@ -61,6 +61,10 @@ func reportingErrors(_ body: () throws -> Void) throws {
         throw ExitCode.failure
     } catch let error as ExitCode {
         throw error
+    } catch PipelineError.invalidField(let field, let reason) {
+        // Request fields are named like the flags that set them, except t.
+        FileHandle.standardError.write(Data("error: --\(field == "timestep" ? "t" : field) \(reason)\n".utf8))
+        throw ExitCode.failure
     } catch {
         FileHandle.standardError.write(Data("error: \(error)\n".utf8))
         throw ExitCode.failure

@@ -25,9 +25,25 @@ struct Diffuse: ParsableCommand {
             guard code != .success, !(error is ExitCode) else { exit(withError: error) }
             var text = message(for: error).trimmingCharacters(in: .whitespacesAndNewlines)
             if text.hasPrefix("Error: ") { text.removeFirst("Error: ".count) }
-            text = text.split(whereSeparator: \.isNewline).joined(separator: "; ")
+            text = oneLine(text)
             FileHandle.standardError.write(Data("error: \(text)\n".utf8))
             Foundation.exit(code.rawValue)
         }
+    }
+
+    /// ArgumentParser's multi-line messages on one line; a "- value" list becomes "a, b, c".
+    static func oneLine(_ text: String) -> String {
+        var result = "", listing = false
+        for raw in text.split(whereSeparator: \.isNewline) {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.hasPrefix("- ") {
+                result += (listing ? ", " : " ") + line.dropFirst(2)
+                listing = true
+            } else {
+                result += (result.isEmpty ? "" : "; ") + line
+                listing = false
+            }
+        }
+        return result
     }
 }
