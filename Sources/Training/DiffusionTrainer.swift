@@ -205,13 +205,12 @@ public final class DiffusionTrainer: TrainingObjective {
         let noise = try randomness.randn(z0.shape)
         let timesteps = indices.map { _ in Int(randomness.next() % UInt64(schedule.alphasCumprod.count)) }
         let alphaBar = timesteps.map { schedule.alphasCumprod[$0] }
-        let signal = try Tensor(shape: [indices.count, 1, 1, 1], values: alphaBar.map { $0.squareRoot() })
-        let sigma = try Tensor(shape: [indices.count, 1, 1, 1], values: alphaBar.map { (1 - $0).squareRoot() })
-        let noisy = z0 * signal + noise * sigma
+        let alphaProd = try Tensor(shape: [indices.count, 1, 1, 1], values: alphaBar)  // [B, 1, 1, 1]
+        let noisy = z0 * alphaProd.sqrt() + noise * (1 - alphaProd).sqrt()
         let ids = indices.flatMap { randomness.unit() < options.captionDropout ? emptyIDs : captionIDs[$0] }
         let context = textEncoder(ids: ids, batch: indices.count).lastHidden
         let prediction = unet(noisy, timesteps: timesteps.map(Float.init), context: context)
-        let target = options.predictionType == .epsilon ? noise : noise * signal - z0 * sigma
+        let target = options.predictionType.target(original: z0, noise: noise, alphaProd: alphaProd)
         // Min-SNR-γ: weight each sample by min(SNR, γ)/SNR (ε) or min(SNR, γ)/(SNR + 1) (v).
         let weights = alphaBar.map { a -> Float in
             guard let gamma = options.minSNRGamma else { return 1 }

@@ -2,19 +2,15 @@
 // models, the noise-prediction loss, oversampling and sample grids.
 import Foundation
 import Models
+import Schedulers
 import TensorCore
-
-/// What the U-Net learns to predict (diffusers' `prediction_type`).
-public enum PredictionTarget: String, CaseIterable, Codable {
-    case epsilon
-    case vPrediction = "v_prediction"
-}
 
 public struct DiffusionTrainingOptions {
     public var common = TrainingOptions.diffusionRecipe
     public var unetConfig = DiffusionTrainer.defaultUNetConfig()
     public var textConfig = DiffusionTrainer.defaultTextConfig()
-    public var predictionType = PredictionTarget.epsilon
+    /// What the U-Net learns to predict: ε or v (x₀-prediction is not trained here).
+    public var predictionType = PredictionType.epsilon
     /// Min-SNR-γ loss weighting (Hang et al. 2023); nil for plain MSE.
     public var minSNRGamma: Float? = 5
     /// Share of captions replaced by "" so the model also learns the unconditional prediction.
@@ -41,6 +37,8 @@ public struct DiffusionTrainingOptions {
         // Latents are encoded once, unflipped; flipping them would need a second cache.
         try require(!common.horizontalFlip, "TrainingOptions.horizontalFlip",
                     "is supported by VAE training only (diffusion training caches the VAE latents once)")
+        try require(predictionType != .sample, "DiffusionTrainingOptions.predictionType",
+                    "must be epsilon or v_prediction, got sample")
         try require(minSNRGamma.map { $0 > 0 && $0.isFinite } ?? true, "DiffusionTrainingOptions.minSNRGamma",
                     "must be positive (or nil for none), got \(minSNRGamma ?? 0)")
         try require((0...1).contains(captionDropout), "DiffusionTrainingOptions.captionDropout",

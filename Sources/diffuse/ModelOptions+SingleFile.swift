@@ -5,9 +5,14 @@ import Models
 import Pipelines
 import Schedulers
 
-/// `--prediction`: what the U-Net predicts, for files that cannot say.
+/// `--prediction`: what the U-Net predicts (for training, or for a single file that cannot say).
+/// `v_prediction`, diffusers' own name, is taken for `v` too.
 enum PredictionOption: String, ExpressibleByArgument, CaseIterable {
     case epsilon, v
+
+    init?(argument: String) {
+        self.init(rawValue: argument == PredictionType.vPrediction.rawValue ? "v" : argument)
+    }
 
     var predictionType: PredictionType { self == .v ? .vPrediction : .epsilon }
 }

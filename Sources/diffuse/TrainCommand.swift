@@ -31,7 +31,7 @@ struct TrainCommand: ParsableCommand {
     var textConfig: String?
 
     @Option(help: "What the U-Net predicts.")
-    var prediction = PredictionTarget.epsilon
+    var prediction = PredictionOption.epsilon
 
     @Option(help: "Min-SNR-γ loss weighting (0 disables).")
     var minSnrGamma: Float = 5
@@ -59,7 +59,7 @@ struct TrainCommand: ParsableCommand {
         try reportingTrainingErrors {
             var options = DiffusionTrainingOptions()
             options.common = training.options(over: options.common)
-            options.predictionType = prediction
+            options.predictionType = prediction.predictionType
             options.minSNRGamma = minSnrGamma > 0 ? minSnrGamma : nil
             options.captionDropout = captionDropout
             options.emaDecay = emaDecay

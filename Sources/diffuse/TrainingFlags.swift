@@ -5,7 +5,6 @@ import Foundation
 import Training
 
 extension ReconstructionLoss: ExpressibleByArgument {}
-extension PredictionTarget: ExpressibleByArgument {}
 
 enum TrainingFlags {
     /// Library field → flag.

@@ -63,7 +63,7 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertTrue(loss.stderr.contains("'l1'") && loss.stderr.contains("'l2'"), loss.stderr)
         let prediction = try DiffuseBinary.run(["train", "--data", data.path, "--vae", out, "--out", out, "--prediction", "sample"])
         assertCleanFailure(prediction, "--prediction sample")
-        XCTAssertTrue(prediction.stderr.contains("'v_prediction'"), prediction.stderr)
+        XCTAssertTrue(prediction.stderr.contains("'epsilon' and 'v'"), prediction.stderr)
         let steps = try DiffuseBinary.run(["train-vae", "--data", data.path, "--out", out, "--steps", "0"])
         assertCleanFailure(steps, "--steps 0")
         XCTAssertTrue(steps.stderr.contains("--steps must be at least 1"), steps.stderr)
@@ -76,6 +76,6 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertTrue(dropout.stderr.contains("--caption-dropout must be in [0, 1]"), dropout.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out), "nothing written")
         let help = try DiffuseBinary.run(["train", "--help"])
-        XCTAssertTrue(help.stdout.contains("values: epsilon,") && help.stdout.contains("v_prediction; default: epsilon"), help.stdout)
+        XCTAssertTrue(help.stdout.contains("values: epsilon, v;"), help.stdout)
     }
 }

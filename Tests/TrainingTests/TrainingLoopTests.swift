@@ -142,7 +142,6 @@ final class TrainingLoopTests: XCTestCase {
         XCTAssertEqual([diffusion.common.steps, diffusion.common.batchSize, diffusion.common.warmupSteps,
                         diffusion.common.checkpointEvery, diffusion.sampleEvery], [2400, 32, 150, 100, 600])
         XCTAssertEqual(diffusion.common.learningRate, 5e-4)
-        XCTAssertEqual(PredictionTarget(rawValue: "v_prediction"), .vPrediction)
         XCTAssertEqual(ReconstructionLoss.allCases.map(\.rawValue), ["l1", "l2"])
     }
 }
