@@ -32,8 +32,7 @@ public struct DPMSolverMultistepScheduler: SigmaScheduler {
         }
         self.config = c
         noiseSchedule = try NoiseSchedule(config: c, scheduler: Self.name)
-        ladder = SigmaLadder(schedule: noiseSchedule, spacing: try SigmaSpacing(config: c, scheduler: Self.name),
-                             timestepSpacing: c.timestepSpacing, scheduler: Self.name, missingIsLast: true)
+        ladder = try SigmaLadder(config: c, schedule: noiseSchedule, scheduler: Self.name, missingIsLast: true)
     }
 
     /// One past the last usable training timestep: lambda_min_clipped cuts off the noisiest

@@ -18,8 +18,7 @@ public struct EulerAncestralDiscreteScheduler: SigmaScheduler {
     }
 
     public mutating func setTimesteps(_ count: Int) throws {
-        let tables = try SigmaLadder.tables(count: count, config: config, schedule: noiseSchedule, spacing: ladder.spacing,
-                                            scheduler: Self.name)
+        let tables = try sigmaTables(count: count, scheduler: Self.name)
         ladder.set(timesteps: tables.timesteps, sigmas: (tables.sigmas + [0]).map { Float($0) })
     }
 

@@ -16,14 +16,12 @@ public struct EulerDiscreteScheduler: SigmaScheduler {
         try ConfigCheck.oneOf(c.timestepType, ["discrete", "continuous"], field: "timestep_type", scheduler: Self.name)
         self.config = c
         noiseSchedule = try NoiseSchedule(config: c, scheduler: Self.name)
-        ladder = SigmaLadder(schedule: noiseSchedule, spacing: try SigmaSpacing(config: c, scheduler: Self.name),
-                             timestepSpacing: c.timestepSpacing, scheduler: Self.name)
+        ladder = try SigmaLadder(config: c, schedule: noiseSchedule, scheduler: Self.name)
     }
 
     public mutating func setTimesteps(_ count: Int) throws {
-        let tables = try SigmaLadder.tables(count: count, config: config, schedule: noiseSchedule, spacing: ladder.spacing,
-                                            bounds: (config.sigmaMin, config.sigmaMax),
-                                            logLinear: config.interpolationType == "log_linear", scheduler: Self.name)
+        let tables = try sigmaTables(count: count, scheduler: Self.name, bounds: (config.sigmaMin, config.sigmaMax),
+                                     logLinear: config.interpolationType == "log_linear")
         let sigmas = (tables.sigmas + [SigmaLadder.finalSigma(config, schedule: noiseSchedule)]).map { Float($0) }
         // Continuous-time v-prediction models take 0.25·log σ as their timestep.
         let continuous = config.timestepType == "continuous" && config.predictionType == .vPrediction

@@ -15,13 +15,11 @@ public struct HeunDiscreteScheduler: SigmaScheduler {
         let c = config.applyingDefaults(of: .heun)
         self.config = c
         noiseSchedule = try NoiseSchedule(config: c, scheduler: Self.name)
-        ladder = SigmaLadder(schedule: noiseSchedule, spacing: try SigmaSpacing(config: c, scheduler: Self.name),
-                             timestepSpacing: c.timestepSpacing, scheduler: Self.name)
+        ladder = try SigmaLadder(config: c, schedule: noiseSchedule, scheduler: Self.name)
     }
 
     public mutating func setTimesteps(_ count: Int) throws {
-        let tables = try SigmaLadder.tables(count: count, config: config, schedule: noiseSchedule, spacing: ladder.spacing,
-                                            scheduler: Self.name)
+        let tables = try sigmaTables(count: count, scheduler: Self.name)
         let base = (tables.sigmas + [0]).map { Float($0) }
         // [s0, s1, s1, ..., s_{n-1}, s_{n-1}, 0] and [t0, t1, t1, ..., t_{n-1}, t_{n-1}].
         ladder.set(timesteps: [tables.timesteps[0]] + tables.timesteps.dropFirst().flatMap { [$0, $0] },

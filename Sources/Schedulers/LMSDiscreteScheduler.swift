@@ -16,13 +16,11 @@ public struct LMSDiscreteScheduler: SigmaScheduler {
         let c = config.applyingDefaults(of: .lms)
         self.config = c
         noiseSchedule = try NoiseSchedule(config: c, scheduler: Self.name)
-        ladder = SigmaLadder(schedule: noiseSchedule, spacing: try SigmaSpacing(config: c, scheduler: Self.name),
-                             timestepSpacing: c.timestepSpacing, scheduler: Self.name)
+        ladder = try SigmaLadder(config: c, schedule: noiseSchedule, scheduler: Self.name)
     }
 
     public mutating func setTimesteps(_ count: Int) throws {
-        let tables = try SigmaLadder.tables(count: count, config: config, schedule: noiseSchedule, spacing: ladder.spacing,
-                                            scheduler: Self.name)
+        let tables = try sigmaTables(count: count, scheduler: Self.name)
         ladder.set(timesteps: tables.timesteps, sigmas: (tables.sigmas + [0]).map { Float($0) })
         derivatives = []
     }

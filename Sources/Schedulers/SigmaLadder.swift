@@ -161,3 +161,21 @@ extension SigmaScheduler {
         try ladder.addNoise(original: original, noise: noise, timestep: timestep)
     }
 }
+
+extension SigmaLadder {
+    /// The ladder a scheduler's config asks for (its sigma spacing), over the training range
+    /// until `setTimesteps`.
+    init(config c: SchedulerConfig, schedule: NoiseSchedule, scheduler: String, missingIsLast: Bool = false) throws {
+        self.init(schedule: schedule, spacing: try SigmaSpacing(config: c, scheduler: scheduler),
+                  timestepSpacing: c.timestepSpacing, scheduler: scheduler, missingIsLast: missingIsLast)
+    }
+}
+
+extension SigmaScheduler {
+    /// Timesteps and sigmas of `count` steps on this scheduler's ladder and schedule.
+    func sigmaTables(count: Int, scheduler: String, bounds: (min: Double?, max: Double?) = (nil, nil),
+                     logLinear: Bool = false) throws -> (timesteps: [Double], sigmas: [Double]) {
+        try SigmaLadder.tables(count: count, config: config, schedule: noiseSchedule, spacing: ladder.spacing,
+                               bounds: bounds, logLinear: logLinear, scheduler: scheduler)
+    }
+}
