@@ -2,7 +2,10 @@
 // Diffuse: a latent diffusion toolkit for Linux, on a CPU tensor engine of its own.
 import PackageDescription
 
-let optimized: [SwiftSetting] = [.unsafeFlags(["-Ounchecked", "-wmo"])]
+// Whole-module optimisation, with Swift's overflow and bounds checks kept in every target, the
+// parsers of untrusted files included: measured with callgrind, the checks cost 0.3 % of the
+// instructions of a U-Net forward once the one hot Swift loop (permuteCopy) wraps explicitly.
+let optimized: [SwiftSetting] = [.unsafeFlags(["-wmo"])]
 
 let package = Package(
     name: "Diffuse",
