@@ -57,7 +57,7 @@ func reportingErrors(_ body: () throws -> Void) throws {
     do {
         try body()
     } catch let error as CommandFailure {
-        FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+        FileHandle.standardError.write(Data("error: \(error.message.terminalSafe)\n".utf8))
         throw ExitCode.failure
     } catch let error as ExitCode {
         throw error
@@ -66,7 +66,7 @@ func reportingErrors(_ body: () throws -> Void) throws {
         FileHandle.standardError.write(Data("error: --\(field == "timestep" ? "t" : field) \(reason)\n".utf8))
         throw ExitCode.failure
     } catch {
-        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        FileHandle.standardError.write(Data("error: \("\(error)".terminalSafe)\n".utf8))
         throw ExitCode.failure
     }
 }

@@ -26,7 +26,7 @@ struct Diffuse: ParsableCommand {
             var text = message(for: error).trimmingCharacters(in: .whitespacesAndNewlines)
             if text.hasPrefix("Error: ") { text.removeFirst("Error: ".count) }
             text = oneLine(text)
-            FileHandle.standardError.write(Data("error: \(text)\n".utf8))
+            FileHandle.standardError.write(Data("error: \(text.terminalSafe)\n".utf8))
             Foundation.exit(code.rawValue)
         }
     }

@@ -43,6 +43,8 @@ struct GenerateCommand: ParsableCommand {
 
     func validate() throws {
         guard count >= 1 else { throw ValidationError("--count must be at least 1, got \(count)") }
+        try requireDistinctPaths([("--output", output), ("--output-tensor", outputTensor), ("--trajectory", trajectory),
+                                  ("--attention-maps", attentionMaps)])
     }
 
     func run() throws {

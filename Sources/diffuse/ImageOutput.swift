@@ -1,4 +1,5 @@
 // Writing results: PNGs with generation parameters in text chunks, numbered files plus a grid.
+import ArgumentParser
 import Foundation
 import Imaging
 import Pipelines
@@ -42,5 +43,17 @@ enum ImageOutput {
         let file = try SafetensorsFile(contentsOf: URL(fileURLWithPath: path))
         guard file.contains(name) else { throw CommandFailure(message: "\(path): no tensor named '\(name)' (has: \(file.names.joined(separator: ", ")))") }
         return try Tensor(shape: file.shape(name), values: file.floats(name))
+    }
+}
+
+/// Fails when two output flags name the same file (the later write would silently replace the
+/// earlier one); paths are compared after resolving `.`, `..` and links.
+func requireDistinctPaths(_ outputs: [(flag: String, path: String?)]) throws {
+    var seen: [String: String] = [:]
+    for (flag, path) in outputs {
+        guard let path else { continue }
+        let resolved = URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+        if let earlier = seen[resolved] { throw ValidationError("\(earlier) and \(flag) both name \(path)") }
+        seen[resolved] = flag
     }
 }

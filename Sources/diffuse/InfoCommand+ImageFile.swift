@@ -34,7 +34,7 @@ struct ImageFileReport: Encodable {
         var colour = colorType
         if let type = pngColorType { colour = "\(type) (\(colorType))" }
         var lines = [
-            "file:         \(file)",
+            "file:         \(file.terminalSafe)",
             "format:       \(format)",
             "size:         \(width)x\(height)",
             "color type:   \(colour), \(components) component\(components == 1 ? "" : "s")",
@@ -48,8 +48,7 @@ struct ImageFileReport: Encodable {
         } else {
             lines.append("text chunks:  \(textChunks.count)")
             for chunk in textChunks {
-                let value = chunk.value.replacingOccurrences(of: "\n", with: "\\n")
-                lines.append("  \(chunk.kind.rawValue) \(chunk.key): \(value)")
+                lines.append("  \(chunk.kind.rawValue) \(chunk.key.terminalSafe): \(chunk.value.terminalSafe)")
             }
         }
         lines.append("rgba8 sha256: \(rgba8SHA256)")

@@ -29,7 +29,7 @@ struct InfoCommand: ParsableCommand {
                 print(json ? try report.json() : report.text())
             }
         } catch let error as CommandFailure {
-            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+            FileHandle.standardError.write(Data("error: \(error.message.terminalSafe)\n".utf8))
             throw ExitCode.failure
         }
     }

@@ -97,5 +97,8 @@ struct TrainingArguments: ParsableArguments {
             throw ValidationError(TrainingFlags.message(error))
         }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        // An empty --out would train into the current folder and overwrite its config.json.
+        guard !out.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--out is empty") }
+        guard !data.isEmpty else { throw ValidationError("--data is empty") }
     }
 }
