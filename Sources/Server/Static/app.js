@@ -185,7 +185,7 @@ function lookInside(settings) {
     $('#inside-attention').src = png(s.attention);
   } });
 }
-$('#inside-run').addEventListener('click', () => lookInside(lastSettings || generateSettings()));
+$('#inside-run').addEventListener('click', () => lookInside(generateSettings()));
 
 // --- History: every image with the settings in its PNG text chunks ---
 function settingsFromChunks(p) {
