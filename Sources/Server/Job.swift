@@ -35,6 +35,9 @@ final class Job: @unchecked Sendable {
     private var _output: JobOutput?
     private var _error: APIError?
     private var _position = 0
+    /// When the computation started and ended (for the seconds a job took, not its wait).
+    private var started: Date?
+    private var ended: Date?
     private var version = 0
     private var waiters: [CheckedContinuation<Void, Never>] = []
 
@@ -71,9 +74,16 @@ final class Job: @unchecked Sendable {
     func setPosition(_ position: Int) { update { _position = position } }
 
     func markRunning() -> Bool {
-        var started = false
-        update { if _state == .queued { _state = .running; _position = 0; started = true } }
-        return started
+        var didStart = false
+        update {
+            if _state == .queued {
+                _state = .running
+                _position = 0
+                started = Date()
+                didStart = true
+            }
+        }
+        return didStart
     }
 
     func recordStep(_ step: Int, of steps: Int, timestep: Double, preview: String?) {
@@ -87,7 +97,14 @@ final class Job: @unchecked Sendable {
     }
 
     func finish(_ output: JobOutput) {
-        update { if _state == .running { _state = .done; _output = output; _step = _steps } }
+        update {
+            if _state == .running {
+                _state = .done
+                _output = output
+                _step = _steps
+                ended = Date()
+            }
+        }
     }
 
     func fail(_ error: APIError) {
@@ -131,6 +148,7 @@ final class Job: @unchecked Sendable {
                                        "position": _position, "settings": spec.summary,
                                        "created": created.timeIntervalSince1970]
             if let _timestep { json["t"] = _timestep }
+            if let started { json["seconds"] = (ended ?? Date()).timeIntervalSince(started) }
             let start = min(max(previewsFrom, 0), _previews.count)
             json["previews_from"] = start
             json["previews"] = Array(_previews[start...])

@@ -151,11 +151,7 @@ final class StudioEngine: @unchecked Sendable {
         if job.isCancelled { throw JobCancelled() }
         let image = try result.images.image()
         let tokens = model.promptTokens(spec.prompt)
-        var words: [[String: Any]] = []
-        for token in tokens {
-            let heat = try maps.overlays(on: image, tokens: [token])
-            words.append(["token": token.text, "overlay": try RequestImages.pngBase64(heat)])
-        }
+        let words: [[String: Any]] = tokens.map { ["token": $0.text, "index": $0.index] }
         return JobOutput(images: [], extra: [
             "image": try RequestImages.pngBase64(Visualization.enlarged(image)),
             "trajectory": try RequestImages.pngBase64(model.trajectoryGrid(steps)),

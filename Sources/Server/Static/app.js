@@ -179,7 +179,7 @@ function lookInside(settings) {
   runJob(Object.assign({}, settings, { mode: 'inside', count: 1 }), $('#inside-run-view'), { onDone: s => {
     if (s.state !== 'done') return;
     out.innerHTML = '<h3>Image</h3><img id="inside-image"><h3>x̂₀ after every step</h3><img id="inside-trajectory">' +
-      '<h3>Where each word looked</h3><img id="inside-attention"><div class="words"></div>';
+      '<h3>Where each word looked</h3><img id="inside-attention">';
     $('#inside-image').src = png(s.image);
     $('#inside-trajectory').src = png(s.trajectory);
     $('#inside-attention').src = png(s.attention);
