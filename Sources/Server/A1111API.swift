@@ -97,8 +97,8 @@ struct A1111API: Sendable {
         let (step, steps) = current?.progress ?? (0, 0)
         let fraction = steps > 0 ? Double(step) / Double(steps) : 0
         var eta = 0.0
-        if let current, step > 0 {
-            let elapsed = Date().timeIntervalSince(current.created)
+        if let started = current?.startedAt, step > 0 {
+            let elapsed = Date().timeIntervalSince(started)
             eta = elapsed / fraction - elapsed
         }
         let state: [String: Any] = ["skipped": false, "interrupted": current?.isCancelled ?? false,

@@ -70,6 +70,8 @@ final class Job: @unchecked Sendable {
     var error: APIError? { locked { _error } }
     var progress: (step: Int, steps: Int) { locked { (_step, _steps) } }
     var latestPreview: String? { locked { _previews.last } }
+    /// When the computation started (nil while queued).
+    var startedAt: Date? { locked { started } }
 
     func setPosition(_ position: Int) { update { _position = position } }
 
