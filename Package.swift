@@ -15,6 +15,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
         // System C libraries (Debian's -dev packages).
@@ -41,8 +42,13 @@ let package = Package(
                 swiftSettings: optimized),
         .target(name: "Training", dependencies: ["Pipelines", "Models", "NN", "Imaging", "TensorCore", "FileIO"],
                 swiftSettings: optimized),
+        // The HTTP studio and APIs over Pipelines (static page files copied as resources).
+        .target(name: "Server", dependencies: [
+            "Pipelines", "Imaging", "TensorCore",
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ], resources: [.copy("Static")]),
         .executableTarget(name: "diffuse", dependencies: [
-            "Pipelines", "Training", "Imaging", "Models", "Schedulers", "TensorCore",
+            "Pipelines", "Training", "Server", "Imaging", "Models", "Schedulers", "TensorCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimized),
         .executableTarget(name: "diffuse-bench", dependencies: [
@@ -61,6 +67,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "NN", "Schedulers", "TestSupport"]),
         .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["TensorCore", "TestSupport"]),
+        .testTarget(name: "ServerTests", dependencies: ["Imaging", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -2,7 +2,8 @@
 # Installs the system libraries Diffuse needs (Debian 12).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-packages="libpng-dev libjpeg-dev libdnnl-dev pkg-config"
+# chromium, chromium-driver and python3 run the studio's browser test (Tests/ServerTests/BrowserTests.swift).
+packages="libpng-dev libjpeg-dev libdnnl-dev pkg-config chromium chromium-driver python3"
 missing=$(for p in $packages; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
 if [ -n "$missing" ]; then
     sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
