@@ -9,7 +9,7 @@ struct Diffuse: ParsableCommand {
         abstract: "A latent diffusion toolkit: generate, noise, denoise and train on the CPU.",
         version: "0.1.0",
         subcommands: [GenerateCommand.self, GalleryCommand.self, NoiseCommand.self, DenoiseCommand.self, ImageToImageCommand.self,
-                      InpaintCommand.self, EncodeCommand.self, DecodeCommand.self, EvaluateCommand.self, TrainVAECommand.self, TrainCommand.self, InfoCommand.self,
+                      InpaintCommand.self, EncodeCommand.self, DecodeCommand.self, EvaluateCommand.self, TrainVAECommand.self, TrainCommand.self, TrainLoRACommand.self, InfoCommand.self,
                       ConvertCommand.self]
     )
 
