@@ -55,3 +55,34 @@ final class LoraCommandTests: XCTestCase {
         XCTAssertTrue(details?["targets_unet"]?.contains("to_out_0 ×") ?? false, "\(details ?? [:])")
     }
 }
+
+final class TrainLoraCommandTests: XCTestCase {
+    /// train-lora prints its settings, writes a LoRA that info describes and generate --lora takes.
+    func testTrainLoraWritesAFileThatGenerateLoads() throws {
+        let directory = try CLIFixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let data = directory.appendingPathComponent("data")
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        for i in 0..<2 {
+            let name = String(format: "%05d.png", i)
+            try FileManager.default.copyItem(at: try SharedData.url("datasets/emoji32/\(name)"), to: data.appendingPathComponent(name))
+        }
+        let out = directory.appendingPathComponent("icon.safetensors").path
+        let train = try DiffuseBinary.run(["train-lora", "--data", data.path, "--out", out, "--model", try CLIFixture.modelPath(),
+                                           "--caption", "a sks icon", "--steps", "2", "--batch-size", "2", "--rank", "2",
+                                           "--targets", "unet+text", "--sample-every", "0"])
+        XCTAssertEqual(train.status, 0, train.stderr)
+        XCTAssertTrue(train.stderr.contains("train-lora: --steps 2 --batch-size 2 --lr 0.0001"), train.stderr)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: directory.appendingPathComponent("icon-training/lora.csv").path))
+        let info = try DiffuseBinary.run(["info", out])
+        XCTAssertTrue(info.stdout.contains("rank: 2") && info.stdout.contains("q_proj ×5"), info.stdout)
+        let image = directory.appendingPathComponent("icon.png").path
+        let generate = try DiffuseBinary.run(["generate", "a sks icon", "--model", try CLIFixture.modelPath(), "--steps", "2",
+                                              "--lora", out, "--quiet", "-o", image])
+        XCTAssertEqual(generate.status, 0, generate.stderr)
+
+        let bad = try DiffuseBinary.run(["train-lora", "--data", data.path, "--out", out, "--model", try CLIFixture.modelPath(), "--rank", "0"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("--rank must be at least 1"), bad.stderr)
+    }
+}
