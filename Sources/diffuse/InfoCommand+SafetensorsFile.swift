@@ -59,7 +59,8 @@ struct SafetensorsFileReport: Encodable {
                 details["vae_block_out_channels"] = "\(configs.vae.blockOutChannels)"
             }
         case .lora:
-            try describeLoRA(url)
+            // A file the loader refuses is still described, with the loader's reason.
+            do { try describeLoRA(url) } catch { details["unusable"] = "\(error)" }
         default:
             break
         }

@@ -99,6 +99,12 @@ final class LoraTrainingTests: XCTestCase {
         XCTAssertEqual(file.format, .diffusers)
         XCTAssertEqual(file.adapters.count, trainer.adapters.count / 2)
         XCTAssertEqual(try SafetensorsFile(contentsOf: trainer.output).names, trainer.adapters.map(\.key).sorted())
+        // The same keys, shapes and alpha metadata as the fixture diffusers' save_lora_weights wrote for these targets.
+        let written = try SafetensorsFile(contentsOf: trainer.output)
+        let diffusers = try SafetensorsFile(contentsOf: try SharedData.url("fixtures/lora/lora_diffusers.safetensors"))
+        XCTAssertEqual(written.names, diffusers.names)
+        for name in diffusers.names { XCTAssertEqual(try written.shape(name), try diffusers.shape(name), name) }
+        XCTAssertEqual(written.metadata["format"], "pt")
         let fresh = try model()
         try fresh.applyLoRA(file)
         let ids = trainer.model.tokenizer.inputIDs("a sks icon", maxLength: 77).ids
