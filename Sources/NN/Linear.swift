@@ -4,6 +4,8 @@ import TensorCore
 public final class Linear: Module {
     public let weight: Parameter   // [out, in]
     public let bias: Parameter?    // [out]
+    /// A LoRA being trained on this layer, applied unmerged (not a child: the base keys stay as they are).
+    public var adapter: LoRALayer?
 
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, initializer: inout Initializer) {
         let bound = 1 / Float(inFeatures).squareRoot()
@@ -17,7 +19,9 @@ public final class Linear: Module {
 
     /// [..., in] → [..., out]
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        let out = Tensor.linear(x.reshaped([-1, weight.shape[1]]), weight: weight.value, bias: bias?.value)
+        let rows = x.reshaped([-1, weight.shape[1]])   // [M, in]
+        var out = Tensor.linear(rows, weight: weight.value, bias: bias?.value)
+        if let adapter { out = out + adapter(rows) }
         return out.reshaped(Array(x.shape.dropLast()) + [weight.shape[0]])
     }
 }

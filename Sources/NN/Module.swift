@@ -9,6 +9,8 @@ public final class Parameter {
     public var shape: [Int] { value.shape }
     public var grad: Tensor? { value.grad }
     public func zeroGrad() { value.zeroGrad() }
+    /// Stops collecting gradients (frozen base weights under a LoRA); the storage is shared.
+    public func freeze() { value = value.detached() }
 
     /// Replaces the values (same shape) without changing identity.
     public func assign(_ values: Tensor) throws {

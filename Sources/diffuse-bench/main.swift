@@ -32,6 +32,8 @@ case "all":
     exit(ModelBenchmarks.runAll(sharedDirectory: shared, runs: runs, precision: precision))
 case GenerationBenchmark.name:
     runCase { try GenerationBenchmark.run(modelDirectory: option("--model") ?? "models/emoji", runs: runs) }
+case let name? where LoRABenchmark.cases.contains(name):
+    runCase { try LoRABenchmark.run(name, modelDirectory: option("--model") ?? "models/emoji", batch: option("--batch").flatMap { Int($0) } ?? 32, runs: runs) }
 case let name? where ModelBenchmarks.cases.contains(name):
     runCase { try ModelBenchmarks.run(name, sharedDirectory: shared, runs: runs) }
 default:
@@ -39,11 +41,13 @@ default:
     usage: diffuse-bench kernels [--conv-modes]
            diffuse-bench all | bench_unet_fwd | bench_unet_train | sd15_unet_fwd | sd15_vae_decode [--runs N] [--shared DIR] [--precision fp32|bf16]
            diffuse-bench emoji_generate [--model DIR] [--runs N] [--precision fp32|bf16]
+           diffuse-bench emoji_lora_train | emoji_full_train [--model DIR] [--batch N] [--runs N]
       kernels       one JSON line per kernel: sgemm, copy, convolutions, attention, norms, softmax, activations
       --conv-modes  also time each convolution with plain and blocked oneDNN layouts
       all           the four model cases of ../shared/bench, each in its own process, one JSON line each
       --precision   convolutions in fp32 (default) or bf16 (bfloat16 inputs, float32 accumulation)
-      emoji_generate  one image of the shipped model at generate's defaults, with its phases\n
+      emoji_generate  one image of the shipped model at generate's defaults, with its phases
+      emoji_lora_train, emoji_full_train  one training step (batch 32): rank-4 U-Net LoRA vs U-Net + text encoder\n
     """.utf8))
     exit(2)
 }

@@ -10,7 +10,7 @@ struct Diffuse: ParsableCommand {
         version: "0.1.0",
         subcommands: [GenerateCommand.self, GalleryCommand.self, NoiseCommand.self, DenoiseCommand.self, ImageToImageCommand.self,
                       InpaintCommand.self, ServeCommand.self, EncodeCommand.self, DecodeCommand.self, EvaluateCommand.self,
-                      TrainVAECommand.self, TrainCommand.self, InfoCommand.self, ConvertCommand.self]
+                      TrainVAECommand.self, TrainCommand.self, TrainLoRACommand.self, InfoCommand.self, ConvertCommand.self]
     )
 
     /// Like ArgumentParser's `main`, but a bad flag or value is one `error:` line on stderr

@@ -31,6 +31,7 @@ struct GalleryCommand: ParsableCommand {
             let lines = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
             guard !lines.isEmpty else { throw CommandFailure(message: "\(prompts): no prompts") }
             let (model, modelURL) = try modelOptions.load()
+            try sampling.applyLoRAs(to: model)
             let progress = modelOptions.progress(total: lines.count, label: "gallery")
             var tiles: [(Image, String)] = []
             for (index, prompt) in lines.enumerated() {

@@ -50,6 +50,7 @@ struct GenerateCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let (model, modelURL) = try modelOptions.load()
+            try sampling.applyLoRAs(to: model)
             var request = GenerationRequest(prompt: prompt)
             sampling.apply(to: &request)
             request.width = width

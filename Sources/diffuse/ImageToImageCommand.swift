@@ -31,6 +31,7 @@ struct ImageToImageCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let (model, modelURL) = try modelOptions.load()
+            try sampling.applyLoRAs(to: model)
             var request = ImageToImageRequest(prompt: prompt, image: try ImageOutput.loadTensor(image))
             request.strength = strength
             sampling.apply(to: &request)

@@ -59,10 +59,8 @@ struct SafetensorsFileReport: Encodable {
                 details["vae_block_out_channels"] = "\(configs.vae.blockOutChannels)"
             }
         case .lora:
-            let downs = file.names.filter { $0.hasSuffix("lora_down.weight") || $0.hasSuffix("lora_A.weight") }
-            details["lora_modules"] = "\(downs.count)"
-            let ranks = Set(downs.compactMap { try? file.shape($0).first })
-            if !ranks.isEmpty { details["rank"] = ranks.sorted().map(String.init).joined(separator: ", ") }
+            // A file the loader refuses is still described, with the loader's reason.
+            do { try describeLoRA(url) } catch { details["unusable"] = "\(error)" }
         default:
             break
         }

@@ -29,6 +29,7 @@ struct InpaintCommand: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let (model, modelURL) = try modelOptions.load()
+            try sampling.applyLoRAs(to: model)
             let picture = try Image.load(from: URL(fileURLWithPath: image))
             var maskImage = try Image.load(from: URL(fileURLWithPath: mask))
             if maskImage.width != picture.width || maskImage.height != picture.height {

@@ -19,6 +19,9 @@ struct SamplingOptions: ParsableArguments {
     @Option(help: "Random seed; the same seed gives the same initial latents as torch.Generator(\"cpu\").manual_seed(seed).")
     var seed: UInt64 = 0
 
+    @Option(help: ArgumentHelp("LoRA file (diffusers/PEFT or kohya) merged into the model, at an optional scale (default 1); repeatable.", valueName: "file[:scale]"))
+    var lora: [LoRASpec] = []
+
     func validate() throws {
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
         guard guidance >= 0, guidance.isFinite else { throw ValidationError("--guidance must be a non-negative number, got \(guidance)") }
@@ -35,7 +38,7 @@ struct SamplingOptions: ParsableArguments {
     /// The settings as PNG text chunks, so an image says how it was made.
     var parameters: [(String, String)] {
         [("negative_prompt", negativePrompt), ("seed", "\(seed)"), ("steps", "\(steps)"), ("guidance", "\(guidance)"),
-         ("scheduler", scheduler?.rawValue ?? "the model's own")]
+         ("scheduler", scheduler?.rawValue ?? "the model's own")] + (lora.isEmpty ? [] : [("lora", lora.map(\.description).joined(separator: ", "))])
     }
 }
 

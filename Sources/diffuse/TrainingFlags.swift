@@ -29,6 +29,11 @@ enum TrainingFlags {
         "DiffusionTrainingOptions.oversampleFactor": "--oversample-factor",
         "DiffusionTrainingOptions.sampleEvery": "--sample-every",
         "DiffusionTrainer.trainsTextEncoder": "--text-encoder",
+        "LoRATrainingOptions.rank": "--rank",
+        "LoRATrainingOptions.alpha": "--alpha",
+        "LoRATrainingOptions.targets": "--targets",
+        "LoRATrainingOptions.caption": "--caption",
+        "LoRATrainingOptions.sampleEvery": "--sample-every",
     ]
 
     /// The error's text with each field it names spelled as its flag.

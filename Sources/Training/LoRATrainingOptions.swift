@@ -1,0 +1,44 @@
+// Options of LoRA training: the loop's options (a few-image recipe), rank, alpha, targets, captions.
+import Foundation
+import TensorCore
+
+public struct LoRATrainingOptions {
+    /// Which models get adapters.
+    public enum Targets: String, CaseIterable, Sendable {
+        case unet
+        case unetAndText = "unet+text"
+    }
+
+    public var common = LoRATrainingOptions.recipe
+    public var rank = 4
+    /// nil: alpha = rank (a scale of 1, PEFT's and diffusers' default).
+    public var alpha: Float?
+    public var targets = Targets.unet
+    /// One caption for every image (DreamBooth style); nil: the folder's captions.
+    public var caption: String?
+    public var captionDropout = 0.0
+    /// Steps between sample grids (0: none; a grid is always written at the end).
+    public var sampleEvery = 100
+    public var sampleSteps = 10
+    public init() {}
+
+    /// diffusers' `train_dreambooth_lora.py` scale: a few images, small batches, 1e-4.
+    public static var recipe: TrainingOptions {
+        var options = TrainingOptions()
+        (options.steps, options.batchSize, options.learningRate, options.warmupSteps, options.checkpointEvery) = (400, 4, 1e-4, 0, 100)
+        return options
+    }
+
+    public var effectiveAlpha: Float { alpha ?? Float(rank) }
+
+    public func validate() throws {
+        try common.validate()
+        try require(!common.horizontalFlip, "TrainingOptions.horizontalFlip",
+                    "is supported by VAE training only (LoRA training caches the VAE latents once)")
+        try require(rank >= 1, "LoRATrainingOptions.rank", "must be at least 1, got \(rank)")
+        try require(alpha.map { $0 > 0 && $0.isFinite } ?? true, "LoRATrainingOptions.alpha", "must be positive, got \(alpha ?? 0)")
+        try require((0...1).contains(captionDropout), "LoRATrainingOptions.captionDropout", "must be in [0, 1], got \(captionDropout)")
+        try require(sampleEvery >= 0, "LoRATrainingOptions.sampleEvery", "must be at least 0, got \(sampleEvery)")
+        try require(sampleSteps >= 1, "LoRATrainingOptions.sampleSteps", "must be at least 1, got \(sampleSteps)")
+    }
+}
