@@ -18,6 +18,7 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
 
         // C: whole-image codec operations; setjmp/longjmp stay in here.
         .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG"],
@@ -26,6 +27,9 @@ let package = Package(
         .target(name: "CKernels", dependencies: ["CDNNL"],
                 cSettings: [.unsafeFlags(["-O3", "-ffp-contract=fast"])],
                 linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]),
+
+        // C: the few MPI calls of data-parallel training (MPI's handles are macros Swift cannot import).
+        .target(name: "CMPIShim", dependencies: ["CMPI"], cSettings: [.unsafeFlags(["-O2"])]),
 
         // Output files written without losing what was at the path (atomic, devices and links respected).
         .target(name: "FileIO", swiftSettings: optimized),
@@ -38,8 +42,10 @@ let package = Package(
                 swiftSettings: optimized),
         .target(name: "Training", dependencies: ["Pipelines", "Models", "NN", "Imaging", "TensorCore", "FileIO"],
                 swiftSettings: optimized),
+        // Data-parallel training over MPI: launch detection, ranks, the gradient all-reduce.
+        .target(name: "DataParallel", dependencies: ["CMPIShim", "Training", "NN", "TensorCore"], swiftSettings: optimized),
         .executableTarget(name: "diffuse", dependencies: [
-            "Pipelines", "Training", "Imaging", "Models", "Schedulers", "TensorCore",
+            "Pipelines", "Training", "DataParallel", "Imaging", "Models", "Schedulers", "TensorCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimized),
         .executableTarget(name: "diffuse-bench", dependencies: [
