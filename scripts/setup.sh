@@ -2,7 +2,7 @@
 # Installs the system libraries Diffuse needs (Debian 12).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-packages="libpng-dev libjpeg-dev libdnnl-dev pkg-config libopenmpi-dev openmpi-bin"
+packages="libpng-dev libjpeg-dev libdnnl-dev pkg-config libopenmpi-dev openmpi-bin iproute2"
 missing=$(for p in $packages; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
 if [ -n "$missing" ]; then
     sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"

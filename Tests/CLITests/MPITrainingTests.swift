@@ -5,41 +5,6 @@ import TestSupport
 import XCTest
 
 final class MPITrainingTests: XCTestCase {
-    /// Eight captioned 32×32 emoji and tiny model configs, in a fresh folder.
-    func workspace() throws -> URL {
-        let work = try CLIFixture.temporaryDirectory()
-        let data = work.appendingPathComponent("data")
-        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
-        let emoji = try SharedData.url("datasets/emoji32")
-        var captions = "file\tcaption\n"
-        for (i, caption) in ["grinning face", "red apple", "dog face", "thumbs up", "rocket", "hot beverage", "sun", "snowman"].enumerated() {
-            let name = String(format: "%05d.png", i * 7)
-            try FileManager.default.copyItem(at: emoji.appendingPathComponent(name), to: data.appendingPathComponent(name))
-            captions += "\(name)\t\(caption)\n"
-        }
-        try captions.write(to: data.appendingPathComponent("captions.tsv"), atomically: true, encoding: .utf8)
-        try """
-        {"_class_name": "AutoencoderKL", "block_out_channels": [32, 32], "down_block_types": ["DownEncoderBlock2D", "DownEncoderBlock2D"],
-         "up_block_types": ["UpDecoderBlock2D", "UpDecoderBlock2D"], "layers_per_block": 1, "latent_channels": 4, "norm_num_groups": 8}
-        """.write(to: work.appendingPathComponent("vae.json"), atomically: true, encoding: .utf8)
-        try """
-        {"_class_name": "UNet2DConditionModel", "block_out_channels": [32, 64], "down_block_types": ["CrossAttnDownBlock2D", "DownBlock2D"],
-         "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D"], "layers_per_block": 1, "cross_attention_dim": 32,
-         "attention_head_dim": 8, "norm_num_groups": 8}
-        """.write(to: work.appendingPathComponent("unet.json"), atomically: true, encoding: .utf8)
-        try """
-        {"_class_name": "CLIPTextModel", "hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 1,
-         "num_attention_heads": 2, "max_position_embeddings": 77, "hidden_act": "quick_gelu"}
-        """.write(to: work.appendingPathComponent("text.json"), atomically: true, encoding: .utf8)
-        return work
-    }
-
-    func vaeArguments(_ work: URL, out: String, steps: Int) -> [String] {
-        ["train-vae", "--data", work.appendingPathComponent("data").path, "--out", work.appendingPathComponent(out).path,
-         "--config", work.appendingPathComponent("vae.json").path, "--steps", "\(steps)", "--batch-size", "4",
-         "--warmup", "1", "--flip", "--threads", "1"]
-    }
-
     func lines(_ url: URL) throws -> [String] {
         try String(contentsOf: url, encoding: .utf8).split(separator: "\n").map(String.init)
     }
@@ -56,10 +21,10 @@ final class MPITrainingTests: XCTestCase {
     }
 
     func testTrainVAEOnTwoRanksMatchesOneProcessAndResumesOnAnotherCount() throws {
-        let work = try workspace()
-        let one = try DiffuseBinary.run(vaeArguments(work, out: "one", steps: 4) + ["--quiet"])
+        let work = try MPIWorkspace.make()
+        let one = try DiffuseBinary.run(MPIWorkspace.vaeArguments(work, out: "one", steps: 4) + ["--quiet"])
         assertSuccess(one, "train-vae, one process")
-        let two = try MPIJob.run(ranks: 2, vaeArguments(work, out: "two", steps: 4), in: work)
+        let two = try MPIJob.run(ranks: 2, MPIWorkspace.vaeArguments(work, out: "two", steps: 4), in: work)
         assertSuccess(two, "mpirun -np 2 train-vae")
         let weights = "diffusion_pytorch_model.safetensors"
         let distance = try relativeDistance(work.appendingPathComponent("one/\(weights)"), work.appendingPathComponent("two/\(weights)"))
@@ -75,17 +40,17 @@ final class MPITrainingTests: XCTestCase {
                        try FileManager.default.contentsOfDirectory(atPath: work.appendingPathComponent("one/training").path).sorted())
 
         // Half on two ranks, the rest in one process: the checkpoint holds the global state.
-        let half = try MPIJob.run(ranks: 2, vaeArguments(work, out: "mixed", steps: 4) + ["--stop-after", "2", "--quiet"], in: work)
+        let half = try MPIJob.run(ranks: 2, MPIWorkspace.vaeArguments(work, out: "mixed", steps: 4) + ["--stop-after", "2", "--quiet"], in: work)
         assertSuccess(half, "mpirun -np 2 train-vae --stop-after 2")
-        let rest = try DiffuseBinary.run(vaeArguments(work, out: "mixed", steps: 4) + ["--resume", "--quiet"])
+        let rest = try DiffuseBinary.run(MPIWorkspace.vaeArguments(work, out: "mixed", steps: 4) + ["--resume", "--quiet"])
         assertSuccess(rest, "train-vae --resume in one process")
         XCTAssertLessThan(try relativeDistance(work.appendingPathComponent("one/\(weights)"), work.appendingPathComponent("mixed/\(weights)")), 1e-4,
                           "2 ranks then 1 process vs 1 process")
     }
 
     func testTrainOnTwoRanksMatchesOneProcess() throws {
-        let work = try workspace()
-        assertSuccess(try DiffuseBinary.run(vaeArguments(work, out: "vae", steps: 1) + ["--quiet"]), "train-vae")
+        let work = try MPIWorkspace.make()
+        assertSuccess(try DiffuseBinary.run(MPIWorkspace.vaeArguments(work, out: "vae", steps: 1) + ["--quiet"]), "train-vae")
         func arguments(_ out: String) -> [String] {
             ["train", "--data", work.appendingPathComponent("data").path, "--vae", work.appendingPathComponent("vae").path,
              "--out", work.appendingPathComponent(out).path, "--unet-config", work.appendingPathComponent("unet.json").path,
@@ -107,12 +72,12 @@ final class MPITrainingTests: XCTestCase {
     }
 
     func testKilledRankEndsTheJobAndResumeContinues() throws {
-        let work = try workspace()
+        let work = try MPIWorkspace.make()
         let steps = 24
-        let reference = try DiffuseBinary.run(vaeArguments(work, out: "one", steps: steps) + ["--quiet"])
+        let reference = try DiffuseBinary.run(MPIWorkspace.vaeArguments(work, out: "one", steps: steps) + ["--quiet"])
         assertSuccess(reference, "train-vae, one process")
         // Each rank leaves its pid; rank 1 is killed once the checkpoint of step 3 is written.
-        let arguments = (vaeArguments(work, out: "two", steps: steps) + ["--checkpoint-every", "1", "--quiet"]).joined(separator: " ")
+        let arguments = (MPIWorkspace.vaeArguments(work, out: "two", steps: steps) + ["--checkpoint-every", "1", "--quiet"]).joined(separator: " ")
         let job = try MPIJob(ranks: 2, [], perRank: "echo $$ > \(work.path)/pid.$OMPI_COMM_WORLD_RANK; exec \"$DIFFUSE\" \(arguments)", in: work)
         let csv = work.appendingPathComponent("two/training/vae.csv")
         let deadline = Date(timeIntervalSinceNow: 60)
@@ -124,7 +89,7 @@ final class MPITrainingTests: XCTestCase {
         XCTAssertNotEqual(killed.status, 0, "a job with a dead rank fails")
         XCTAssertLessThan(try lines(csv).count, steps + 1, "stopped before the end")
 
-        let resumed = try MPIJob.run(ranks: 2, vaeArguments(work, out: "two", steps: steps) + ["--resume", "--quiet"], in: work)
+        let resumed = try MPIJob.run(ranks: 2, MPIWorkspace.vaeArguments(work, out: "two", steps: steps) + ["--resume", "--quiet"], in: work)
         assertSuccess(resumed, "mpirun -np 2 train-vae --resume")
         let weights = "diffusion_pytorch_model.safetensors"
         XCTAssertLessThan(try relativeDistance(work.appendingPathComponent("one/\(weights)"), work.appendingPathComponent("two/\(weights)")), 1e-4,
@@ -133,8 +98,8 @@ final class MPITrainingTests: XCTestCase {
     }
 
     func testARankThatCannotReadTheDataStopsEveryRankBeforeTraining() throws {
-        let work = try workspace()
-        let arguments = vaeArguments(work, out: "out", steps: 2).map { $0.hasSuffix("/data") ? "$DATA" : $0 }.joined(separator: " ")
+        let work = try MPIWorkspace.make()
+        let arguments = MPIWorkspace.vaeArguments(work, out: "out", steps: 2).map { $0.hasSuffix("/data") ? "$DATA" : $0 }.joined(separator: " ")
         let script = "DATA=\(work.path)/data; [ \"$OMPI_COMM_WORLD_RANK\" = 1 ] && DATA=\(work.path)/missing; exec \"$DIFFUSE\" \(arguments)"
         let result = try MPIJob.run(ranks: 2, [], perRank: script, in: work, timeout: 60)
         XCTAssertNotEqual(result.status, 0)
@@ -144,10 +109,10 @@ final class MPITrainingTests: XCTestCase {
     }
 
     func testAnErrorOnOneRankEndsTheJob() throws {
-        let work = try workspace()
+        let work = try MPIWorkspace.make()
         try Data().write(to: work.appendingPathComponent("a-file"))
         // Rank 1 cannot create its output folder (under a file) while rank 0 waits to all-reduce.
-        let arguments = vaeArguments(work, out: "out", steps: 2).map { $0.hasSuffix("/out") ? "$OUT" : $0 }.joined(separator: " ")
+        let arguments = MPIWorkspace.vaeArguments(work, out: "out", steps: 2).map { $0.hasSuffix("/out") ? "$OUT" : $0 }.joined(separator: " ")
         let script = "OUT=\(work.path)/out; [ \"$OMPI_COMM_WORLD_RANK\" = 1 ] && OUT=\(work.path)/a-file/out; exec \"$DIFFUSE\" \(arguments)"
         let result = try MPIJob.run(ranks: 2, [], perRank: script, in: work, timeout: 60)
         XCTAssertNotEqual(result.status, 0)
