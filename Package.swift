@@ -22,6 +22,7 @@ let package = Package(
         .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CJPEG", pkgConfig: "libjpeg", providers: [.apt(["libjpeg-dev"])]),
         .systemLibrary(name: "CDNNL", providers: [.apt(["libdnnl-dev"])]),
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
 
         // C: whole-image codec operations; setjmp/longjmp stay in here.
         .target(name: "CImageCodecs", dependencies: ["CPNG", "CJPEG"],
@@ -30,6 +31,9 @@ let package = Package(
         .target(name: "CKernels", dependencies: ["CDNNL"],
                 cSettings: [.unsafeFlags(["-O3", "-ffp-contract=fast"])],
                 linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]),
+
+        // C: the few MPI calls of data-parallel training (MPI's handles are macros Swift cannot import).
+        .target(name: "CMPIShim", dependencies: ["CMPI"], cSettings: [.unsafeFlags(["-O2"])]),
 
         // Output files written without losing what was at the path (atomic, devices and links respected).
         .target(name: "FileIO", swiftSettings: optimized),
@@ -47,8 +51,10 @@ let package = Package(
             "Pipelines", "Imaging", "TensorCore",
             .product(name: "Hummingbird", package: "hummingbird"),
         ], resources: [.copy("Static")]),
+        // Data-parallel training over MPI: launch detection, ranks, the gradient all-reduce.
+        .target(name: "DataParallel", dependencies: ["CMPIShim", "Training", "NN", "TensorCore"], swiftSettings: optimized),
         .executableTarget(name: "diffuse", dependencies: [
-            "Pipelines", "Training", "Server", "Imaging", "Models", "Schedulers", "TensorCore",
+            "Pipelines", "Training", "DataParallel", "Server", "Imaging", "Models", "Schedulers", "TensorCore",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimized),
         .executableTarget(name: "diffuse-bench", dependencies: [

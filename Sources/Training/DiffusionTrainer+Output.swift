@@ -12,12 +12,13 @@ extension DiffusionTrainer {
 
     /// A sample grid every `sampleEvery` steps and at the run's last step.
     public func didStep(_ step: Int, loop: TrainingLoop) throws {
-        guard options.sampleEvery > 0, step % options.sampleEvery == 0 || step == loop.lastStep else { return }
+        guard loop.writes, options.sampleEvery > 0, step % options.sampleEvery == 0 || step == loop.lastStep else { return }
         try writeSampleGrid(to: trainingDirectory.appendingPathComponent(String(format: "samples-%06d.png", step)), ema: loop.ema)
     }
 
     /// Also when stopping early (`stopAfter`): the folder always holds the latest EMA model.
     public func didFinish(loop: TrainingLoop) throws {
+        guard loop.writes else { return }
         try savePipeline(ema: loop.ema)
     }
 

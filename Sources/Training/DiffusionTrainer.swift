@@ -28,6 +28,8 @@ public final class DiffusionTrainer: TrainingObjective {
     let repeats: [Int]?
     /// Optimiser steps done.
     public private(set) var step = 0
+    /// Where gradients meet across ranks (data-parallel training); nil for one process.
+    public var allReduce: GradientAllReduce?
 
     /// A small SD-style U-Net for 16×16 latents.
     public static func defaultUNetConfig() -> UNetConfig {
@@ -199,16 +201,26 @@ public final class DiffusionTrainer: TrainingObjective {
 
     /// One micro-batch's loss: noise scaled latents at random timesteps, predict, weighted MSE.
     public func loss(batch indices: [Int], step: Int, randomness: inout TrainingRandomness) throws -> MicroBatchLoss {
+        try loss(batch: indices, shard: indices.indices, step: step, randomness: &randomness)
+    }
+
+    /// Every draw for the whole batch (posterior noise, noise, timesteps, caption dropout, in
+    /// that order), then the loss of the examples of `shard`.
+    public func loss(batch indices: [Int], shard: Range<Int>, step: Int, randomness: inout TrainingRandomness) throws -> MicroBatchLoss {
         let mean = Self.rows(latentMeans, indices), std = Self.rows(latentStds, indices)  // [B, C, h, w]
         let posteriorNoise = try randomness.randn(mean.shape)
-        let z0 = (mean + std * posteriorNoise) * Float(vae.config.scalingFactor)
-        let noise = try randomness.randn(z0.shape)
-        let timesteps = indices.map { _ in Int(randomness.next() % UInt64(schedule.alphasCumprod.count)) }
+        let allNoise = try randomness.randn(mean.shape)
+        let allTimesteps = indices.map { _ in Int(randomness.next() % UInt64(schedule.alphasCumprod.count)) }
+        let dropped = indices.map { _ in randomness.unit() < options.captionDropout }
+        let rows = { (tensor: Tensor) in BatchShard.rows(tensor, shard) }
+        let z0 = (rows(mean) + rows(std) * rows(posteriorNoise)) * Float(vae.config.scalingFactor)  // [b, C, h, w]
+        let noise = rows(allNoise)
+        let timesteps = Array(allTimesteps[shard])
         let alphaBar = timesteps.map { schedule.alphasCumprod[$0] }
-        let alphaProd = try Tensor(shape: [indices.count, 1, 1, 1], values: alphaBar)  // [B, 1, 1, 1]
+        let alphaProd = try Tensor(shape: [shard.count, 1, 1, 1], values: alphaBar)  // [b, 1, 1, 1]
         let noisy = z0 * alphaProd.sqrt() + noise * (1 - alphaProd).sqrt()
-        let ids = indices.flatMap { randomness.unit() < options.captionDropout ? emptyIDs : captionIDs[$0] }
-        let context = textEncoder(ids: ids, batch: indices.count).lastHidden
+        let ids = shard.flatMap { dropped[$0] ? emptyIDs : captionIDs[indices[$0]] }
+        let context = textEncoder(ids: ids, batch: shard.count).lastHidden
         let prediction = unet(noisy, timesteps: timesteps.map(Float.init), context: context)
         let target = options.predictionType.target(original: z0, noise: noise, alphaProd: alphaProd)
         // Min-SNR-γ: weight each sample by min(SNR, γ)/SNR (ε) or min(SNR, γ)/(SNR + 1) (v).
@@ -217,13 +229,14 @@ public final class DiffusionTrainer: TrainingObjective {
             let snr = a / max(1 - a, 1e-8)
             return min(snr, gamma) / (options.predictionType == .epsilon ? snr : snr + 1)
         }
-        let perSample = (prediction - target).square().mean(axes: [1, 2, 3])  // [B]
-        return MicroBatchLoss(loss: (perSample * (try Tensor(shape: [indices.count], values: weights))).mean())
+        let perSample = (prediction - target).square().mean(axes: [1, 2, 3])  // [b]
+        return MicroBatchLoss(loss: (perSample * (try Tensor(shape: [shard.count], values: weights))).mean())
     }
 
     /// Trains (or resumes) to `steps` or `stopAfter`, then writes the pipeline folder (EMA weights).
     public func train() throws {
         let loop = try TrainingLoop(objective: self, options: options.common, directory: trainingDirectory)
+        loop.allReduce = allReduce
         defer { step = loop.step }
         try loop.run()
     }

@@ -37,6 +37,10 @@ public protocol TrainingObjective: AnyObject {
     func decisionSeed(seed: UInt64) -> UInt64
     /// The loss of one micro-batch: `batch` indexes the sampler's examples.
     func loss(batch: [Int], step: Int, randomness: inout TrainingRandomness) throws -> MicroBatchLoss
+    /// Data-parallel training: the loss (mean) over the examples `shard` of the global
+    /// micro-batch `batch`. Every random draw is made for the whole batch, in the same order
+    /// as `loss(batch:…)`, so each example gets the same noise whichever rank computes it.
+    func loss(batch: [Int], shard: Range<Int>, step: Int, randomness: inout TrainingRandomness) throws -> MicroBatchLoss
     /// Clears every gradient the loss produced (trained or frozen parameters).
     func zeroGradients()
     /// After each optimiser step and its checkpoint (sample grids, extra files).
@@ -50,6 +54,14 @@ extension TrainingObjective {
     public var emaDecay: Float? { nil }
     public var resumeSettings: [String: String] { [:] }
     public func decisionSeed(seed: UInt64) -> UInt64 { seed &+ 1 }
+    /// Objectives without their own sharding train in one process only.
+    public func loss(batch: [Int], shard: Range<Int>, step: Int, randomness: inout TrainingRandomness) throws -> MicroBatchLoss {
+        guard shard == batch.indices else {
+            throw TrainingError.invalidOption(field: "TrainingOptions.batchSize",
+                                              problem: "cannot be split over ranks: the \(name) objective trains in one process only")
+        }
+        return try loss(batch: batch, step: step, randomness: &randomness)
+    }
     public func zeroGradients() { for (_, parameter) in trainableParameters { parameter.zeroGrad() } }
     public func didStep(_ step: Int, loop: TrainingLoop) throws {}
     public func didFinish(loop: TrainingLoop) throws {}

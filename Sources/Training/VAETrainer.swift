@@ -14,6 +14,8 @@ public final class VAETrainer: TrainingObjective {
     let trainIndices: [Int], heldOutIndices: [Int]
     /// Optimiser steps done.
     public private(set) var step = 0
+    /// Where gradients meet across ranks (data-parallel training); nil for one process.
+    public var allReduce: GradientAllReduce?
 
     /// A small AutoencoderKL for small images: 2× down (32 px → 16×16×4 latents).
     public static func defaultConfig() -> AutoencoderKLConfig {
@@ -46,6 +48,7 @@ public final class VAETrainer: TrainingObjective {
     /// Trains (or resumes) to `steps` or `stopAfter`, with logs and checkpoints in `OUT/training`.
     public func train() throws {
         let loop = try TrainingLoop(objective: self, options: options.common, directory: output.appendingPathComponent("training"))
+        loop.allReduce = allReduce
         defer { step = loop.step }
         try loop.run()
     }
@@ -70,12 +73,17 @@ public final class VAETrainer: TrainingObjective {
 
     /// Draws the images of `batch` (flipped when asked) and a posterior sample's noise.
     public func loss(batch: [Int], step: Int, randomness: inout TrainingRandomness) throws -> MicroBatchLoss {
+        try loss(batch: batch, shard: batch.indices, step: step, randomness: &randomness)
+    }
+
+    /// The flips and noise of the whole batch, then the loss of the images of `shard`.
+    public func loss(batch: [Int], shard: Range<Int>, step: Int, randomness: inout TrainingRandomness) throws -> MicroBatchLoss {
         let indices = batch.map { trainIndices[$0] }
         let flips = indices.map { _ in options.common.horizontalFlip && randomness.next() & 1 == 1 }
-        let images = try data.batch(indices, flip: flips)  // [B, 3, R, R]
         let side = data.resolution / vae.downsamplingFactor
         let noise = try randomness.randn([indices.count, vae.config.latentChannels, side, side])  // [B, 4, h, w]
-        let (total, reconstruction) = loss(images, noise: noise)
+        let images = try data.batch(Array(indices[shard]), flip: Array(flips[shard]))  // [b, 3, R, R]
+        let (total, reconstruction) = loss(images, noise: BatchShard.rows(noise, shard))
         return MicroBatchLoss(loss: total, metrics: [reconstruction])
     }
 

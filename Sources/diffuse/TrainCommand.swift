@@ -56,7 +56,16 @@ struct TrainCommand: ParsableCommand {
     var fp16 = false
 
     func run() throws {
-        try reportingTrainingErrors {
+        try DataParallelRun.run(threads: training.threads) { parallel in
+            try reportingTrainingErrors { try train(parallel) }
+        }
+    }
+
+    /// Every rank trains its share; rank 0 alone announces and writes.
+    private func train(_ parallel: DataParallelRun) throws {
+        var training = training
+        training.quiet = training.quiet || !parallel.writes
+        do {
             var options = DiffusionTrainingOptions()
             options.common = training.options(over: options.common)
             options.predictionType = prediction.predictionType
@@ -83,11 +92,13 @@ struct TrainCommand: ParsableCommand {
             let tokenizerURL = try tokenizer.map { URL(fileURLWithPath: $0) } ?? ModelLocator.resolveResource("models/clip-tokenizer")
             try options.validate()  // before the data loads
             training.announce("train", options.common, extra: " --sample-every \(options.sampleEvery)")
-            let data = try training.loadData()
+            let data = try parallel.loadData { try training.loadData() }
             let trainer = try DiffusionTrainer(data: data, vaeDirectory: vaeURL, tokenizerDirectory: tokenizerURL,
                                                output: URL(fileURLWithPath: training.out), options: options)
+            trainer.allReduce = parallel.allReduce
             try trainer.train()
-            print("wrote \(training.out)")
+            parallel.report(quiet: training.quiet)
+            if parallel.writes { print("wrote \(training.out)") }
         }
     }
 

@@ -23,25 +23,34 @@ struct TrainVAECommand: ParsableCommand {
     var klWeight: Float = 1e-6
 
     func run() throws {
-        try reportingTrainingErrors {
-            var options = VAETrainingOptions()
-            options.common = training.options(over: options.common)
-            options.reconstructionLoss = loss
-            options.klWeight = klWeight
-            if let config { options.config = try ConfigFile.read(AutoencoderKLConfig.self, from: URL(fileURLWithPath: config)) }
-            try options.validate()  // before the data loads
-            training.announce("train-vae", options.common)
-            let data = try training.loadData()
-            let out = URL(fileURLWithPath: training.out)
-            let trainer = try VAETrainer(data: data, output: out, options: options)
-            try trainer.train()
-            guard trainer.step == options.common.steps else { return }
-            let factor = try trainer.save(to: out)
-            let psnr = try trainer.reconstructionPSNR()
-            let summary = String(format: "scaling_factor %.5f; held-out PSNR %.2f dB mean, %.2f dB 10th percentile (%d images)",
-                                 factor, psnr.mean, psnr.p10, psnr.count)
-            try (summary + "\n").write(to: out.appendingPathComponent("training/vae-summary.txt"), atomically: true, encoding: .utf8)
-            print(summary)
+        try DataParallelRun.run(threads: training.threads) { parallel in
+            try reportingTrainingErrors { try train(parallel) }
         }
+    }
+
+    /// Every rank trains its share; rank 0 alone announces, saves and reports.
+    private func train(_ parallel: DataParallelRun) throws {
+        var training = training
+        training.quiet = training.quiet || !parallel.writes
+        var options = VAETrainingOptions()
+        options.common = training.options(over: options.common)
+        options.reconstructionLoss = loss
+        options.klWeight = klWeight
+        if let config { options.config = try ConfigFile.read(AutoencoderKLConfig.self, from: URL(fileURLWithPath: config)) }
+        try options.validate()  // before the data loads
+        training.announce("train-vae", options.common)
+        let data = try parallel.loadData { try training.loadData() }
+        let out = URL(fileURLWithPath: training.out)
+        let trainer = try VAETrainer(data: data, output: out, options: options)
+        trainer.allReduce = parallel.allReduce
+        try trainer.train()
+        parallel.report(quiet: training.quiet)
+        guard parallel.writes, trainer.step == options.common.steps else { return }
+        let factor = try trainer.save(to: out)
+        let psnr = try trainer.reconstructionPSNR()
+        let summary = String(format: "scaling_factor %.5f; held-out PSNR %.2f dB mean, %.2f dB 10th percentile (%d images)",
+                             factor, psnr.mean, psnr.p10, psnr.count)
+        try (summary + "\n").write(to: out.appendingPathComponent("training/vae-summary.txt"), atomically: true, encoding: .utf8)
+        print(summary)
     }
 }
