@@ -22,7 +22,7 @@ extension StableDiffusion {
     public func denoise(latents initial: Tensor, timesteps: [Double], scheduler: inout Scheduler, context: Tensor,
                         guidance: Float, generator: inout TorchGenerator,
                         afterStep: ((_ index: Int, _ sample: Tensor) throws -> Tensor)? = nil,
-                        onStep: (DenoisingStep) -> Void = { _ in }) throws -> Tensor {
+                        onStep: (DenoisingStep) throws -> Void = { _ in }) throws -> Tensor {
         // The U-Net's weights stay fixed over the loop: its convolutions reorder them once.
         try FrozenWeights.during {
             try denoiseSteps(latents: initial, timesteps: timesteps, scheduler: &scheduler, context: context,
@@ -33,7 +33,7 @@ extension StableDiffusion {
     private func denoiseSteps(latents initial: Tensor, timesteps: [Double], scheduler: inout Scheduler, context: Tensor,
                               guidance: Float, generator: inout TorchGenerator,
                               afterStep: ((_ index: Int, _ sample: Tensor) throws -> Tensor)?,
-                              onStep: (DenoisingStep) -> Void) throws -> Tensor {
+                              onStep: (DenoisingStep) throws -> Void) throws -> Tensor {
         let guided = context.shape[0] == 2 * initial.shape[0]
         let prediction = schedulerConfig.predictionType
         let alphasCumprod = try trainingSchedule().alphasCumprod
@@ -61,7 +61,7 @@ extension StableDiffusion {
             let original = result.predOriginalSample ?? estimateOriginal(prediction, modelInput: modelInput,
                                                                          modelOutput: guidedOutput, timestep: t,
                                                                          alphasCumprod: alphasCumprod)
-            onStep(DenoisingStep(index: index, count: timesteps.count, timestep: t, latents: sample, predictedOriginal: original))
+            try onStep(DenoisingStep(index: index, count: timesteps.count, timestep: t, latents: sample, predictedOriginal: original))
         }
         return sample
     }

@@ -47,7 +47,7 @@ extension StableDiffusion {
     /// (deterministic) walks `steps` evenly spaced timesteps from t down to 0. At t = 0 the
     /// latents are already clean (see `noise`) and are only decoded.
     public func denoise(latents: Tensor, from t: Int, steps: Int, prompt: String, guidance: Float,
-                        seed: UInt64 = 0, onStep: (DenoisingStep) -> Void = { _ in }) throws -> GenerationResult {
+                        seed: UInt64 = 0, onStep: (DenoisingStep) throws -> Void = { _ in }) throws -> GenerationResult {
         let schedule = try trainingSchedule()
         guard t >= 0, t < schedule.alphasCumprod.count else {
             throw PipelineError.invalidField("timestep", reason: "\(t) is outside 0...\(schedule.alphasCumprod.count - 1)")

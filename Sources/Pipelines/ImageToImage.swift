@@ -41,7 +41,7 @@ public struct ImageToImageStart {
 
 extension StableDiffusion {
     public func imageToImage(_ request: ImageToImageRequest, warn: (String) -> Void = { _ in },
-                             onStep: (DenoisingStep) -> Void = { _ in }) throws -> GenerationResult {
+                             onStep: (DenoisingStep) throws -> Void = { _ in }) throws -> GenerationResult {
         let guided = request.guidance > 1
         var scheduler = try makeScheduler(named: request.scheduler)
         var generator = TorchGenerator(seed: request.seed)

@@ -26,7 +26,7 @@ public struct InpaintRequest {
 
 extension StableDiffusion {
     public func inpaint(_ request: InpaintRequest, warn: (String) -> Void = { _ in },
-                        onStep: (DenoisingStep) -> Void = { _ in }) throws -> GenerationResult {
+                        onStep: (DenoisingStep) throws -> Void = { _ in }) throws -> GenerationResult {
         let (height, width) = (request.image.shape[2], request.image.shape[3])
         try validateSize(width: width, height: height)
         guard request.mask.count == height * width else {

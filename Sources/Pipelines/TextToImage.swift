@@ -51,7 +51,7 @@ extension StableDiffusion {
     }
 
     public func generate(_ request: GenerationRequest, warn: (String) -> Void = { _ in },
-                         onStep: (DenoisingStep) -> Void = { _ in }) throws -> GenerationResult {
+                         onStep: (DenoisingStep) throws -> Void = { _ in }) throws -> GenerationResult {
         // Given latents fix the size unless the request names one.
         let latentSize = request.latents.flatMap { $0.rank == 4 ? ($0.shape[2], $0.shape[3]) : nil }
         let width = request.width ?? latentSize.map { $0.1 * vaeScaleFactor } ?? nativeSize

@@ -29,10 +29,10 @@ final class StudioEngine: @unchecked Sendable {
         }
     }
 
-    /// The per-step callback: a cancelled job skips the preview work; its result is dropped later.
-    private func onStep(_ job: Job) -> (DenoisingStep) -> Void {
+    /// The per-step callback: a cancelled job stops at its next step (the pipeline rethrows).
+    private func onStep(_ job: Job) -> (DenoisingStep) throws -> Void {
         { [self] step in
-            guard !job.isCancelled else { return }
+            if job.isCancelled { throw JobCancelled() }
             var preview: String?
             if let original = step.predictedOriginal,
                let image = try? model.decode(latents: original.slice(axis: 0, start: 0, length: 1)).image() {
@@ -145,7 +145,7 @@ final class StudioEngine: @unchecked Sendable {
         let result = try model.withAttentionMaps(maps) {
             try model.generate(request(single), warn: { _ in }) { step in
                 steps.append(step)
-                report(step)
+                try report(step)
             }
         }
         if job.isCancelled { throw JobCancelled() }

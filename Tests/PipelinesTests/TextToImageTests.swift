@@ -84,4 +84,18 @@ final class TextToImageTests: XCTestCase {
         request.scheduler = "no-such-sampler"
         XCTAssertThrowsError(try model.generate(request))
     }
+
+    /// A per-step callback that throws (a cancelled server job) ends the loop at that step.
+    func testThrowingStepCallbackStopsTheLoop() throws {
+        struct Stop: Error {}
+        let model = try PipelineFixture.model()
+        var request = GenerationRequest(prompt: PipelineFixture.prompt)
+        request.steps = 5
+        var seen = 0
+        XCTAssertThrowsError(try model.generate(request) { step in
+            seen += 1
+            if step.index == 1 { throw Stop() }
+        }) { XCTAssertTrue($0 is Stop, "\($0)") }
+        XCTAssertEqual(seen, 2, "no step after the one that threw")
+    }
 }
