@@ -4,13 +4,10 @@
 # U-Net on its latents, conditioned by the 32-px model's text encoder, kept fixed.
 # Usage: scripts/train-emoji64.sh [WORK_DIR]   (rerun to continue from the last checkpoints;
 #        STOP_AFTER ends stage 2 early, in time slices)
-set -euo pipefail
-cd "$(dirname "$0")/.."
+source "$(dirname "$0")/train-common.sh"
 data=../shared/datasets/emoji64
 work=${1:-.build-train/emoji64}
 mkdir -p "$work"
-swift build -c release >&2
-diffuse=.build/release/diffuse
 
 # 0. The text encoder of the 32-px model (trained on the same 3411 captions), copied once: it
 #    stays fixed, so the shipped 64-px model carries the same one and a rerun finds it there too.
@@ -21,15 +18,13 @@ fi
 
 # 1. VAE: 64×64 RGB → 16×16×4 latents, channels 32/64/128 (about 2.3 s a step on two cores).
 if [ ! -f "$work/vae/diffusion_pytorch_model.safetensors" ]; then
-  resume=""; [ -f "$work/vae/training/checkpoint.safetensors" ] && resume="--resume"
   $diffuse train-vae --data "$data" --resolution 64 --config scripts/emoji64/vae-config.json --out "$work/vae" \
-    --steps 1500 --batch-size 24 --lr 6e-4 --warmup 50 --checkpoint-every 100 --seed 0 $resume
+    --steps 1500 --batch-size 24 --lr 6e-4 --warmup 50 --checkpoint-every 100 --seed 0 $(resume "$work/vae")
 fi
 
 # 2. U-Net (the default 3-level one for 16×16 latents) on the frozen VAE's latents, with the
 #    fixed text encoder.
-resume=""; [ -f "$work/pipeline/training/checkpoint.safetensors" ] && resume="--resume"
 $diffuse train --data "$data" --resolution 64 --vae "$work/vae" --text-encoder "$work/text-encoder" \
   --out "$work/pipeline" --tokenizer models/clip-tokenizer \
   --steps 4000 --batch-size 32 --lr 5e-4 --warmup 150 --checkpoint-every 100 --sample-every 500 --seed 0 --fp16 \
-  ${STOP_AFTER:+--stop-after $STOP_AFTER} $resume
+  ${STOP_AFTER:+--stop-after $STOP_AFTER} $(resume "$work/pipeline")
