@@ -3,16 +3,12 @@ import Foundation
 import TensorCore
 
 public struct DPMSolverMultistepScheduler: SigmaScheduler {
-    public let config: SchedulerConfig
-    public let noiseSchedule: NoiseSchedule
     public var ladder: SigmaLadder
     /// Samples are variance-preserving: the initial noise is N(0, 1) and the input unscaled.
     public var initNoiseSigma: Float { 1 }
-    public var order: Int { 1 }
     /// The last `solver_order` data predictions x̂₀, newest last.
     var modelOutputs: [Tensor] = []
     var lowerOrderNums = 0
-    static let name = "DPMSolverMultistepScheduler"
 
     public init(config: SchedulerConfig) throws {
         let c = config.applyingDefaults(of: .dpmSolverMultistep)
@@ -30,9 +26,7 @@ public struct DPMSolverMultistepScheduler: SigmaScheduler {
         guard (1...3).contains(c.solverOrder) else {
             throw SchedulerError.unsupported(scheduler: Self.name, field: "solver_order", value: "\(c.solverOrder)", supported: ["1", "2", "3"])
         }
-        self.config = c
-        noiseSchedule = try NoiseSchedule(config: c, scheduler: Self.name)
-        ladder = try SigmaLadder(config: c, schedule: noiseSchedule, scheduler: Self.name, missingIsLast: true)
+        ladder = try SigmaLadder(config: c, scheduler: Self.name, missingIsLast: true)
     }
 
     /// One past the last usable training timestep: lambda_min_clipped cuts off the noisiest
@@ -73,7 +67,7 @@ public struct DPMSolverMultistepScheduler: SigmaScheduler {
         } else {
             sigmas = steps.map { NumpyCompat.interp($0, table: trainSigmas) }
         }
-        ladder.set(timesteps: steps, sigmas: (sigmas + [SigmaLadder.finalSigma(config, schedule: noiseSchedule)]).map { Float($0) })
+        ladder.set(timesteps: steps, sigmas: (sigmas + [ladder.finalSigma]).map { Float($0) })
         modelOutputs = []
         lowerOrderNums = 0
     }

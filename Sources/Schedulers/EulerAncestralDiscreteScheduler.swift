@@ -2,24 +2,17 @@
 import TensorCore
 
 public struct EulerAncestralDiscreteScheduler: SigmaScheduler {
-    public let config: SchedulerConfig
-    public let noiseSchedule: NoiseSchedule
     public var ladder: SigmaLadder
-    public var order: Int { 1 }
-    static let name = "EulerAncestralDiscreteScheduler"
 
     public init(config: SchedulerConfig) throws {
         let c = config.applyingDefaults(of: .eulerAncestral)
         try ConfigCheck.oneOf(c.predictionType, [.epsilon, .vPrediction], scheduler: Self.name)
-        self.config = c
-        noiseSchedule = try NoiseSchedule(config: c, scheduler: Self.name)
         // Like diffusers, this class has no sigma-spacing options (Karras etc.) and ignores them.
-        ladder = SigmaLadder(schedule: noiseSchedule, spacing: .interpolated, timestepSpacing: c.timestepSpacing, scheduler: Self.name)
+        ladder = try SigmaLadder(config: c, scheduler: Self.name, spacing: .interpolated)
     }
 
     public mutating func setTimesteps(_ count: Int) throws {
-        let tables = try sigmaTables(count: count, scheduler: Self.name)
-        ladder.set(timesteps: tables.timesteps, sigmas: (tables.sigmas + [0]).map { Float($0) })
+        try ladder.setTimesteps(count)
     }
 
     /// An Euler step down to sigma_down, then fresh noise of size sigma_up (drawn every step,

@@ -3,26 +3,20 @@ import Foundation
 import TensorCore
 
 public struct EulerDiscreteScheduler: SigmaScheduler {
-    public let config: SchedulerConfig
-    public let noiseSchedule: NoiseSchedule
     public var ladder: SigmaLadder
-    public var order: Int { 1 }
-    static let name = "EulerDiscreteScheduler"
 
     public init(config: SchedulerConfig) throws {
         let c = config.applyingDefaults(of: .euler)
         try ConfigCheck.oneOf(c.interpolationType, ["linear", "log_linear"], field: "interpolation_type", scheduler: Self.name)
         try ConfigCheck.oneOf(c.finalSigmasType, ["zero", "sigma_min"], field: "final_sigmas_type", scheduler: Self.name)
         try ConfigCheck.oneOf(c.timestepType, ["discrete", "continuous"], field: "timestep_type", scheduler: Self.name)
-        self.config = c
-        noiseSchedule = try NoiseSchedule(config: c, scheduler: Self.name)
-        ladder = try SigmaLadder(config: c, schedule: noiseSchedule, scheduler: Self.name)
+        ladder = try SigmaLadder(config: c, scheduler: Self.name)
     }
 
     public mutating func setTimesteps(_ count: Int) throws {
-        let tables = try sigmaTables(count: count, scheduler: Self.name, bounds: (config.sigmaMin, config.sigmaMax),
-                                     logLinear: config.interpolationType == "log_linear")
-        let sigmas = (tables.sigmas + [SigmaLadder.finalSigma(config, schedule: noiseSchedule)]).map { Float($0) }
+        let tables = try ladder.tables(count: count, bounds: (config.sigmaMin, config.sigmaMax),
+                                       logLinear: config.interpolationType == "log_linear")
+        let sigmas = (tables.sigmas + [ladder.finalSigma]).map { Float($0) }
         // Continuous-time v-prediction models take 0.25·log σ as their timestep.
         let continuous = config.timestepType == "continuous" && config.predictionType == .vPrediction
         ladder.set(timesteps: continuous ? sigmas.dropLast().map { Double(0.25 * Foundation.log($0)) } : tables.timesteps,

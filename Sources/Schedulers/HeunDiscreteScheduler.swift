@@ -2,24 +2,18 @@
 import TensorCore
 
 public struct HeunDiscreteScheduler: SigmaScheduler {
-    public let config: SchedulerConfig
-    public let noiseSchedule: NoiseSchedule
     public var ladder: SigmaLadder
     /// Two model calls per step: every timestep after the first appears twice.
     public var order: Int { 2 }
     /// State between the predictor (first-order) call and the corrector call.
     var predictor: (derivative: Tensor, dt: Float, sample: Tensor)?
-    static let name = "HeunDiscreteScheduler"
 
     public init(config: SchedulerConfig) throws {
-        let c = config.applyingDefaults(of: .heun)
-        self.config = c
-        noiseSchedule = try NoiseSchedule(config: c, scheduler: Self.name)
-        ladder = try SigmaLadder(config: c, schedule: noiseSchedule, scheduler: Self.name)
+        ladder = try SigmaLadder(config: config.applyingDefaults(of: .heun), scheduler: Self.name)
     }
 
     public mutating func setTimesteps(_ count: Int) throws {
-        let tables = try sigmaTables(count: count, scheduler: Self.name)
+        let tables = try ladder.tables(count: count)
         let base = (tables.sigmas + [0]).map { Float($0) }
         // [s0, s1, s1, ..., s_{n-1}, s_{n-1}, 0] and [t0, t1, t1, ..., t_{n-1}, t_{n-1}].
         ladder.set(timesteps: [tables.timesteps[0]] + tables.timesteps.dropFirst().flatMap { [$0, $0] },

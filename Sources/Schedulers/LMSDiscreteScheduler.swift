@@ -2,26 +2,18 @@
 import TensorCore
 
 public struct LMSDiscreteScheduler: SigmaScheduler {
-    public let config: SchedulerConfig
-    public let noiseSchedule: NoiseSchedule
     public var ladder: SigmaLadder
-    public var order: Int { 1 }
     /// The multistep order of the update (diffusers' `step(order=4)`).
     public var lmsOrder = 4
     /// The last `lmsOrder` derivatives (x − x̂₀)/σ, oldest first.
     var derivatives: [Tensor] = []
-    static let name = "LMSDiscreteScheduler"
 
     public init(config: SchedulerConfig) throws {
-        let c = config.applyingDefaults(of: .lms)
-        self.config = c
-        noiseSchedule = try NoiseSchedule(config: c, scheduler: Self.name)
-        ladder = try SigmaLadder(config: c, schedule: noiseSchedule, scheduler: Self.name)
+        ladder = try SigmaLadder(config: config.applyingDefaults(of: .lms), scheduler: Self.name)
     }
 
     public mutating func setTimesteps(_ count: Int) throws {
-        let tables = try sigmaTables(count: count, scheduler: Self.name)
-        ladder.set(timesteps: tables.timesteps, sigmas: (tables.sigmas + [0]).map { Float($0) })
+        try ladder.setTimesteps(count)
         derivatives = []
     }
 

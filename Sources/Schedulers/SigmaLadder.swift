@@ -1,4 +1,4 @@
-// The sigma ladder the Karras-style samplers share: tables, step cursor, input scaling, add_noise.
+// The sigma ladder the Karras-style samplers share: config, noise schedule, tables, step cursor, input scaling, add_noise.
 import Foundation
 import TensorCore
 
@@ -7,6 +7,10 @@ import TensorCore
 /// sigma: everything Euler, Euler ancestral, Heun, LMS and DPM-Solver++ share. Each of
 /// them owns one ladder and adds only its own `step`.
 public struct SigmaLadder {
+    /// The scheduler's config, resolved with its class's defaults, and the training noise
+    /// schedule built from it: what the ladder's tables come from.
+    public let config: SchedulerConfig
+    public let noiseSchedule: NoiseSchedule
     public let spacing: SigmaSpacing
     public private(set) var timesteps: [Double]
     public private(set) var sigmas: [Float]
@@ -22,15 +26,18 @@ public struct SigmaLadder {
     /// DPM-Solver maps a timestep not in the table to the last entry instead of failing.
     let missingIsLast: Bool
 
-    /// The full training range, as diffusers' `__init__` leaves it before `set_timesteps`.
-    init(schedule: NoiseSchedule, spacing: SigmaSpacing, timestepSpacing: TimestepSpacing, scheduler: String,
-         missingIsLast: Bool = false) {
-        self.spacing = spacing
-        self.timestepSpacing = timestepSpacing
+    /// The ladder of a resolved config: its noise schedule and its sigma spacing (or `spacing`,
+    /// for a class that has no spacing options), over the full training range, as diffusers'
+    /// `__init__` leaves it before `set_timesteps`.
+    init(config: SchedulerConfig, scheduler: String, spacing: SigmaSpacing? = nil, missingIsLast: Bool = false) throws {
+        self.config = config
+        noiseSchedule = try NoiseSchedule(config: config, scheduler: scheduler)
+        self.spacing = try spacing ?? SigmaSpacing(config: config, scheduler: scheduler)
+        timestepSpacing = config.timestepSpacing
         self.scheduler = scheduler
         self.missingIsLast = missingIsLast
-        sigmas = schedule.trainingSigmas.reversed() + [0]
-        timesteps = (0..<schedule.alphasCumprod.count).reversed().map(Double.init)
+        sigmas = noiseSchedule.trainingSigmas.reversed() + [0]
+        timesteps = (0..<noiseSchedule.alphasCumprod.count).reversed().map(Double.init)
         initNoiseSigma = Self.initNoiseSigma(sigmas, spacing: timestepSpacing)
     }
 
@@ -51,13 +58,12 @@ public struct SigmaLadder {
     }
 
     /// Timesteps (float32 values) and sigmas (float64, before the final sigma is appended)
-    /// as Euler/LMS/Heun's `set_timesteps` build them. `bounds` are the config's
-    /// sigma_min/sigma_max where the class has them; `logLinear` is Euler's interpolation_type.
-    static func tables(count: Int, config c: SchedulerConfig, schedule: NoiseSchedule, spacing: SigmaSpacing,
-                       bounds: (min: Double?, max: Double?) = (nil, nil), logLinear: Bool = false,
-                       scheduler: String) throws -> (timesteps: [Double], sigmas: [Double]) {
-        var timesteps = try TimestepSpacing.timesteps(count: count, config: c, scheduler: scheduler, roundLinspace: false)
-        let trainSigmas = schedule.trainingSigmas
+    /// of `count` steps as Euler/LMS/Heun's `set_timesteps` build them. `bounds` are the
+    /// config's sigma_min/sigma_max where the class has them; `logLinear` is Euler's interpolation_type.
+    func tables(count: Int, bounds: (min: Double?, max: Double?) = (nil, nil),
+                logLinear: Bool = false) throws -> (timesteps: [Double], sigmas: [Double]) {
+        var timesteps = try TimestepSpacing.timesteps(count: count, config: config, scheduler: scheduler, roundLinspace: false)
+        let trainSigmas = noiseSchedule.trainingSigmas
         var sigmas: [Double]
         if logLinear {
             // diffusers spans the full training range here, descending, count + 1 values.
@@ -75,9 +81,16 @@ public struct SigmaLadder {
         return (timesteps, sigmas)
     }
 
+    /// `set_timesteps` of the classes that end at sigma 0 (Euler ancestral, LMS): the tables
+    /// of `count` steps, installed.
+    mutating func setTimesteps(_ count: Int) throws {
+        let tables = try tables(count: count)
+        set(timesteps: tables.timesteps, sigmas: (tables.sigmas + [0]).map { Float($0) })
+    }
+
     /// The sigma appended after the last step: 0, or the smallest training sigma.
-    static func finalSigma(_ c: SchedulerConfig, schedule: NoiseSchedule) -> Double {
-        guard c.finalSigmasType == "sigma_min", let acp0 = schedule.alphasCumprod.first else { return 0 }
+    var finalSigma: Double {
+        guard config.finalSigmasType == "sigma_min", let acp0 = noiseSchedule.alphasCumprod.first else { return 0 }
         return Double(((1 - acp0) / acp0).squareRoot())
     }
 
@@ -148,6 +161,12 @@ public protocol SigmaScheduler: Scheduler {
 }
 
 extension SigmaScheduler {
+    /// The diffusers class name, for errors.
+    static var name: String { "\(Self.self)" }
+    /// One model call per step (Heun takes two).
+    public var order: Int { 1 }
+    public var config: SchedulerConfig { ladder.config }
+    public var noiseSchedule: NoiseSchedule { ladder.noiseSchedule }
     public var timesteps: [Double] { ladder.timesteps }
     public var sigmas: [Float]? { ladder.sigmas }
     public var initNoiseSigma: Float { ladder.initNoiseSigma }
@@ -159,23 +178,5 @@ extension SigmaScheduler {
 
     public func addNoise(original: Tensor, noise: Tensor, timestep: Double) throws -> Tensor {
         try ladder.addNoise(original: original, noise: noise, timestep: timestep)
-    }
-}
-
-extension SigmaLadder {
-    /// The ladder a scheduler's config asks for (its sigma spacing), over the training range
-    /// until `setTimesteps`.
-    init(config c: SchedulerConfig, schedule: NoiseSchedule, scheduler: String, missingIsLast: Bool = false) throws {
-        self.init(schedule: schedule, spacing: try SigmaSpacing(config: c, scheduler: scheduler),
-                  timestepSpacing: c.timestepSpacing, scheduler: scheduler, missingIsLast: missingIsLast)
-    }
-}
-
-extension SigmaScheduler {
-    /// Timesteps and sigmas of `count` steps on this scheduler's ladder and schedule.
-    func sigmaTables(count: Int, scheduler: String, bounds: (min: Double?, max: Double?) = (nil, nil),
-                     logLinear: Bool = false) throws -> (timesteps: [Double], sigmas: [Double]) {
-        try SigmaLadder.tables(count: count, config: config, schedule: noiseSchedule, spacing: ladder.spacing,
-                               bounds: bounds, logLinear: logLinear, scheduler: scheduler)
     }
 }

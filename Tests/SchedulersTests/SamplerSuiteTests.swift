@@ -76,18 +76,18 @@ final class SamplerSuiteTests: XCTestCase {
             XCTAssertEqual(try SigmaSpacing(config: flags, scheduler: "test"), spacing)
             var euler = try EulerDiscreteScheduler(config: flags)
             try euler.setTimesteps(10)
-            let tables = try SigmaLadder.tables(count: 10, config: euler.config, schedule: schedule, spacing: spacing, scheduler: "test")
+            let tables = try SigmaLadder(config: euler.config, scheduler: "test", spacing: spacing).tables(count: 10)
             XCTAssertEqual(euler.timesteps, tables.timesteps, "\(spacing)")
             XCTAssertEqual(euler.sigmas, tables.sigmas.map { Float($0) } + [0], "\(spacing)")
         }
         // Interpolated: the training sigmas at the leading timesteps 901, 801, ..., 1.
-        let interpolated = try SigmaLadder.tables(count: 10, config: SchedulerConfig.defaults(of: .euler).setting({
-            $0.timestepSpacing = .leading; $0.stepsOffset = 1 }, keys: []), schedule: schedule, spacing: .interpolated, scheduler: "test")
+        let interpolated = try SigmaLadder(config: SchedulerConfig.defaults(of: .euler).setting({
+            $0.timestepSpacing = .leading; $0.stepsOffset = 1 }, keys: []), scheduler: "test", spacing: .interpolated).tables(count: 10)
         XCTAssertEqual(interpolated.timesteps, stride(from: 901.0, through: 1, by: -100).map { $0 })
         let trainSigmas = schedule.trainingSigmas
         XCTAssertEqual(interpolated.sigmas.map { Float($0) }, interpolated.timesteps.map { trainSigmas[Int($0)] })
         // Exponential: evenly spaced in log sigma between the same ends.
-        let exponential = try SigmaLadder.tables(count: 10, config: base, schedule: schedule, spacing: .exponential, scheduler: "test")
+        let exponential = try SigmaLadder(config: base, scheduler: "test", spacing: .exponential).tables(count: 10)
         let logs = exponential.sigmas.map { Foundation.log($0) }
         let steps = zip(logs.dropFirst(), logs).map { $0 - $1 }
         for step in steps { XCTAssertEqual(step, steps[0], accuracy: 1e-9) }
