@@ -23,11 +23,7 @@ public struct LoRATrainingOptions {
     public init() {}
 
     /// diffusers' `train_dreambooth_lora.py` scale: a few images, small batches, 1e-4.
-    public static var recipe: TrainingOptions {
-        var options = TrainingOptions()
-        (options.steps, options.batchSize, options.learningRate, options.warmupSteps, options.checkpointEvery) = (400, 4, 1e-4, 0, 100)
-        return options
-    }
+    public static var recipe: TrainingOptions { .recipe(steps: 400, batchSize: 4, learningRate: 1e-4, warmupSteps: 0) }
 
     public var effectiveAlpha: Float { alpha ?? Float(rank) }
 

@@ -26,17 +26,18 @@ public struct TrainingOptions: Equatable {
 
     /// The VAE stage of models/emoji (scripts/train-emoji.sh): 1000 steps of 24 images at
     /// 6e-4, 50 warm-up steps, a checkpoint every 100.
-    public static var vaeRecipe: TrainingOptions {
-        var options = TrainingOptions()
-        (options.steps, options.batchSize, options.learningRate, options.warmupSteps, options.checkpointEvery) = (1000, 24, 6e-4, 50, 100)
-        return options
-    }
+    public static var vaeRecipe: TrainingOptions { recipe(steps: 1000, batchSize: 24, learningRate: 6e-4, warmupSteps: 50) }
 
     /// The first diffusion stage of models/emoji: 2400 steps of 32 images at 5e-4, 150
     /// warm-up steps, a checkpoint every 100 (samples every 600: `DiffusionTrainingOptions`).
-    public static var diffusionRecipe: TrainingOptions {
+    public static var diffusionRecipe: TrainingOptions { recipe(steps: 2400, batchSize: 32, learningRate: 5e-4, warmupSteps: 150) }
+
+    /// The defaults with a recipe's schedule: what each trainer starts from.
+    public static func recipe(steps: Int, batchSize: Int, learningRate: Float, warmupSteps: Int,
+                              checkpointEvery: Int = 100) -> TrainingOptions {
         var options = TrainingOptions()
-        (options.steps, options.batchSize, options.learningRate, options.warmupSteps, options.checkpointEvery) = (2400, 32, 5e-4, 150, 100)
+        (options.steps, options.batchSize, options.learningRate, options.warmupSteps, options.checkpointEvery) =
+            (steps, batchSize, learningRate, warmupSteps, checkpointEvery)
         return options
     }
 
