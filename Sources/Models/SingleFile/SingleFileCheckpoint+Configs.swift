@@ -100,29 +100,27 @@ extension SingleFileCheckpoint {
 
     func inferTextConfig() throws -> CLIPTextConfig {
         var config = CLIPTextConfig()
+        // The same sizes under CLIP's names (SD 1.x) or OpenCLIP's (SD 2.x).
+        let p: String, keys: (token: String, position: String, fc1: String)
         switch family {
         case .sd1:
-            let p = "cond_stage_model.transformer.text_model."
-            let tokens = try shape(p + "embeddings.token_embedding.weight", rank: 2)
-            config.vocabSize = tokens[0]
-            config.hiddenSize = tokens[1]
-            config.maxPositionEmbeddings = try shape(p + "embeddings.position_embedding.weight", rank: 2)[0]
+            p = "cond_stage_model.transformer.text_model."
+            keys = ("embeddings.token_embedding.weight", "embeddings.position_embedding.weight", "encoder.layers.0.mlp.fc1.weight")
             config.numHiddenLayers = count { p + "encoder.layers.\($0).layer_norm1.weight" }
-            config.intermediateSize = try shape(p + "encoder.layers.0.mlp.fc1.weight", rank: 2)[0]
             config.hiddenAct = "quick_gelu"
             config.projectionDim = 768
         case .sd2:
-            let p = "cond_stage_model.model."
-            let tokens = try shape(p + "token_embedding.weight", rank: 2)
-            config.vocabSize = tokens[0]
-            config.hiddenSize = tokens[1]
-            config.maxPositionEmbeddings = try shape(p + "positional_embedding", rank: 2)[0]
+            p = "cond_stage_model.model."
+            keys = ("token_embedding.weight", "positional_embedding", "transformer.resblocks.0.mlp.c_fc.weight")
             // SD 2 conditions on the penultimate block (then ln_final), so the last one is dropped.
             config.numHiddenLayers = count { p + "transformer.resblocks.\($0).ln_1.weight" } - 1
-            config.intermediateSize = try shape(p + "transformer.resblocks.0.mlp.c_fc.weight", rank: 2)[0]
             config.hiddenAct = "gelu"
             config.projectionDim = file.contains(p + "text_projection") ? try file.shape(p + "text_projection").last ?? 512 : 512
         }
+        let tokens = try shape(p + keys.token, rank: 2)
+        (config.vocabSize, config.hiddenSize) = (tokens[0], tokens[1])
+        config.maxPositionEmbeddings = try shape(p + keys.position, rank: 2)[0]
+        config.intermediateSize = try shape(p + keys.fc1, rank: 2)[0]
         guard config.numHiddenLayers > 0 else {
             throw SingleFileError.cannotInfer(path: url.path, key: family == .sd1 ? "cond_stage_model.transformer.text_model.encoder.layers.0"
                                               : "cond_stage_model.model.transformer.resblocks.1", reason: "too few text encoder layers")
