@@ -1,14 +1,8 @@
 // The typed error of safetensors reading and writing: which file, and what was wrong where.
 
-/// A safetensors failure. `reason` names the tensor, key or byte offset involved.
-public struct SafetensorsError: Error, CustomStringConvertible {
-    public let path: String
-    public let reason: String
-
-    public init(path: String, reason: String) {
-        self.path = path
-        self.reason = reason
-    }
-
-    public var description: String { "safetensors \(path): \(reason)" }
+public enum SafetensorsFormat: FileFormat {
+    public static let name = "safetensors"
 }
+
+/// A safetensors failure. `reason` names the tensor, key or byte offset involved.
+public typealias SafetensorsError = FileFormatError<SafetensorsFormat>

@@ -1,12 +1,8 @@
 // Errors of LoRA files: every one names the file and the key it is about.
-public struct LoRAError: Error, CustomStringConvertible {
-    public let path: String
-    public let reason: String
+import TensorCore
 
-    public init(path: String, reason: String) {
-        self.path = path
-        self.reason = reason
-    }
-
-    public var description: String { "LoRA \(path): \(reason)" }
+public enum LoRAFormat: FileFormat {
+    public static let name = "LoRA"
 }
+
+public typealias LoRAError = FileFormatError<LoRAFormat>
