@@ -6,22 +6,13 @@ import Foundation
 enum ArithmeticOp {
     case add, subtract, multiply, divide
 
-    var kernel: Int32 {
+    /// The kernel computing `a op b`, or with `reversed` `b op a`, for the operands passed as (a, b).
+    func kernel(reversed: Bool = false) -> Int32 {
         switch self {
         case .add: return Int32(DK_OP_ADD)
-        case .subtract: return Int32(DK_OP_SUB)
+        case .subtract: return Int32(reversed ? DK_OP_RSUB : DK_OP_SUB)
         case .multiply: return Int32(DK_OP_MUL)
-        case .divide: return Int32(DK_OP_DIV)
-        }
-    }
-
-    /// The kernel computing `b op a` with the operands passed as (a, b).
-    var reversedKernel: Int32 {
-        switch self {
-        case .add: return Int32(DK_OP_ADD)
-        case .subtract: return Int32(DK_OP_RSUB)
-        case .multiply: return Int32(DK_OP_MUL)
-        case .divide: return Int32(DK_OP_RDIV)
+        case .divide: return Int32(reversed ? DK_OP_RDIV : DK_OP_DIV)
         }
     }
 }
@@ -48,9 +39,9 @@ extension Tensor {
             }
             return true
         }
-        if !run(op.kernel, a, b) && !run(op.reversedKernel, b, a) {
+        if !run(op.kernel(), a, b) && !run(op.kernel(reversed: true), b, a) {
             let ea = a.expandedCopy(to: shape), eb = b.expandedCopy(to: shape)
-            dk_binary(op.kernel, ea.pointer, eb.pointer, result.pointer, Int64(total), Int32(DK_BCAST_FULL), 1, 1)
+            dk_binary(op.kernel(), ea.pointer, eb.pointer, result.pointer, Int64(total), Int32(DK_BCAST_FULL), 1, 1)
         }
         return result
     }
@@ -58,7 +49,7 @@ extension Tensor {
     /// `self op s` elementwise, by the C kernels (no graph); `reversed` computes `s op self`.
     func combine(_ s: Float, _ op: ArithmeticOp, reversed: Bool = false) -> Tensor {
         let result = Tensor(uninitializedShape: shape)
-        dk_scalar(reversed ? op.reversedKernel : op.kernel, pointer, s, result.pointer, Int64(count))
+        dk_scalar(op.kernel(reversed: reversed), pointer, s, result.pointer, Int64(count))
         return result
     }
 
