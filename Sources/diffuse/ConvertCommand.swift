@@ -70,7 +70,7 @@ struct ConvertCommand: ParsableCommand {
         }
         let predictionType = prediction?.predictionType ?? StableDiffusion.defaultPredictionType(checkpoint.family)
         return try SingleFileConverter.fileToFolder(checkpoint, configs: checkpoint.inferConfigs(), modelIndex: .stableDiffusion(),
-                                                    tokenizer: ModelOptions.shippedTokenizer(checkpoint.family),
+                                                    tokenizer: ModelSource.shippedTokenizer(checkpoint.family),
                                                     scheduler: StableDiffusion.singleFileSchedulerEntries(predictionType: predictionType),
                                                     to: destinationURL, dtype: dtype?.safetensors)
     }

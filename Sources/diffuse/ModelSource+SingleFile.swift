@@ -17,7 +17,7 @@ enum PredictionOption: String, ExpressibleByArgument, CaseIterable {
     var predictionType: PredictionType { self == .v ? .vPrediction : .epsilon }
 }
 
-extension ModelOptions {
+extension ModelSource {
     /// The tokenizer shipped with Diffuse for a family: SD 1.x pads with <|endoftext|>, SD 2.x with "!".
     static func shippedTokenizer(_ family: SingleFileCheckpoint.Family) throws -> URL {
         try ModelLocator.resolveResource(family == .sd1 ? "models/clip-tokenizer" : "models/clip-tokenizer-sd2")

@@ -10,7 +10,7 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a text-conditioned U-Net (and text encoder) on captioned images; writes a diffusers pipeline folder.")
 
-    @OptionGroup var training: TrainingArguments
+    @OptionGroup var training: TrainingArguments<DiffusionTrainingOptions>
 
     @Option(help: "The trained VAE folder (from train-vae) or a pipeline folder with vae/.")
     var vae: String
@@ -56,50 +56,44 @@ struct TrainCommand: ParsableCommand {
     var fp16 = false
 
     func run() throws {
-        try DataParallelRun.run(threads: training.threads) { parallel in
-            try reportingTrainingErrors { try train(parallel) }
-        }
+        try training.runOnRanks(train)
     }
 
     /// Every rank trains its share; rank 0 alone announces and writes.
-    private func train(_ parallel: DataParallelRun) throws {
-        var training = training
-        training.quiet = training.quiet || !parallel.writes
-        do {
-            var options = DiffusionTrainingOptions()
-            options.common = training.options(over: options.common)
-            options.predictionType = prediction.predictionType
-            options.minSNRGamma = minSnrGamma > 0 ? minSnrGamma : nil
-            options.captionDropout = captionDropout
-            options.emaDecay = emaDecay
-            options.sampleEvery = sampleEvery
-            options.saveDType = fp16 ? .f16 : .f32
-            if let oversample {
-                options.oversampledFiles = try Self.fileNames(listedIn: oversample)
-                options.oversampleFactor = oversampleFactor
-            }
-            options.textEncoderDirectory = textEncoder.map { URL(fileURLWithPath: $0) }
-            options.initialModelDirectory = initFrom.map { URL(fileURLWithPath: $0) }
-            if initFrom != nil, unetConfig != nil || textConfig != nil {
-                throw ValidationError("--init-from takes the configs of its folder; drop --unet-config and --text-config")
-            }
-            if let unetConfig { options.unetConfig = try ConfigFile.read(UNetConfig.self, from: URL(fileURLWithPath: unetConfig)) }
-            if let textConfig { options.textConfig = try ConfigFile.read(CLIPTextConfig.self, from: URL(fileURLWithPath: textConfig)) }
-            var vaeURL = URL(fileURLWithPath: vae)
-            if FileManager.default.fileExists(atPath: vaeURL.appendingPathComponent("vae/config.json").path) {
-                vaeURL = vaeURL.appendingPathComponent("vae")
-            }
-            let tokenizerURL = try tokenizer.map { URL(fileURLWithPath: $0) } ?? ModelLocator.resolveResource("models/clip-tokenizer")
-            try options.validate()  // before the data loads
-            training.announce("train", options.common, extra: " --sample-every \(options.sampleEvery)")
-            let data = try parallel.loadData { try training.loadData() }
-            let trainer = try DiffusionTrainer(data: data, vaeDirectory: vaeURL, tokenizerDirectory: tokenizerURL,
-                                               output: URL(fileURLWithPath: training.out), options: options)
-            trainer.allReduce = parallel.allReduce
-            try trainer.train()
-            parallel.report(quiet: training.quiet)
-            if parallel.writes { print("wrote \(training.out)") }
+    private func train(_ training: TrainingArguments<DiffusionTrainingOptions>, _ parallel: DataParallelRun) throws {
+        var options = DiffusionTrainingOptions()
+        options.common = training.options
+        options.predictionType = prediction.predictionType
+        options.minSNRGamma = minSnrGamma > 0 ? minSnrGamma : nil
+        options.captionDropout = captionDropout
+        options.emaDecay = emaDecay
+        options.sampleEvery = sampleEvery
+        options.saveDType = fp16 ? .f16 : .f32
+        if let oversample {
+            options.oversampledFiles = try Self.fileNames(listedIn: oversample)
+            options.oversampleFactor = oversampleFactor
         }
+        options.textEncoderDirectory = textEncoder.map { URL(fileURLWithPath: $0) }
+        options.initialModelDirectory = initFrom.map { URL(fileURLWithPath: $0) }
+        if initFrom != nil, unetConfig != nil || textConfig != nil {
+            throw ValidationError("--init-from takes the configs of its folder; drop --unet-config and --text-config")
+        }
+        if let unetConfig { options.unetConfig = try ConfigFile.read(UNetConfig.self, from: URL(fileURLWithPath: unetConfig)) }
+        if let textConfig { options.textConfig = try ConfigFile.read(CLIPTextConfig.self, from: URL(fileURLWithPath: textConfig)) }
+        var vaeURL = URL(fileURLWithPath: vae)
+        if FileManager.default.fileExists(atPath: vaeURL.appendingPathComponent("vae/config.json").path) {
+            vaeURL = vaeURL.appendingPathComponent("vae")
+        }
+        let tokenizerURL = try tokenizer.map { URL(fileURLWithPath: $0) } ?? ModelLocator.resolveResource("models/clip-tokenizer")
+        try options.validate()  // before the data loads
+        training.announce("train", options.common, extra: " --sample-every \(options.sampleEvery)")
+        let data = try parallel.loadData { try training.loadData() }
+        let trainer = try DiffusionTrainer(data: data, vaeDirectory: vaeURL, tokenizerDirectory: tokenizerURL,
+                                           output: URL(fileURLWithPath: training.out), options: options)
+        trainer.allReduce = parallel.allReduce
+        try trainer.train()
+        parallel.report(quiet: training.quiet)
+        if parallel.writes { print("wrote \(training.out)") }
     }
 
     /// Image file names, one per line or in the first tab-separated column; a `file` header

@@ -13,10 +13,10 @@ struct TrainLoRACommand: ParsableCommand {
         discussion: "--out names the LoRA file; logs, checkpoints and sample grids go in a folder beside it (NAME-training/). "
             + "Other flags as for train; defaults: 400 steps of 4 images at 1e-4, no warm-up, a checkpoint every 100.")
 
-    @OptionGroup var training: TrainingArguments
+    @OptionGroup var training: TrainingArguments<LoRATrainingOptions>
 
-    @Option(help: "Model to adapt: a diffusers folder or single-file checkpoint (default: $DIFFUSE_MODEL, else models/emoji).")
-    var model: String?
+    /// The model to adapt.
+    @OptionGroup var source: ModelSource
 
     @Option(help: "Rank of each adapter.")
     var rank = 4
@@ -43,21 +43,17 @@ struct TrainLoRACommand: ParsableCommand {
     func run() throws {
         try reportingTrainingErrors {
             var options = LoRATrainingOptions()
-            options.common = training.options(over: options.common)
+            options.common = training.options
             options.rank = rank
             options.alpha = alpha
             options.targets = targets
             options.caption = caption
             options.sampleEvery = sampleEvery
             try options.validate()  // before the model and data load
-            if !training.quiet {
-                let line = "train-lora: --steps \(options.common.steps) --batch-size \(options.common.batchSize) --lr \(options.common.learningRate) "
-                    + "--warmup \(options.common.warmupSteps) --seed \(options.common.seed) --resolution \(options.common.resolution) "
-                    + "--checkpoint-every \(options.common.checkpointEvery) --rank \(rank) --alpha \(options.effectiveAlpha) "
-                    + "--targets \(targets.rawValue) --sample-every \(sampleEvery) (set any with its flag)"
-                FileHandle.standardError.write(Data((line + "\n").utf8))
-            }
-            let pipeline = try Self.loadModel(model)
+            training.announce("train-lora", options.common, extra: " --seed \(options.common.seed) --resolution \(options.common.resolution) "
+                + "--rank \(rank) --alpha \(options.effectiveAlpha) --targets \(targets.rawValue) --sample-every \(sampleEvery)",
+                recipe: "diffusers' DreamBooth LoRA scale")
+            let (pipeline, _) = try source.load()
             let data = try training.loadData()
             let trainer = try LoRATrainer(model: pipeline, data: data, output: URL(fileURLWithPath: training.out),
                                           trainingDirectory: trainingDirectory, options: options)
@@ -67,19 +63,6 @@ struct TrainLoRACommand: ParsableCommand {
             }
             try trainer.train()
             print("wrote \(training.out)")
-        }
-    }
-
-    /// A folder or a single file, found like every other command finds its model.
-    static func loadModel(_ path: String?) throws -> StableDiffusion {
-        let url = try ModelLocator.resolve(path)
-        do {
-            if ModelLocator.isFolder(url) { return try StableDiffusion.load(directory: url) }
-            return try StableDiffusion.load(singleFile: url, config: nil, predictionType: nil, defaultTokenizer: ModelOptions.shippedTokenizer)
-        } catch let error as CommandFailure {
-            throw error
-        } catch {
-            throw CommandFailure(message: "cannot load model \(url.path): \(error)")
         }
     }
 }

@@ -11,7 +11,7 @@ struct TrainVAECommand: ParsableCommand {
         commandName: "train-vae",
         abstract: "Train a VAE (AutoencoderKL) on a folder of images; writes a diffusers vae folder.")
 
-    @OptionGroup var training: TrainingArguments
+    @OptionGroup var training: TrainingArguments<VAETrainingOptions>
 
     @Option(help: "AutoencoderKL config.json to train (default: a small 2×-down VAE).")
     var config: String?
@@ -23,17 +23,13 @@ struct TrainVAECommand: ParsableCommand {
     var klWeight: Float = 1e-6
 
     func run() throws {
-        try DataParallelRun.run(threads: training.threads) { parallel in
-            try reportingTrainingErrors { try train(parallel) }
-        }
+        try training.runOnRanks(train)
     }
 
     /// Every rank trains its share; rank 0 alone announces, saves and reports.
-    private func train(_ parallel: DataParallelRun) throws {
-        var training = training
-        training.quiet = training.quiet || !parallel.writes
+    private func train(_ training: TrainingArguments<VAETrainingOptions>, _ parallel: DataParallelRun) throws {
         var options = VAETrainingOptions()
-        options.common = training.options(over: options.common)
+        options.common = training.options
         options.reconstructionLoss = loss
         options.klWeight = klWeight
         if let config { options.config = try ConfigFile.read(AutoencoderKLConfig.self, from: URL(fileURLWithPath: config)) }

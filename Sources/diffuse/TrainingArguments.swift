@@ -1,39 +1,51 @@
-// Flags shared by `train-vae` and `train`.
+// Flags shared by `train-vae`, `train` and `train-lora`; their defaults are the trainer's recipe.
 import ArgumentParser
 import Foundation
 import TensorCore
 import Training
 
-struct TrainingArguments: ParsableArguments {
-    @Option(help: "Folder of PNG/JPEG images (captions: metadata.jsonl, captions.tsv or NAME.txt).")
-    var data: String
+/// A trainer's options: its recipe (`common`) gives the training flags' defaults.
+protocol TrainerOptions {
+    init()
+    var common: TrainingOptions { get set }
+}
+
+extension VAETrainingOptions: TrainerOptions {}
+extension DiffusionTrainingOptions: TrainerOptions {}
+extension LoRATrainingOptions: TrainerOptions {}
+
+struct TrainingArguments<Trainer: TrainerOptions>: ParsableArguments {
+    /// The values this command trains with where no flag says otherwise.
+    private static var recipe: TrainingOptions { Trainer().common }
+
+    @OptionGroup var dataset: DatasetOption
 
     @Option(help: "Output folder (the model; logs and checkpoints go in its training/ subfolder).")
     var out: String
 
-    @Option(help: "Optimiser steps (default: 1000 for train-vae, 2400 for train).")
-    var steps: Int?
+    @Option(help: "Optimiser steps.")
+    var steps = Self.recipe.steps
 
-    @Option(help: "Images per step (default: 24 for train-vae, 32 for train).")
-    var batchSize: Int?
+    @Option(help: "Images per step.")
+    var batchSize = Self.recipe.batchSize
 
     @Option(help: "Image side in pixels (images are resized and centre-cropped).")
-    var resolution = 32
+    var resolution = Self.recipe.resolution
 
     @Option(help: "Seed for weights, data order and noise.")
-    var seed: UInt64 = 0
+    var seed = Self.recipe.seed
 
-    @Option(help: "Peak learning rate (AdamW; linear warm-up, then cosine decay; default: 6e-4 for train-vae, 5e-4 for train).")
-    var lr: Float?
+    @Option(help: "Peak learning rate (AdamW; linear warm-up, then cosine decay).")
+    var lr = Self.recipe.learningRate
 
-    @Option(help: "Warm-up steps (default: 50 for train-vae, 150 for train).")
-    var warmup: Int?
+    @Option(help: "Warm-up steps.")
+    var warmup = Self.recipe.warmupSteps
 
     @Option(help: "Micro-batches per optimiser step (gradient accumulation).")
-    var gradientAccumulation = 1
+    var gradientAccumulation = Self.recipe.gradientAccumulation
 
-    @Option(help: "Write a checkpoint every N steps (default: 100).")
-    var checkpointEvery: Int?
+    @Option(help: "Write a checkpoint every N steps.")
+    var checkpointEvery = Self.recipe.checkpointEvery
 
     @Option(help: "Stop (with a checkpoint) after this many steps, keeping the --steps schedule; continue later with --resume.")
     var stopAfter: Int?
@@ -50,17 +62,17 @@ struct TrainingArguments: ParsableArguments {
     @Flag(help: "No progress output.")
     var quiet = false
 
-    /// The recipe's options with every flag given applied over them.
-    func options(over recipe: TrainingOptions) -> TrainingOptions {
-        var options = recipe
-        options.steps = steps ?? recipe.steps
-        options.batchSize = batchSize ?? recipe.batchSize
+    /// The recipe with every flag applied.
+    var options: TrainingOptions {
+        var options = Self.recipe
+        options.steps = steps
+        options.batchSize = batchSize
         options.resolution = resolution
         options.seed = seed
-        options.learningRate = lr ?? recipe.learningRate
-        options.warmupSteps = warmup ?? recipe.warmupSteps
+        options.learningRate = lr
+        options.warmupSteps = warmup
         options.gradientAccumulation = gradientAccumulation
-        options.checkpointEvery = checkpointEvery ?? recipe.checkpointEvery
+        options.checkpointEvery = checkpointEvery
         options.resume = resume
         options.stopAfter = stopAfter
         options.horizontalFlip = flip
@@ -69,36 +81,38 @@ struct TrainingArguments: ParsableArguments {
     }
 
     /// One line at the start: the values this run trains with, as flags.
-    func announce(_ command: String, _ options: TrainingOptions, extra: String = "") {
+    func announce(_ command: String, _ options: TrainingOptions, extra: String = "", recipe: String = "the recipe of models/emoji") {
         guard !quiet else { return }
         let line = "\(command): --steps \(options.steps) --batch-size \(options.batchSize) --lr \(options.learningRate) "
             + "--warmup \(options.warmupSteps) --checkpoint-every \(options.checkpointEvery)\(extra) "
-            + "(defaults: the recipe of models/emoji; set any with its flag)"
+            + "(defaults: \(recipe); set any with its flag)"
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 
-    /// Loads the dataset, reporting unreadable images by name.
+    /// Loads the dataset at the training resolution.
     func loadData() throws -> CaptionedImageFolder {
         if let threads { Threads.count = threads }
-        let progress = ProgressBarProxy(enabled: !quiet, label: "load images")
-        let folder = try CaptionedImageFolder(directory: URL(fileURLWithPath: data), resolution: resolution) { done, total in
-            progress.update(done, total)
+        return try dataset.load(resolution: resolution, quiet: quiet)
+    }
+
+    /// Runs a training command's body on this process's rank (the only one without mpirun),
+    /// with errors in terms of flags; rank 0 alone prints, so the others run quiet.
+    func runOnRanks(_ body: (TrainingArguments, DataParallelRun) throws -> Void) throws {
+        try DataParallelRun.run(threads: threads) { parallel in
+            var training = self
+            training.quiet = quiet || !parallel.writes
+            try reportingTrainingErrors { try body(training, parallel) }
         }
-        for (file, reason) in folder.skipped {
-            FileHandle.standardError.write(Data("warning: skipped \(file): \(reason)\n".utf8))
-        }
-        return folder
     }
 
     func validate() throws {
         do {
-            try options(over: TrainingOptions()).validate()
+            try options.validate()
         } catch let error as TrainingError {
             throw ValidationError(TrainingFlags.message(error))
         }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         // An empty --out would train into the current folder and overwrite its config.json.
         guard !out.trimmingCharacters(in: .whitespaces).isEmpty else { throw ValidationError("--out is empty") }
-        guard !data.isEmpty else { throw ValidationError("--data is empty") }
     }
 }

@@ -78,4 +78,14 @@ final class TrainCommandTests: XCTestCase {
         let help = try DiffuseBinary.run(["train", "--help"])
         XCTAssertTrue(help.stdout.contains("values: epsilon, v;"), help.stdout)
     }
+
+    /// Each training command's `--help` shows its own recipe as the defaults.
+    func testHelpShowsEachRecipesDefaults() throws {
+        for (command, steps, batch, warmup) in [("train-vae", 1000, 24, 50), ("train", 2400, 32, 150), ("train-lora", 400, 4, 0)] {
+            let help = try DiffuseBinary.run([command, "--help"]).stdout
+            for line in ["Optimiser steps. (default: \(steps))", "Images per step. (default: \(batch))", "Warm-up steps. (default: \(warmup))"] {
+                XCTAssertTrue(help.contains(line), "\(command): '\(line)' not in \(help)")
+            }
+        }
+    }
 }

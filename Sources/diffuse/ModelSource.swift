@@ -1,0 +1,27 @@
+// `--model` and the flags a single-file model may need: where a command's model comes from.
+import ArgumentParser
+import Foundation
+import Pipelines
+
+struct ModelSource: ParsableArguments {
+    @Option(help: "Model folder (diffusers layout) or single-file checkpoint (.safetensors, LDM layout). Default: $DIFFUSE_MODEL, else models/emoji.")
+    var model: String?
+
+    @Option(help: "With a single-file --model: a diffusers folder whose configs, tokenizer and scheduler to use (for files not of SD's sizes).")
+    var config: String?
+
+    @Option(help: "With a single-file --model: what the U-Net predicts (\(PredictionOption.allValueStrings.joined(separator: ", "))), where the file cannot say.")
+    var prediction: PredictionOption?
+
+    /// Finds the model and loads it; returns where it was found.
+    func load() throws -> (StableDiffusion, URL) {
+        let url = try ModelLocator.resolve(model)
+        if !ModelLocator.isFolder(url) { return (try loadSingleFile(url), url) }
+        if config != nil || prediction != nil { throw CommandFailure(message: "--config and --prediction apply to a single-file --model, and \(url.path) is a folder") }
+        do {
+            return (try StableDiffusion.load(directory: url), url)
+        } catch {
+            throw CommandFailure(message: "cannot load model \(url.path): \(error)")
+        }
+    }
+}
