@@ -36,6 +36,17 @@ struct ModelOptions: ParsableArguments {
     func progress(total: Int, label: String) -> ProgressBar {
         ProgressBar(total: total, label: label, enabled: !quiet)
     }
+
+    /// A progress bar over a pipeline's denoising steps, as its per-step callback.
+    func stepProgress(total: Int, label: String) -> (DenoisingStep) -> Void {
+        let bar = progress(total: total, label: label)
+        return { step in bar.update(step.index + 1, of: step.count) }
+    }
+
+    /// "wrote PATH" on stderr, unless --quiet.
+    func wrote(_ path: String) {
+        if !quiet { FileHandle.standardError.write(Data("wrote \(path)\n".utf8)) }
+    }
 }
 
 /// Runs a command body, turning any error into one line on stderr and a failing exit code.

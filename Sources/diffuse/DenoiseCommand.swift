@@ -5,7 +5,7 @@ import Imaging
 import Pipelines
 import TensorCore
 
-struct DenoiseCommand: ParsableCommand {
+struct DenoiseCommand: ModelCommand {
     static let configuration = CommandConfiguration(
         commandName: "denoise",
         abstract: "Denoise an image (or saved latents) taken as x_T, from step T down to a clean image.")
@@ -25,8 +25,7 @@ struct DenoiseCommand: ParsableCommand {
     @Option(help: "Guidance scale when a prompt is given.")
     var guidance: Float = 7.5
 
-    @Option(help: "Resize and centre-crop an image input to this square size first.")
-    var size: Int?
+    @OptionGroup var resize: SquareSizeOption
 
     @Option(name: .shortAndLong, help: "Output PNG.")
     var output = "denoised.png"
@@ -37,30 +36,24 @@ struct DenoiseCommand: ParsableCommand {
         guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
     }
 
-    func run() throws {
-        try reportingErrors {
-            let (model, modelURL) = try modelOptions.load()
-            let latents: Tensor
-            var timestep = t
-            if input.hasSuffix(".safetensors") {
-                let file = try SafetensorsFile(contentsOf: URL(fileURLWithPath: input))
-                latents = try ImageOutput.readTensor("latents", from: input)
-                if timestep == nil { timestep = file.metadata["timestep"].flatMap { Int($0) } }
-            } else {
-                var picture = try Image.load(from: URL(fileURLWithPath: input))
-                if let size { picture = try picture.resizedToFill(width: size, height: size) }
-                latents = try model.encodeMean(images: try Tensor(image: picture))
-            }
-            guard let timestep else { throw CommandFailure(message: "--t is required for \(input)") }
-            let progress = modelOptions.progress(total: max(1, min(steps, timestep)), label: "denoise")
-            let result = try model.denoise(latents: latents, from: timestep, steps: steps, prompt: prompt, guidance: guidance) { step in
-                progress.update(step.index + 1, of: step.count)
-            }
-            try ImageOutput.write(try result.images.images(), to: output, parameters: [
-                ("source", input), ("t", "\(timestep)"), ("prompt", prompt), ("steps", "\(steps)"),
-                ("model", modelURL.lastPathComponent),
-            ])
-            if !modelOptions.quiet { FileHandle.standardError.write(Data("wrote \(output)\n".utf8)) }
+    func run(model: StableDiffusion, url: URL) throws {
+        let latents: Tensor
+        var timestep = t
+        if input.hasSuffix(".safetensors") {
+            let file = try SafetensorsFile(contentsOf: URL(fileURLWithPath: input))
+            latents = try ImageOutput.readTensor("latents", from: input)
+            if timestep == nil { timestep = file.metadata["timestep"].flatMap { Int($0) } }
+        } else {
+            let picture = try resize.apply(to: Image.load(from: URL(fileURLWithPath: input)))
+            latents = try model.encodeMean(images: try Tensor(image: picture))
         }
+        guard let timestep else { throw CommandFailure(message: "--t is required for \(input)") }
+        let result = try model.denoise(latents: latents, from: timestep, steps: steps, prompt: prompt, guidance: guidance,
+                                       onStep: modelOptions.stepProgress(total: max(1, min(steps, timestep)), label: "denoise"))
+        try ImageOutput.write(try result.images.images(), to: output, parameters: [
+            ("source", input), ("t", "\(timestep)"), ("prompt", prompt), ("steps", "\(steps)"),
+            ("model", url.lastPathComponent),
+        ])
+        modelOptions.wrote(output)
     }
 }

@@ -5,7 +5,7 @@ import Imaging
 import Pipelines
 import TensorCore
 
-struct GenerateCommand: ParsableCommand {
+struct GenerateCommand: ModelCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",
         abstract: "Generate images from a text prompt.")
@@ -47,43 +47,40 @@ struct GenerateCommand: ParsableCommand {
                                   ("--attention-maps", attentionMaps)])
     }
 
-    func run() throws {
-        try reportingErrors {
-            let (model, modelURL) = try modelOptions.load()
-            try sampling.applyLoRAs(to: model)
-            var request = GenerationRequest(prompt: prompt)
-            sampling.apply(to: &request)
-            request.width = width
-            request.height = height
-            request.count = count
-            if let latents { request.latents = try ImageOutput.readTensor("latents", from: latents) }
-            let progress = modelOptions.progress(total: sampling.steps, label: "generate")
-            var recorded: [DenoisingStep] = []
-            let latentHeight = (height ?? model.nativeSize) / model.vaeScaleFactor
-            let latentWidth = (width ?? model.nativeSize) / model.vaeScaleFactor
-            let maps = attentionMaps.map { _ in CrossAttentionMaps(latentHeight: latentHeight, latentWidth: latentWidth, guided: sampling.guidance > 1) }
-            let run = {
-                try model.generate(request, warn: modelOptions.warn) { step in
-                    progress.update(step.index + 1, of: step.count)
-                    if trajectory != nil { recorded.append(step) }
-                }
+    func run(model: StableDiffusion, url: URL) throws {
+        try sampling.applyLoRAs(to: model)
+        var request = GenerationRequest(prompt: prompt)
+        sampling.apply(to: &request)
+        request.width = width
+        request.height = height
+        request.count = count
+        if let latents { request.latents = try ImageOutput.readTensor("latents", from: latents) }
+        let progress = modelOptions.stepProgress(total: sampling.sampler.steps, label: "generate")
+        var recorded: [DenoisingStep] = []
+        let latentHeight = (height ?? model.nativeSize) / model.vaeScaleFactor
+        let latentWidth = (width ?? model.nativeSize) / model.vaeScaleFactor
+        let maps = attentionMaps.map { _ in CrossAttentionMaps(latentHeight: latentHeight, latentWidth: latentWidth, guided: sampling.sampler.guidance > 1) }
+        let run = {
+            try model.generate(request, warn: modelOptions.warn) { step in
+                progress(step)
+                if trajectory != nil { recorded.append(step) }
             }
-            let result = try maps.map { try model.withAttentionMaps($0, run) } ?? run()
-            let images = try result.images.images()
-            try ImageOutput.write(images, to: output, parameters: [("prompt", prompt)] + sampling.parameters + [
-                ("size", "\(images[0].width)x\(images[0].height)"), ("model", modelURL.lastPathComponent),
-                ("software", "diffuse \(Diffuse.configuration.version)"),
-            ])
-            if let attentionMaps, let maps {
-                try maps.overlays(on: images[0], tokens: model.promptTokens(prompt)).writePNG(to: URL(fileURLWithPath: attentionMaps))
-            }
-            if let trajectory {
-                try model.trajectoryGrid(recorded).writePNG(to: URL(fileURLWithPath: trajectory))
-            }
-            if let outputTensor {
-                try ImageOutput.writeTensors(["images": result.images.imagesToUnitNHWC()], to: outputTensor)
-            }
-            if !modelOptions.quiet { FileHandle.standardError.write(Data("wrote \(output)\n".utf8)) }
         }
+        let result = try maps.map { try model.withAttentionMaps($0, run) } ?? run()
+        let images = try result.images.images()
+        try ImageOutput.write(images, to: output, parameters: [("prompt", prompt)] + sampling.parameters + [
+            ("size", "\(images[0].width)x\(images[0].height)"), ("model", url.lastPathComponent),
+            ("software", "diffuse \(Diffuse.configuration.version)"),
+        ])
+        if let attentionMaps, let maps {
+            try maps.overlays(on: images[0], tokens: model.promptTokens(prompt)).writePNG(to: URL(fileURLWithPath: attentionMaps))
+        }
+        if let trajectory {
+            try model.trajectoryGrid(recorded).writePNG(to: URL(fileURLWithPath: trajectory))
+        }
+        if let outputTensor {
+            try ImageOutput.writeTensors(["images": result.images.imagesToUnitNHWC()], to: outputTensor)
+        }
+        modelOptions.wrote(output)
     }
 }

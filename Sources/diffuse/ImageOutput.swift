@@ -23,12 +23,6 @@ enum ImageOutput {
         try (grid ?? Image.grid(images, columns: columns, padding: 2)).writePNG(to: url, textChunks: chunks)
     }
 
-    /// Loads an image for a model input (EXIF orientation applied) as [1, 3, H, W] in [-1, 1].
-    static func loadTensor(_ path: String) throws -> Tensor {
-        let image = try Image.load(from: URL(fileURLWithPath: path))
-        return try Tensor(image: image)
-    }
-
     /// Saves tensors as safetensors (atomically).
     static func writeTensors(_ tensors: [String: Tensor], to path: String, metadata: [String: String] = [:]) throws {
         var writer = SafetensorsWriter()

@@ -2,14 +2,14 @@
 import ArgumentParser
 import Foundation
 import Pipelines
+import TensorCore
 
-struct ImageToImageCommand: ParsableCommand {
+struct ImageToImageCommand: ModelCommand {
     static let configuration = CommandConfiguration(
         commandName: "img2img",
         abstract: "Re-draw an image guided by a prompt (re-noise to a strength, then denoise).")
 
-    @Argument(help: "The starting image (PNG or JPEG; its size must suit the model).")
-    var image: String
+    @OptionGroup var input: ImageInput
 
     @Argument(help: "What to draw.")
     var prompt: String
@@ -28,21 +28,16 @@ struct ImageToImageCommand: ParsableCommand {
         guard (0...1).contains(strength) else { throw ValidationError("--strength must be in [0, 1], got \(strength)") }
     }
 
-    func run() throws {
-        try reportingErrors {
-            let (model, modelURL) = try modelOptions.load()
-            try sampling.applyLoRAs(to: model)
-            var request = ImageToImageRequest(prompt: prompt, image: try ImageOutput.loadTensor(image))
-            request.strength = strength
-            sampling.apply(to: &request)
-            let progress = modelOptions.progress(total: max(1, Int(Double(sampling.steps) * strength)), label: "img2img")
-            let result = try model.imageToImage(request, warn: modelOptions.warn) { step in
-                progress.update(step.index + 1, of: step.count)
-            }
-            try ImageOutput.write(try result.images.images(), to: output, parameters: [
-                ("prompt", prompt), ("source", image), ("strength", "\(strength)"),
-            ] + sampling.parameters + [("model", modelURL.lastPathComponent)])
-            if !modelOptions.quiet { FileHandle.standardError.write(Data("wrote \(output)\n".utf8)) }
-        }
+    func run(model: StableDiffusion, url: URL) throws {
+        try sampling.applyLoRAs(to: model)
+        var request = ImageToImageRequest(prompt: prompt, image: try Tensor(image: input.load()))
+        request.strength = strength
+        sampling.apply(to: &request)
+        let progress = modelOptions.stepProgress(total: max(1, Int(Double(sampling.sampler.steps) * strength)), label: "img2img")
+        let result = try model.imageToImage(request, warn: modelOptions.warn, onStep: progress)
+        try ImageOutput.write(try result.images.images(), to: output, parameters: [
+            ("prompt", prompt), ("source", input.image), ("strength", "\(strength)"),
+        ] + sampling.parameters + [("model", url.lastPathComponent)])
+        modelOptions.wrote(output)
     }
 }

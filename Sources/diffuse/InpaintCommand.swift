@@ -5,13 +5,12 @@ import Imaging
 import Pipelines
 import TensorCore
 
-struct InpaintCommand: ParsableCommand {
+struct InpaintCommand: ModelCommand {
     static let configuration = CommandConfiguration(
         commandName: "inpaint",
         abstract: "Repaint the white area of a mask with any model (mask blending at every step); the rest is kept.")
 
-    @Argument(help: "The image (PNG or JPEG).")
-    var image: String
+    @OptionGroup var input: ImageInput
 
     @Argument(help: "The mask: white repaints, black keeps (resized to the image).")
     var mask: String
@@ -26,30 +25,25 @@ struct InpaintCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
-    func run() throws {
-        try reportingErrors {
-            let (model, modelURL) = try modelOptions.load()
-            try sampling.applyLoRAs(to: model)
-            let picture = try Image.load(from: URL(fileURLWithPath: image))
-            var maskImage = try Image.load(from: URL(fileURLWithPath: mask))
-            if maskImage.width != picture.width || maskImage.height != picture.height {
-                maskImage = try maskImage.resized(width: picture.width, height: picture.height)
-            }
-            let weights = (0..<(picture.width * picture.height)).map { p -> Float in
-                let base = p * maskImage.channels
-                let gray = (Float(maskImage.pixels[base]) + Float(maskImage.pixels[base + 1]) + Float(maskImage.pixels[base + 2])) / 765
-                return gray
-            }
-            var request = InpaintRequest(prompt: prompt, image: try Tensor(image: picture), mask: weights)
-            sampling.apply(to: &request)
-            let progress = modelOptions.progress(total: sampling.steps, label: "inpaint")
-            let result = try model.inpaint(request, warn: modelOptions.warn) { step in
-                progress.update(step.index + 1, of: step.count)
-            }
-            try ImageOutput.write(try result.images.images(), to: output, parameters: [
-                ("prompt", prompt), ("source", image), ("mask", mask),
-            ] + sampling.parameters + [("model", modelURL.lastPathComponent)])
-            if !modelOptions.quiet { FileHandle.standardError.write(Data("wrote \(output)\n".utf8)) }
+    func run(model: StableDiffusion, url: URL) throws {
+        try sampling.applyLoRAs(to: model)
+        let picture = try input.load()
+        var maskImage = try Image.load(from: URL(fileURLWithPath: mask))
+        if maskImage.width != picture.width || maskImage.height != picture.height {
+            maskImage = try maskImage.resized(width: picture.width, height: picture.height)
         }
+        let weights = (0..<(picture.width * picture.height)).map { p -> Float in
+            let base = p * maskImage.channels
+            let gray = (Float(maskImage.pixels[base]) + Float(maskImage.pixels[base + 1]) + Float(maskImage.pixels[base + 2])) / 765
+            return gray
+        }
+        var request = InpaintRequest(prompt: prompt, image: try Tensor(image: picture), mask: weights)
+        sampling.apply(to: &request)
+        let result = try model.inpaint(request, warn: modelOptions.warn,
+                                       onStep: modelOptions.stepProgress(total: sampling.sampler.steps, label: "inpaint"))
+        try ImageOutput.write(try result.images.images(), to: output, parameters: [
+            ("prompt", prompt), ("source", input.image), ("mask", mask),
+        ] + sampling.parameters + [("model", url.lastPathComponent)])
+        modelOptions.wrote(output)
     }
 }

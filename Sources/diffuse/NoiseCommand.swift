@@ -5,7 +5,7 @@ import Imaging
 import Pipelines
 import TensorCore
 
-struct NoiseCommand: ParsableCommand {
+struct NoiseCommand: ModelCommand {
     static let configuration = CommandConfiguration(
         commandName: "noise",
         abstract: "Add Gaussian noise to an image at timestep t with the model's schedule (a list of t writes a ladder).")
@@ -41,37 +41,34 @@ struct NoiseCommand: ParsableCommand {
         if saveLatents != nil, space == .pixel { throw ValidationError("--save-latents needs --space latent") }
     }
 
-    func run() throws {
-        try reportingErrors {
-            let steps = try timesteps()
-            let (model, _) = try modelOptions.load()
-            let picture = try input.load()
-            let factor = model.vaeScaleFactor
-            guard picture.width % factor == 0, picture.height % factor == 0 else {
-                throw CommandFailure(message: "\(input.image): \(picture.width)×\(picture.height) is not a multiple of \(factor); pass --size")
-            }
-            let pixels = try Tensor(image: picture)
-            let noised = try model.noise(image: pixels, timesteps: steps, space: space, seed: seed)
-            let images = try noised.map { try $0.image.image() }
-            // A ladder shows both spaces side by side: the same schedule on latents and on pixels.
-            var ladder: Image?
-            if steps.count > 1 {
-                let other = try model.noise(image: pixels, timesteps: steps, space: space == .latent ? .pixel : .latent, seed: seed)
-                let rows = space == .latent ? [(noised, "latent"), (other, "pixel")] : [(other, "latent"), (noised, "pixel")]
-                ladder = try Self.ladder(rows)
-            }
-            try ImageOutput.write(images, to: output, parameters: [
-                ("source", input.image), ("t", t), ("space", space.rawValue), ("seed", "\(seed)"),
-                ("sqrt_alpha_bar", noised.map { String(format: "%.4f", $0.signalScale) }.joined(separator: ",")),
-            ], grid: ladder)
-            if let saveLatents {
-                guard let last = noised.last, let latents = last.latents else {
-                    throw CommandFailure(message: "--save-latents needs --space latent")
-                }
-                try ImageOutput.writeTensors(["latents": latents], to: saveLatents, metadata: ["timestep": "\(last.timestep)"])
-            }
-            if !modelOptions.quiet { FileHandle.standardError.write(Data("wrote \(output)\n".utf8)) }
+    func run(model: StableDiffusion, url: URL) throws {
+        let steps = try timesteps()
+        let picture = try input.load()
+        let factor = model.vaeScaleFactor
+        guard picture.width % factor == 0, picture.height % factor == 0 else {
+            throw CommandFailure(message: "\(input.image): \(picture.width)×\(picture.height) is not a multiple of \(factor); pass --size")
         }
+        let pixels = try Tensor(image: picture)
+        let noised = try model.noise(image: pixels, timesteps: steps, space: space, seed: seed)
+        let images = try noised.map { try $0.image.image() }
+        // A ladder shows both spaces side by side: the same schedule on latents and on pixels.
+        var ladder: Image?
+        if steps.count > 1 {
+            let other = try model.noise(image: pixels, timesteps: steps, space: space == .latent ? .pixel : .latent, seed: seed)
+            let rows = space == .latent ? [(noised, "latent"), (other, "pixel")] : [(other, "latent"), (noised, "pixel")]
+            ladder = try Self.ladder(rows)
+        }
+        try ImageOutput.write(images, to: output, parameters: [
+            ("source", input.image), ("t", t), ("space", space.rawValue), ("seed", "\(seed)"),
+            ("sqrt_alpha_bar", noised.map { String(format: "%.4f", $0.signalScale) }.joined(separator: ",")),
+        ], grid: ladder)
+        if let saveLatents {
+            guard let last = noised.last, let latents = last.latents else {
+                throw CommandFailure(message: "--save-latents needs --space latent")
+            }
+            try ImageOutput.writeTensors(["latents": latents], to: saveLatents, metadata: ["timestep": "\(last.timestep)"])
+        }
+        modelOptions.wrote(output)
     }
 
     /// Rows of noised images, each led by a tile naming its space, labelled with t and √ᾱ_t.

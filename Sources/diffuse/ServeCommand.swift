@@ -2,9 +2,10 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import Pipelines
 import Server
 
-struct ServeCommand: ParsableCommand {
+struct ServeCommand: ModelCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Serve the web studio and the A1111 / OpenAI image APIs on one loaded model.")
@@ -28,33 +29,30 @@ struct ServeCommand: ParsableCommand {
         guard !host.isEmpty else { throw ValidationError("--host must not be empty") }
     }
 
-    func run() throws {
-        try reportingErrors {
-            let (model, modelURL) = try modelOptions.load()
-            var configuration = ServerConfiguration(outputDirectory: URL(fileURLWithPath: output),
-                                                    modelName: modelURL.lastPathComponent,
-                                                    software: "diffuse \(Diffuse.configuration.version)")
-            configuration.host = host
-            configuration.port = port
-            configuration.staticDirectory = staticFiles.map { URL(fileURLWithPath: $0) }
-            let outputPath = URL(fileURLWithPath: output).standardizedFileURL.path
-            let failure = ServeFailure()
-            let done = DispatchSemaphore(value: 0)
-            // The server runs on Swift concurrency's threads; this thread only waits for it to stop.
-            Task.detached {
-                do {
-                    try await StudioServer.run(model: model, configuration: configuration) { address in
-                        let line = "Diffuse studio: \(address)  (model \(modelURL.lastPathComponent), images in \(outputPath))\n"
-                        FileHandle.standardOutput.write(Data(line.utf8))
-                    }
-                } catch {
-                    failure.message = "\(error)"
+    func run(model: StableDiffusion, url: URL) throws {
+        var configuration = ServerConfiguration(outputDirectory: URL(fileURLWithPath: output),
+                                                modelName: url.lastPathComponent,
+                                                software: "diffuse \(Diffuse.configuration.version)")
+        configuration.host = host
+        configuration.port = port
+        configuration.staticDirectory = staticFiles.map { URL(fileURLWithPath: $0) }
+        let outputPath = URL(fileURLWithPath: output).standardizedFileURL.path
+        let failure = ServeFailure()
+        let done = DispatchSemaphore(value: 0)
+        // The server runs on Swift concurrency's threads; this thread only waits for it to stop.
+        Task.detached {
+            do {
+                try await StudioServer.run(model: model, configuration: configuration) { address in
+                    let line = "Diffuse studio: \(address)  (model \(url.lastPathComponent), images in \(outputPath))\n"
+                    FileHandle.standardOutput.write(Data(line.utf8))
                 }
-                done.signal()
+            } catch {
+                failure.message = "\(error)"
             }
-            done.wait()
-            if let message = failure.message { throw CommandFailure(message: "serve: \(message)") }
+            done.signal()
         }
+        done.wait()
+        if let message = failure.message { throw CommandFailure(message: "serve: \(message)") }
     }
 }
 

@@ -91,6 +91,17 @@ final class NoiseDenoiseCommandTests: XCTestCase {
         XCTAssertEqual(CLIFixture.textChunks(info)["strength"], "0.6")
     }
 
+    /// img2img and inpaint take `--size` as noise and encode do: the image is resized first.
+    func testImageToImageResizesWithSize() throws {
+        let output = path("resized.png")
+        let result = try DiffuseBinary.run(["img2img", try CLIFixture.rgbImage(), "a red circle", "--size", "64",
+                                            "--steps", "2", "--model", try CLIFixture.modelPath(), "-o", output, "--quiet"])
+        assertSuccess(result, "img2img --size 64")
+        let info = try CLIFixture.imageInfo(output)
+        XCTAssertEqual(info["width"] as? Int, 64)
+        XCTAssertEqual(info["height"] as? Int, 64)
+    }
+
     func testBadInputsFailWithOneErrorLine() throws {
         let model = try CLIFixture.modelPath()
         let unreadable = try SharedData.url("corpora/bad/testorig-trunc50.jpg").path
@@ -103,10 +114,14 @@ final class NoiseDenoiseCommandTests: XCTestCase {
         assertCleanFailure(try DiffuseBinary.run(["denoise", unreadable, "--t", "10", "--model", model, "-o", path("b.png")]), "denoise: unreadable image")
         assertCleanFailure(try DiffuseBinary.run(["denoise", image, "--t", "10", "--steps", "0", "--model", model, "-o", path("b.png")]), "denoise --steps 0")
         assertCleanFailure(try DiffuseBinary.run(["denoise", image, "--model", model, "-o", path("b.png")]), "denoise: no --t for an image")
+        assertCleanFailure(try DiffuseBinary.run(["denoise", image, "--t", "10", "--size", "0", "--model", model, "-o", path("b.png")]), "denoise --size 0")
         assertCleanFailure(try DiffuseBinary.run(["img2img", unreadable, "x", "--model", model, "-o", path("c.png")]), "img2img: unreadable image")
         assertCleanFailure(try DiffuseBinary.run(["img2img", image, "x", "--steps", "0", "--model", model, "-o", path("c.png")]), "img2img --steps 0")
         assertCleanFailure(try DiffuseBinary.run(["img2img", image, "x", "--scheduler", "bogus", "--model", model, "-o", path("c.png")]), "img2img: unknown scheduler")
         assertCleanFailure(try DiffuseBinary.run(["img2img", image, "x", "--model", path("missing-model"), "-o", path("c.png")]), "img2img: missing model")
+        let evaluate = try DiffuseBinary.run(["evaluate", "--data", directory.path, "--scheduler", "bogus", "--model", model])
+        assertCleanFailure(evaluate, "evaluate: unknown scheduler")
+        XCTAssertTrue(evaluate.stderr.contains("euler-karras"), "the sampler names are listed: \(evaluate.stderr)")
         for name in ["a.png", "b.png", "c.png"] { XCTAssertFalse(FileManager.default.fileExists(atPath: path(name)), name) }
 
         // train --oversample: a list that cannot be read, or that names nothing.

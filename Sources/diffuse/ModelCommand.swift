@@ -1,0 +1,19 @@
+// The commands that run on one loaded model: the model flags, the load, errors as one line.
+import ArgumentParser
+import Foundation
+import Pipelines
+
+protocol ModelCommand: ParsableCommand {
+    var modelOptions: ModelOptions { get }
+    /// The command's work on the model `--model` names, found at `url`.
+    func run(model: StableDiffusion, url: URL) throws
+}
+
+extension ModelCommand {
+    func run() throws {
+        try reportingErrors {
+            let (model, url) = try modelOptions.load()
+            try run(model: model, url: url)
+        }
+    }
+}
