@@ -1,25 +1,6 @@
-// Options shared by the commands that sample: generate, img2img, inpaint, gallery (and, for
-// the sampler alone, evaluate).
+// Options shared by the commands that sample: generate, img2img, inpaint, gallery.
 import ArgumentParser
 import Pipelines
-import Schedulers
-
-/// How each image is sampled: steps, guidance and sampler.
-struct SamplerOptions: ParsableArguments {
-    @Option(help: "Denoising steps of the full schedule (img2img runs strength × steps of them).")
-    var steps = SamplingDefaults.steps
-
-    @Option(help: "Classifier-free guidance scale (1 disables guidance).")
-    var guidance = SamplingDefaults.guidance
-
-    @Option(help: "Sampler (default: the model's own).")
-    var scheduler: SamplerName?
-
-    func validate() throws {
-        guard steps >= 1 else { throw ValidationError("--steps must be at least 1, got \(steps)") }
-        guard guidance >= 0, guidance.isFinite else { throw ValidationError("--guidance must be a non-negative number, got \(guidance)") }
-    }
-}
 
 struct SamplingOptions: ParsableArguments {
     @Option(help: "What to steer away from.")
@@ -47,6 +28,3 @@ struct SamplingOptions: ParsableArguments {
          ("scheduler", sampler.scheduler?.rawValue ?? "the model's own")] + (lora.isEmpty ? [] : [("lora", lora.map(\.description).joined(separator: ", "))])
     }
 }
-
-/// `--scheduler` takes the sampler names, listed in `--help` and checked before `run()`.
-extension SamplerName: ExpressibleByArgument {}
