@@ -27,20 +27,32 @@ struct ModelOptions: ParsableArguments {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
     }
 
-    /// Applies the thread count and precision, and loads the model.
-    func load() throws -> (StableDiffusion, URL) {
+    /// Applies the thread count and precision, and loads the model. An inpainting model (a U-Net
+    /// that also takes the mask and masked image) is refused unless the command is `inpaint`.
+    func load(inpainting: Bool = false) throws -> (StableDiffusion, URL) {
         if let threads { Threads.count = threads }
         do { try ConvolutionPrecision.use(precision) } catch {
             throw CommandFailure(message: "\(error)")
         }
         let url = try ModelLocator.resolve(model)
-        if !ModelLocator.isFolder(url) { return (try loadSingleFile(url), url) }
-        if config != nil || prediction != nil { throw CommandFailure(message: "--config and --prediction apply to a single-file --model, and \(url.path) is a folder") }
-        do {
-            return (try StableDiffusion.load(directory: url), url)
-        } catch {
-            throw CommandFailure(message: "cannot load model \(url.path): \(error)")
+        let model: StableDiffusion
+        if !ModelLocator.isFolder(url) {
+            model = try loadSingleFile(url)
+        } else {
+            if config != nil || prediction != nil { throw CommandFailure(message: "--config and --prediction apply to a single-file --model, and \(url.path) is a folder") }
+            do {
+                model = try StableDiffusion.load(directory: url)
+            } catch {
+                throw CommandFailure(message: "cannot load model \(url.path): \(error)")
+            }
         }
+        if model.isInpaintingModel && !inpainting { throw Self.inpaintingOnly(url) }
+        return (model, url)
+    }
+
+    static func inpaintingOnly(_ url: URL) -> CommandFailure {
+        CommandFailure(message: "\(url.path): an inpainting model (9 U-Net input channels: latents, mask and masked image) "
+            + "paints inside a mask only: use `diffuse inpaint IMAGE MASK PROMPT --model \(url.path)`")
     }
 
     func warn(_ message: String) {

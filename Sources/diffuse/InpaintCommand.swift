@@ -8,7 +8,7 @@ import TensorCore
 struct InpaintCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inpaint",
-        abstract: "Repaint the white area of a mask with any model (mask blending at every step); the rest is kept.")
+        abstract: "Repaint the white area of a mask; the rest is kept. Any model (mask blending at every step), or an inpainting model (9-channel U-Net) given the mask.")
 
     @Argument(help: "The image (PNG or JPEG).")
     var image: String
@@ -28,7 +28,7 @@ struct InpaintCommand: ParsableCommand {
 
     func run() throws {
         try reportingErrors {
-            let (model, modelURL) = try modelOptions.load()
+            let (model, modelURL) = try modelOptions.load(inpainting: true)
             try sampling.applyLoRAs(to: model)
             let picture = try Image.load(from: URL(fileURLWithPath: image))
             var maskImage = try Image.load(from: URL(fileURLWithPath: mask))

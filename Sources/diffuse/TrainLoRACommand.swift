@@ -74,8 +74,10 @@ struct TrainLoRACommand: ParsableCommand {
     static func loadModel(_ path: String?) throws -> StableDiffusion {
         let url = try ModelLocator.resolve(path)
         do {
-            if ModelLocator.isFolder(url) { return try StableDiffusion.load(directory: url) }
-            return try StableDiffusion.load(singleFile: url, config: nil, predictionType: nil, defaultTokenizer: ModelOptions.shippedTokenizer)
+            let model = ModelLocator.isFolder(url) ? try StableDiffusion.load(directory: url)
+                : try StableDiffusion.load(singleFile: url, config: nil, predictionType: nil, defaultTokenizer: ModelOptions.shippedTokenizer)
+            if model.isInpaintingModel { throw ModelOptions.inpaintingOnly(url) }
+            return model
         } catch let error as CommandFailure {
             throw error
         } catch {
