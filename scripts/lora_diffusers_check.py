@@ -24,7 +24,8 @@ def main(pipeline, lora, prompt, steps, guidance, size, diffuse_images, bound):
                                          output_type="np").images)
 
     base = image()
-    pipe.load_lora_weights(lora)
+    # The file as it is; offline, diffusers wants its folder and name given apart.
+    pipe.load_lora_weights(os.path.dirname(os.path.abspath(lora)), weight_name=os.path.basename(lora))
     adapted = image()
     with safe_open(diffuse_images, "pt") as f:
         ours = f.get_tensor("images")

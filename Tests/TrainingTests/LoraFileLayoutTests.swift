@@ -114,7 +114,17 @@ final class LoraFileLayoutTests: XCTestCase {
         XCTAssertEqual(file.metadata["format"], "pt")
         let json = try XCTUnwrap(file.metadata["lora_adapter_metadata"], "diffusers reads the adapter configs here")
         let config = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
+        // diffusers passes each component's fields to peft's LoraConfig(**fields) after reading
+        // rank_pattern and target_modules: all must be LoraConfig fields, and those two present.
+        let loraConfigFields: Set = ["r", "lora_alpha", "target_modules", "rank_pattern", "alpha_pattern", "init_lora_weights",
+                                     "lora_dropout", "use_dora", "lora_bias", "bias", "use_rslora"]
+        for key in config.keys {
+            let parts = key.split(separator: ".", maxSplits: 1).map(String.init)
+            XCTAssertTrue(["unet", "text_encoder"].contains(parts[0]) && loraConfigFields.contains(parts.last ?? ""), "metadata field \(key)")
+        }
         for (component, layers) in [("unet", ["to_q", "to_k", "to_v", "to_out.0"]), ("text_encoder", ["q_proj", "k_proj", "v_proj", "out_proj"])] {
+            XCTAssertEqual((config["\(component).rank_pattern"] as? [String: Any])?.count, 0, component)
+            XCTAssertEqual((config["\(component).alpha_pattern"] as? [String: Any])?.count, 0, component)
             XCTAssertEqual(config["\(component).r"] as? Int, rank, component)
             XCTAssertEqual(config["\(component).lora_alpha"] as? Int, rank, "\(component): alpha = rank, the factor is in B")
             XCTAssertEqual(Set(config["\(component).target_modules"] as? [String] ?? []), Set(layers), component)
