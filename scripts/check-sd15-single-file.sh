@@ -4,7 +4,7 @@
 # with no --config and by diffusers' StableDiffusionPipeline.from_single_file(file, config=folder),
 # and both make an image from the same seed; they must agree within 5e-3.
 #
-# Usage: scripts/check-sd15-single-file.sh [WORK_DIR]  (default: a new temporary folder, about 8 GB)
+# Usage: scripts/check-sd15-single-file.sh [WORK_DIR]  (default: a new temporary folder; about 7 GB are written)
 #   VENV      a venv with torch, diffusers 0.39, transformers (default /root/venvs/diffusers)
 #   CONVERT   diffusers' scripts/convert_diffusers_to_original_stable_diffusion.py from a diffusers
 #             checkout (it is not in the pip package). With it, that script writes the LDM file and
