@@ -19,19 +19,22 @@ extension StableDiffusion {
     /// Runs `scheduler` over `timesteps` from `latents` ([N, C, h, w]) with context [B, 77, D]
     /// (B = 2N when guiding: negatives first). Noise a step needs comes from `generator`;
     /// `afterStep` may rewrite each step's result (inpainting blends the known region there).
+    /// `conditioning` [N, E, h, w]: channels appended to the scaled latents at every step (an
+    /// inpainting U-Net's mask and masked-image latents).
     public func denoise(latents initial: Tensor, timesteps: [Double], scheduler: inout Scheduler, context: Tensor,
-                        guidance: Float, generator: inout TorchGenerator,
+                        guidance: Float, generator: inout TorchGenerator, conditioning: Tensor? = nil,
                         afterStep: ((_ index: Int, _ sample: Tensor) throws -> Tensor)? = nil,
                         onStep: (DenoisingStep) throws -> Void = { _ in }) throws -> Tensor {
         // The U-Net's weights stay fixed over the loop: its convolutions reorder them once.
         try FrozenWeights.during {
             try denoiseSteps(latents: initial, timesteps: timesteps, scheduler: &scheduler, context: context,
-                             guidance: guidance, generator: &generator, afterStep: afterStep, onStep: onStep)
+                             guidance: guidance, generator: &generator, conditioning: conditioning,
+                             afterStep: afterStep, onStep: onStep)
         }
     }
 
     private func denoiseSteps(latents initial: Tensor, timesteps: [Double], scheduler: inout Scheduler, context: Tensor,
-                              guidance: Float, generator: inout TorchGenerator,
+                              guidance: Float, generator: inout TorchGenerator, conditioning: Tensor?,
                               afterStep: ((_ index: Int, _ sample: Tensor) throws -> Tensor)?,
                               onStep: (DenoisingStep) throws -> Void) throws -> Tensor {
         let guided = context.shape[0] == 2 * initial.shape[0]
@@ -44,7 +47,8 @@ extension StableDiffusion {
         defer { generator = box.generator }
         for (index, t) in timesteps.enumerated() {
             let modelInput = try scheduler.scaleModelInput(sample, timestep: t)
-            let batchInput = guided ? Tensor.concat([modelInput, modelInput], axis: 0) : modelInput  // [B, C, h, w]
+            let unetInput = conditioning.map { Tensor.concat([modelInput, $0], axis: 1) } ?? modelInput  // [N, C + E, h, w]
+            let batchInput = guided ? Tensor.concat([unetInput, unetInput], axis: 0) : unetInput  // [B, C + E, h, w]
             let output = try Autograd.withoutGrad {
                 try unet.forward(batchInput, timesteps: [Float(t)], context: context)
             }

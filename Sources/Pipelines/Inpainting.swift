@@ -1,5 +1,6 @@
 // Inpainting with any model by mask blending (RePaint-style): after every step the known
-// region is replaced by the original latents noised to the step's level.
+// region is replaced by the original latents noised to the step's level. An inpainting U-Net
+// (9 input channels) is given the mask and the masked image instead (Inpainting+MaskChannels).
 import Foundation
 import Imaging
 import Schedulers
@@ -32,6 +33,7 @@ extension StableDiffusion {
         guard request.mask.count == height * width else {
             throw PipelineError.invalidArgument("the mask must be \(width)×\(height) like the image")
         }
+        if isInpaintingModel { return try inpaintWithMaskChannels(request, warn: warn, onStep: onStep) }
         let known = try encodeMean(images: request.image)                        // [1, C, h, w]
         let (h, w) = (known.shape[2], known.shape[3])
         let latentMask = try Tensor(shape: [1, 1, h, w],

@@ -9,10 +9,13 @@ extension StableDiffusion {
     public func applyLoRA(_ file: LoRAFile, scale: Float = 1) throws {
         let unetAdapters = file.adapters.filter { $0.component == .unet }
         let textAdapters = file.adapters.filter { $0.component == .textEncoder }
+        // kohya files name U-Net layers the diffusers way (down_blocks_0_…) or, from A1111-era
+        // tools, the original SD way (input_blocks_1_1_…); both are taken.
+        let ldmNames = file.format == .kohya ? unet.ldmLoRANames() : [:]
         // Check both components first, so a bad text-encoder key leaves the U-Net untouched.
-        try unet.checkLoRA(unetAdapters, format: file.format, path: file.path)
+        try unet.checkLoRA(unetAdapters, format: file.format, path: file.path, aliases: ldmNames)
         try textEncoder.checkLoRA(textAdapters, format: file.format, path: file.path)
-        try unet.mergeLoRA(unetAdapters, scale: scale, format: file.format, path: file.path)
+        try unet.mergeLoRA(unetAdapters, scale: scale, format: file.format, path: file.path, aliases: ldmNames)
         try textEncoder.mergeLoRA(textAdapters, scale: scale, format: file.format, path: file.path)
     }
 

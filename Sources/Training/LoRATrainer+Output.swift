@@ -17,12 +17,15 @@ extension LoRATrainer {
             let values = parameter.value.values
             try writer.add(key, shape: parameter.shape, floats: key.hasSuffix(".lora_B.weight") ? values.map { $0 * factor } : values)
         }
-        var config: [String: Any] = ["unet.r": options.rank, "unet.lora_alpha": options.rank,
-                                     "unet.target_modules": Self.unetLayers, "unet.init_lora_weights": "gaussian"]
-        if options.targets == .unetAndText {
-            config.merge(["text_encoder.r": options.rank, "text_encoder.lora_alpha": options.rank,
-                          "text_encoder.target_modules": Self.textLayers, "text_encoder.init_lora_weights": "gaussian"]) { $1 }
+        // Each component's peft LoraConfig fields: diffusers' load_lora_weights builds a LoraConfig
+        // from exactly these and needs rank_pattern and alpha_pattern among them.
+        func loraConfig(_ component: String, _ layers: [String]) -> [String: Any] {
+            ["\(component).r": options.rank, "\(component).lora_alpha": options.rank, "\(component).target_modules": layers,
+             "\(component).rank_pattern": [String: Int](), "\(component).alpha_pattern": [String: Int](),
+             "\(component).init_lora_weights": "gaussian"]
         }
+        var config = loraConfig("unet", Self.unetLayers)
+        if options.targets == .unetAndText { config.merge(loraConfig("text_encoder", Self.textLayers)) { $1 } }
         let json = try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys])
         try writer.write(to: url, metadata: ["format": "pt", "lora_adapter_metadata": String(decoding: json, as: UTF8.self),
                                              "diffuse.trained_alpha": "\(options.effectiveAlpha)"])

@@ -20,13 +20,14 @@ struct ModelOptions: ParsableArguments {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
     }
 
-    /// Applies the thread count and precision, and loads the model.
-    func load() throws -> (StableDiffusion, URL) {
+    /// Applies the thread count and precision, and loads the model. An inpainting model (a U-Net
+    /// that also takes the mask and masked image) is refused unless the command is `inpaint`.
+    func load(inpainting: Bool = false) throws -> (StableDiffusion, URL) {
         if let threads { Threads.count = threads }
         do { try ConvolutionPrecision.use(precision) } catch {
             throw CommandFailure(message: "\(error)")
         }
-        return try source.load()
+        return try source.load(inpainting: inpainting)
     }
 
     func warn(_ message: String) {

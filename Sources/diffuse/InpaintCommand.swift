@@ -8,7 +8,7 @@ import TensorCore
 struct InpaintCommand: ModelCommand {
     static let configuration = CommandConfiguration(
         commandName: "inpaint",
-        abstract: "Repaint the white area of a mask with any model (mask blending at every step); the rest is kept.")
+        abstract: "Repaint the white area of a mask; the rest is kept. Any model (mask blending at every step), or an inpainting model (9-channel U-Net) given the mask.")
 
     @OptionGroup var input: ImageInput
 
@@ -24,6 +24,8 @@ struct InpaintCommand: ModelCommand {
     var output = "inpainted.png"
 
     @OptionGroup var modelOptions: ModelOptions
+
+    static let takesInpaintingModels = true
 
     func run(model: StableDiffusion, url: URL) throws {
         try sampling.applyLoRAs(to: model)

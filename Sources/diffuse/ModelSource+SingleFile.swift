@@ -35,11 +35,6 @@ extension ModelSource {
         } catch {
             throw CommandFailure(message: "cannot load model \(url.path): \(error)")
         }
-        // SD's inpainting U-Nets take latents + mask + masked-image latents (9 channels), which the
-        // pipelines do not assemble yet; `info` and `convert` still handle these files.
-        if model.unet.config.inChannels == 9 {
-            throw CommandFailure(message: "\(url.path): an inpainting model (9 U-Net input channels); the pipelines run 4-channel U-Nets only for now")
-        }
         return model
     }
 }

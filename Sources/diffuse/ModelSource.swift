@@ -13,15 +13,27 @@ struct ModelSource: ParsableArguments {
     @Option(help: "With a single-file --model: what the U-Net predicts (\(PredictionOption.allValueStrings.joined(separator: ", "))), where the file cannot say.")
     var prediction: PredictionOption?
 
-    /// Finds the model and loads it; returns where it was found.
-    func load() throws -> (StableDiffusion, URL) {
+    /// Finds the model and loads it; returns where it was found. An inpainting model (a U-Net
+    /// that also takes the mask and masked image) is refused unless the command is `inpaint`.
+    func load(inpainting: Bool = false) throws -> (StableDiffusion, URL) {
         let url = try ModelLocator.resolve(model)
-        if !ModelLocator.isFolder(url) { return (try loadSingleFile(url), url) }
-        if config != nil || prediction != nil { throw CommandFailure(message: "--config and --prediction apply to a single-file --model, and \(url.path) is a folder") }
-        do {
-            return (try StableDiffusion.load(directory: url), url)
-        } catch {
-            throw CommandFailure(message: "cannot load model \(url.path): \(error)")
+        let model: StableDiffusion
+        if !ModelLocator.isFolder(url) {
+            model = try loadSingleFile(url)
+        } else {
+            if config != nil || prediction != nil { throw CommandFailure(message: "--config and --prediction apply to a single-file --model, and \(url.path) is a folder") }
+            do {
+                model = try StableDiffusion.load(directory: url)
+            } catch {
+                throw CommandFailure(message: "cannot load model \(url.path): \(error)")
+            }
         }
+        if model.isInpaintingModel && !inpainting { throw Self.inpaintingOnly(url) }
+        return (model, url)
+    }
+
+    static func inpaintingOnly(_ url: URL) -> CommandFailure {
+        CommandFailure(message: "\(url.path): an inpainting model (9 U-Net input channels: latents, mask and masked image) "
+            + "paints inside a mask only: use `diffuse inpaint IMAGE MASK PROMPT --model \(url.path)`")
     }
 }

@@ -118,13 +118,23 @@ final class SingleFileCommandTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains(key) && result.stderr.contains("missing"), result.stderr)
     }
 
-    func testInpaintingModelIsRecognisedAndRefusedByGenerate() throws {
+    /// A 9-channel U-Net is an inpainting model: `inpaint` takes it (the mask and the masked image
+    /// go to the U-Net), the other commands refuse it with one line that points to `inpaint`.
+    func testInpaintingModelIsTakenByInpaintAndRefusedByGenerate() throws {
         let file = try tampered("sd1", reshaping: ("model.diffusion_model.input_blocks.0.0.weight", [32, 9, 3, 3]))
         let info = try DiffuseBinary.run(["info", file])
         assertSuccess(info, "info inpainting")
         XCTAssertTrue(info.stdout.contains("unet_in_channels: 9 (inpainting)"), info.stdout)
-        let result = try DiffuseBinary.run(["generate", "x", "--model", file])
-        assertCleanFailure(result, "generate with an inpainting model")
-        XCTAssertTrue(result.stderr.contains("inpainting model"), result.stderr)
+        for command in [["generate", "x"], ["img2img", try SharedData.url("photos/chelsea-64.png").path, "x"]] {
+            let result = try DiffuseBinary.run(command + ["--model", file])
+            assertCleanFailure(result, "\(command[0]) with an inpainting model")
+            XCTAssertTrue(result.stderr.contains("inpainting model") && result.stderr.contains("diffuse inpaint"), result.stderr)
+        }
+
+        let photo = try SharedData.url("photos/chelsea-64.png").path   // 64×64, also its own (gray-level) mask
+        let output = path("inpainted.png")
+        let result = try DiffuseBinary.run(["inpaint", photo, photo, "a red apple", "--model", file, "--steps", "2", "-o", output, "--quiet"])
+        assertSuccess(result, "inpaint with an inpainting model")
+        XCTAssertEqual(try CLIFixture.imageInfo(output)["width"] as? Int, 64)
     }
 }

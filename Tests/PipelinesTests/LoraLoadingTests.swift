@@ -13,6 +13,11 @@ final class LoraLoadingTests: XCTestCase {
     private func image(lora: String?, scale: Float = 1) throws -> Tensor {
         let model = try StableDiffusion.load(directory: try SharedData.url("fixtures/diffusers-tiny"))
         if let lora { try model.applyLoRA(contentsOf: try fixture(lora), scale: scale) }
+        return try image(model: model)
+    }
+
+    /// The meta.json request ("a red apple", 4 steps, guidance 5, 64×64, the reference latents).
+    private func image(model: StableDiffusion) throws -> Tensor {
         let reference = try SafetensorsFile(contentsOf: try fixture("reference.safetensors"))
         var request = GenerationRequest(prompt: "a red apple")
         request.steps = 4
@@ -42,6 +47,40 @@ final class LoraLoadingTests: XCTestCase {
 
     func testKohyaFileIsHalfStrength() throws {
         assertClose(try image(lora: "lora_kohya.safetensors"), try expected("kohya"), absolute: 1e-3, "kohya")
+    }
+
+    /// The fixture's kohya file renamed to the original SD U-Net numbering (A1111-era names): the
+    /// tiny U-Net's down_blocks.1 attentions are input_blocks.4/5 (1 + level·(layers + 1) + layer),
+    /// its mid attention middle_block.1, up_blocks.0's output_blocks.0–2; the text encoder keeps
+    /// lora_te_text_model_…, which is already the original layout's name. Same image as diffusers.
+    func testKohyaFileWithOriginalSDNames() throws {
+        let kohya = try SafetensorsFile(contentsOf: try fixture("lora_kohya.safetensors"))
+        let renames = [("lora_unet_down_blocks_1_attentions_0_", "lora_unet_input_blocks_4_1_"),
+                       ("lora_unet_down_blocks_1_attentions_1_", "lora_unet_input_blocks_5_1_"),
+                       ("lora_unet_mid_block_attentions_0_", "lora_unet_middle_block_1_"),
+                       ("lora_unet_up_blocks_0_attentions_0_", "lora_unet_output_blocks_0_1_"),
+                       ("lora_unet_up_blocks_0_attentions_1_", "lora_unet_output_blocks_1_1_"),
+                       ("lora_unet_up_blocks_0_attentions_2_", "lora_unet_output_blocks_2_1_")]
+        var writer = SafetensorsWriter()
+        for name in kohya.names {
+            var renamed = name
+            for (diffusers, ldm) in renames where name.hasPrefix(diffusers) { renamed = ldm + name.dropFirst(diffusers.count) }
+            XCTAssertFalse(renamed.contains("down_blocks") || renamed.contains("up_blocks") || renamed.contains("mid_block_"), "\(name) kept its diffusers name")
+            try writer.add(renamed, shape: kohya.shape(name), floats: kohya.floats(name))
+        }
+        let original = try SafetensorsFile(data: writer.serialized(), path: "original-names.safetensors")
+        let model = try StableDiffusion.load(directory: try SharedData.url("fixtures/diffusers-tiny"))
+        try model.applyLoRA(LoRAFile(file: original))
+        assertClose(try image(model: model), try expected("kohya"), absolute: 1e-3, "kohya file with original SD names")
+
+        // A block the U-Net does not have is an error naming the key.
+        var bad = SafetensorsWriter()
+        try bad.add("lora_unet_input_blocks_7_1_proj_in.lora_down.weight", shape: [2, 64, 1, 1], floats: Array(repeating: 1e-3, count: 128))
+        try bad.add("lora_unet_input_blocks_7_1_proj_in.lora_up.weight", shape: [64, 2, 1, 1], floats: Array(repeating: 1e-3, count: 128))
+        let badFile = try LoRAFile(file: try SafetensorsFile(data: bad.serialized(), path: "bad.safetensors"))
+        XCTAssertThrowsError(try model.applyLoRA(badFile)) { error in
+            XCTAssertTrue("\(error)".contains("lora_unet_input_blocks_7_1_proj_in"), "\(error)")
+        }
     }
 
     func testReadsFormatsRanksAndAlphas() throws {

@@ -18,14 +18,17 @@ extension Module {
     }
 
     /// Checks that every adapter finds its module with the right shape; the error names the file's key.
-    public func checkLoRA(_ adapters: [LoRAAdapter], format: LoRAFile.Format, path: String) throws {
-        _ = try resolveLoRA(adapters, format: format, path: path)
+    /// `aliases`: more kohya module names → dotted paths (a U-Net's LDM names, `ldmLoRANames()`).
+    public func checkLoRA(_ adapters: [LoRAAdapter], format: LoRAFile.Format, path: String,
+                          aliases: [String: String] = [:]) throws {
+        _ = try resolveLoRA(adapters, format: format, path: path, aliases: aliases)
     }
 
     /// Adds each adapter's delta to the weight it names. Every adapter must find its module
     /// with the right shape, or nothing is changed and the error names the file's key.
-    public func mergeLoRA(_ adapters: [LoRAAdapter], scale: Float, format: LoRAFile.Format, path: String) throws {
-        let resolved = try resolveLoRA(adapters, format: format, path: path)
+    public func mergeLoRA(_ adapters: [LoRAAdapter], scale: Float, format: LoRAFile.Format, path: String,
+                          aliases: [String: String] = [:]) throws {
+        let resolved = try resolveLoRA(adapters, format: format, path: path, aliases: aliases)
         Autograd.withoutGrad {
             for (adapter, weight) in resolved {
                 let rank = adapter.rank
@@ -39,10 +42,11 @@ extension Module {
         }
     }
 
-    private func resolveLoRA(_ adapters: [LoRAAdapter], format: LoRAFile.Format, path: String) throws -> [(LoRAAdapter, Parameter)] {
+    private func resolveLoRA(_ adapters: [LoRAAdapter], format: LoRAFile.Format, path: String,
+                             aliases: [String: String]) throws -> [(LoRAAdapter, Parameter)] {
         let targets = loraTargets()
         return try adapters.map { adapter in
-            let modulePath = format == .kohya ? targets.byKohyaName[adapter.module] : adapter.module
+            let modulePath = format == .kohya ? targets.byKohyaName[adapter.module] ?? aliases[adapter.module] : adapter.module
             guard let modulePath, let weight = targets.byPath[modulePath] else {
                 throw LoRAError(path: path, reason: "key \(adapter.fileKey) names no linear layer of the \(adapter.component.rawValue) (\(adapter.module))")
             }

@@ -58,6 +58,24 @@ extension LDMKeyMap {
         return LDMKeyMap(component: "unet", ldmPrefix: "model.diffusion_model.", rules: rules)
     }
 
+    /// The U-Net map for a diffusers U-Net config; `path` names the config's file in the error
+    /// when its blocks cannot be numbered the LDM way (layers_per_block differing between blocks).
+    public static func unet(config: UNetConfig, path: String) throws -> LDMKeyMap {
+        let layers: Int
+        switch config.layersPerBlock {
+        case .single(let value): layers = value
+        case .list(let values):
+            guard let first = values.first, values.allSatisfy({ $0 == first }) else {
+                throw SingleFileError.unsupported(path: path, reason: "layers_per_block \(values) differs between blocks; the LDM layout needs one value")
+            }
+            layers = first
+        }
+        return unet(UNetStructure(
+            levels: config.blockOutChannels.count, layersPerBlock: layers,
+            downAttention: config.downBlockTypes.map { $0.hasPrefix("CrossAttn") },
+            upAttention: config.upBlockTypes.map { $0.hasPrefix("CrossAttn") }, hasMidBlock: config.midBlockType != nil))
+    }
+
     /// `first_stage_model.*`: encoder.down.i.block.j, decoder.up numbered from the lowest resolution
     /// upwards (diffusers' up_blocks.0 is LDM's up.N-1), mid.block_1/attn_1/block_2.
     public static func vae(levels: Int, layersPerBlock: Int) -> LDMKeyMap {

@@ -46,22 +46,8 @@ public struct SingleFileCheckpoint {
     }
 
     public static func keyMaps(_ configs: Configs, family: Family, path: String) throws -> [LDMKeyMap] {
-        let unet = configs.unet
-        let layers: Int
-        switch unet.layersPerBlock {
-        case .single(let value): layers = value
-        case .list(let values):
-            guard let first = values.first, values.allSatisfy({ $0 == first }) else {
-                throw SingleFileError.unsupported(path: path, reason: "layers_per_block \(values) differs between blocks; the LDM layout needs one value")
-            }
-            layers = first
-        }
-        let structure = LDMKeyMap.UNetStructure(
-            levels: unet.blockOutChannels.count, layersPerBlock: layers,
-            downAttention: unet.downBlockTypes.map { $0.hasPrefix("CrossAttn") },
-            upAttention: unet.upBlockTypes.map { $0.hasPrefix("CrossAttn") }, hasMidBlock: unet.midBlockType != nil)
         let text = family == .sd1 ? LDMKeyMap.clipText() : LDMKeyMap.openCLIPText(layers: configs.text.numHiddenLayers)
-        return [text, LDMKeyMap.unet(structure),
+        return [text, try LDMKeyMap.unet(config: configs.unet, path: path),
                 LDMKeyMap.vae(levels: configs.vae.blockOutChannels.count, layersPerBlock: configs.vae.layersPerBlock)]
     }
 

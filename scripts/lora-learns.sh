@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Does train-lora teach the shipped model a subject it has never seen? Eight 32-px views of a cat
+# photo, all captioned "a sks cat photo", `train-lora` with its defaults on models/emoji; then the
+# caption's images before and after, each with its nearest neighbour (pixel RMS) among the eight
+# views and all of emoji32. Exits 1 unless every image after training is nearest to one of the eight.
+# Writes samples/lora-learns.png (rows: the eight, before, after). Not part of CI (minutes of training).
+#
+# Usage: scripts/lora-learns.sh [WORK_DIR]   (default: a new temporary folder)
+#   VENV   a venv with numpy and Pillow (default /root/venvs/diffusers)
+#   COUNT  images generated before and after (default 8)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python="${VENV:-/root/venvs/diffusers}/bin/python"
+[ -x "$python" ] || { echo "error: no Python venv at ${VENV:-/root/venvs/diffusers} (numpy, Pillow)" >&2; exit 1; }
+diffuse=.build/release/diffuse
+[ -x "$diffuse" ] || swift build -c release >&2
+work=${1:-$(mktemp -d /tmp/lora-learns.XXXXXX)}
+count=${COUNT:-8}
+caption="a sks cat photo"
+mkdir -p "$work"
+
+"$python" scripts/lora_learns.py prep ../shared/photos/chelsea.png "$work/data"
+"$diffuse" generate "$caption" --model models/emoji --count "$count" --seed 0 -o "$work/before.png" --quiet
+[ -f "$work/sks.safetensors" ] || nice -n 10 "$diffuse" train-lora --model models/emoji --data "$work/data" \
+  --caption "$caption" --out "$work/sks.safetensors"
+"$diffuse" generate "$caption" --model models/emoji --lora "$work/sks.safetensors" --count "$count" --seed 0 \
+  -o "$work/after.png" --quiet
+"$python" scripts/lora_learns.py verdict "$work/data" ../shared/datasets/emoji32 samples/lora-learns.png \
+  "$work/before" "$work/after" "$count"
