@@ -17,8 +17,8 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Threads to use (default: all cores).")
     var threads: Int?
 
-    @Option(help: "Convolution precision: bf16 takes bfloat16 inputs with float32 accumulation (faster on CPUs with AVX-512 BF16).")
-    var precision = ConvolutionPrecision.float32
+    @Option(help: "Precision of the products (GEMMs, convolutions, attention): bf16 takes bfloat16 inputs with float32 accumulation on CPUs with AVX-512 BF16 or AMX, and runs float32 elsewhere.")
+    var precision = ComputePrecision.float32
 
     @Flag(help: "No progress bar or warnings on stderr.")
     var quiet = false
@@ -30,7 +30,9 @@ struct ModelOptions: ParsableArguments {
     /// Applies the thread count and precision, and loads the model.
     func load() throws -> (StableDiffusion, URL) {
         if let threads { Threads.count = threads }
-        do { try ConvolutionPrecision.use(precision) } catch {
+        do {
+            if try ComputePrecision.use(precision) == .float32 && precision == .bfloat16 { warn(ComputePrecision.fallbackNotice) }
+        } catch {
             throw CommandFailure(message: "\(error)")
         }
         let url = try ModelLocator.resolve(model)
