@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # How `diffuse generate` shares the cores: a loop of generate runs alone, two such loops at once,
 # and one loop beside a busy process (one spinning shell per core), with each loop's rate and
-# its ratio to the solo rate (issue #23 asks for ≥ 0.4 each when two loops share the cores).
+# its ratio to the solo rate (issue #23 asks for ≥ 0.4 each when two loops share the cores), and the
+# CPU seconds each image cost (threads that spin while waiting make that grow under contention).
 # Usage: scripts/bench-contention.sh [SECONDS] [ENV=VALUE ...]
 #   SECONDS: how long each phase runs (default 20). ENV=VALUE: set for every diffuse process,
 #   e.g. GOMP_SPINCOUNT=300000 for libgomp's default spinning (what diffuse did before it set
@@ -22,21 +23,23 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# loop NAME: generate images until SECONDS have passed; writes "runs elapsed" to $out/NAME.
+# loop NAME: generate images until SECONDS have passed; writes "runs elapsed" to $out/NAME and
+# each run's user and system CPU seconds to $out/NAME.cpu (spinning threads inflate them).
 loop() {
-  local name=$1 runs=0 start now last
+  local name=$1 runs=0 start now last TIMEFORMAT='%U %S'
   start=$(date +%s.%N)
   last=$start
   while :; do
     now=$(date +%s.%N)
     if awk -v a="$now" -v b="$start" -v s="$seconds" 'BEGIN { exit !(a - b >= s) }'; then break; fi
-    env "${settings[@]}" "$diffuse" generate "red apple" --seed "$runs" --quiet -o "$out/$name.png" >/dev/null
+    { time env "${settings[@]}" "$diffuse" generate "red apple" --seed "$runs" --quiet -o "$out/$name.png" >/dev/null; } 2>> "$out/$name.cpu"
     runs=$((runs + 1))
     last=$(date +%s.%N)
   done
   echo "$runs $(awk -v a="$last" -v b="$start" 'BEGIN { print a - b }')" > "$out/$name"
 }
 rate() { awk '{ printf "%.3f", $1 / $2 }' "$out/$1"; }
+cpu() { awk '{ s += $1 + $2; n++ } END { printf "%.2f", n ? s / n : 0 }' "$out/$1.cpu"; }
 
 echo "settings: ${settings[*]:-(none)}; $seconds s per phase; load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 env "${settings[@]}" "$diffuse" generate "red apple" --quiet -o "$out/warm.png" >/dev/null  # page cache
@@ -48,10 +51,14 @@ for pid in "${burners[@]}"; do kill "$pid"; done
 burners=()
 
 solo=$(rate solo)
-printf '%-28s %8s %8s\n' phase "img/s" "x solo"
-printf '%-28s %8s %8s\n' "alone" "$solo" "1.00"
-for name in pair_a pair_b busy; do
-  label=$([ "$name" = busy ] && echo "beside $(nproc) spinning shells" || echo "two loops at once ($name)")
-  printf '%-28s %8s %8s\n' "$label" "$(rate $name)" "$(awk -v r="$(rate $name)" -v s="$solo" 'BEGIN { printf "%.2f", r / s }')"
+printf '%-30s %6s %8s %7s %12s\n' phase runs "img/s" "x solo" "CPU s/img"
+for name in solo pair_a pair_b busy; do
+  case $name in
+    solo) label="alone" ;;
+    busy) label="beside $(nproc) spinning shells" ;;
+    *) label="two loops at once ($name)" ;;
+  esac
+  printf '%-30s %6s %8s %7s %12s\n' "$label" "$(cut -d' ' -f1 "$out/$name")" "$(rate $name)" \
+    "$(awk -v r="$(rate $name)" -v s="$solo" 'BEGIN { printf "%.2f", r / s }')" "$(cpu $name)"
 done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
