@@ -6,6 +6,7 @@
 #   OPENVINO_PYTHON: a python with openvino 2026.4.1, torch and diffusers 0.39 (default
 #   /root/venvs/openvino/bin/python; the README says how to make it, outside the repository).
 #   CASE: bench_unet_fwd sd15_unet_fwd sd15_vae_decode (default: all three).
+#   $DIFFUSE_BENCH: a diffuse-bench binary to use as it is (default: build .build/release/diffuse-bench).
 # Run on a quiet machine: a second busy process on the same cores makes every figure lie. On a
 # CPU without AVX-512 BF16 both sides run their bf16 rows in float32 (Diffuse says so on stderr).
 set -euo pipefail
@@ -15,13 +16,15 @@ shift || true
 cases=${*:-bench_unet_fwd sd15_unet_fwd sd15_vae_decode}
 [ -x "$python" ] || { echo "error: no python with openvino at $python (see README: Performance)" >&2; exit 1; }
 "$python" -c 'import openvino, diffusers, torch' || { echo "error: $python lacks openvino, diffusers or torch" >&2; exit 1; }
-swift build -c release --product diffuse-bench >&2
+# DIFFUSE_BENCH: an already built diffuse-bench (e.g. the test build's, to skip a second build).
+bench=${DIFFUSE_BENCH:-.build/release/diffuse-bench}
+[ -n "${DIFFUSE_BENCH:-}" ] || swift build -c release --product diffuse-bench >&2
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 for name in $cases; do
   # Alternate the two sides case by case so that drift in machine speed hits both alike.
   for precision in fp32 bf16; do
-    .build/release/diffuse-bench "$name" --shared ../shared --precision "$precision" \
+    "$bench" "$name" --shared ../shared --precision "$precision" \
       | sed "s/^{/{\"asked\": \"$precision\", /" | tee -a "$out/diffuse.jsonl"
     ov=$([ "$precision" = fp32 ] && echo f32 || echo bf16)
     "$python" ../shared/bench/bench_openvino.py --cases "$name" --precision "$ov" | grep '^{' \

@@ -18,12 +18,14 @@ void dk_set_threads(int n) {
 
 int dk_get_threads(void) { return omp_get_max_threads(); }
 
-// libgomp lets a thread that waits at a barrier or for work spin about 300,000 times (~3 ms)
-// before it sleeps. With a second busy process on the same cores that spinning steals the cores
-// the other threads need: two generate loops ran at a fraction of their solo rate. A short spin
-// keeps the wake-up fast between the many small parallel regions of a U-Net step and yields the
-// core soon after (measured with scripts/bench-contention.sh; README, Performance).
-#define DK_SPIN_COUNT "10000"
+// libgomp lets a thread that waits at a barrier or for work spin 300,000 times (~3 ms) before
+// it sleeps. With another busy process on the same cores that spinning takes the cores the other
+// threads need: on the loaded 2-core machine of session 10 (load average 18) a models/emoji image
+// took over 10 s with it (5 runs did not finish in 60 s), 4.2-4.6 s with 1,000 spins and
+// 3.0-3.4 s with none. 1,000 spins (~10 us) still catch the short gaps between the many small
+// parallel regions of a U-Net step on a quiet machine, where sleeping at once costs a futex
+// wake-up per region (scripts/bench-contention.sh; README, Performance: sharing the cores).
+#define DK_SPIN_COUNT "1000"
 
 void dk_apply_wait_policy(char *const argv[]) {
     // libgomp reads the policy once, when it is loaded: before main, so setenv alone is too late.
