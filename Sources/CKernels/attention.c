@@ -11,7 +11,7 @@ typedef struct {
     float *o, *lse, *dq, *dk, *dv, *part;
     int64_t B, Lq, Lk, D, Dv, nch, groups;
     float scale;
-    int causal;
+    int causal, bf16;  // bf16: the probabilities enter the second product rounded to bf16
     volatile int err;
 } att_ctx;
 
@@ -50,6 +50,7 @@ static void fwd_body(void *p, int64_t begin, int64_t end) {
         // S [m, kn] = scale * Qc [m, D] . K^T [D, kn]
         dnnl_sgemm('N', 'T', m, kn, c->D, c->scale, qc, c->D, c->k + b * c->Lk * c->D, c->D, 0.0f, S, kn);
         softmax_chunk(S, inv, c->lse ? c->lse + b * c->Lq + i0 : NULL, m, kn, i0, c->causal);
+        if (c->bf16) dk_round_bf16(S, S, m * kn);
         // out [m, Dv] = (P [m, kn] . V [kn, Dv]) / row sums
         float *o = c->o + (b * c->Lq + i0) * c->Dv;
         dnnl_sgemm('N', 'N', m, c->Dv, kn, 1.0f, S, kn, c->v + b * c->Lk * c->Dv, c->Dv, 0.0f, o, c->Dv);
@@ -73,7 +74,24 @@ int dk_attention_forward(const float *q, const float *k, const float *v, float *
     if (rc || B == 0 || Lq == 0) return rc;
     att_ctx c = {.q = q, .k = k, .v = v, .o = out, .lse = lse_out, .B = B, .Lq = Lq, .Lk = Lk, .D = D,
                  .Dv = Dv, .nch = (Lq + QC - 1) / QC, .scale = scale, .causal = causal};
+    if (dk_get_precision() != DK_PRECISION_BF16_EMULATED) {
+        dk_parallel_for(B * c.nch, 1, &c, fwd_body);
+        return c.err;
+    }
+    // Emulated bf16: both products read bf16 values (q, k, v rounded once, the probabilities per
+    // chunk) and accumulate in float32; the softmax's max, sums and logsumexp stay float32.
+    int64_t nq = B * Lq * D, nk = B * Lk * D, nv = B * Lk * Dv;
+    float *rq = dk_alloc_floats(nq + nk + nv);
+    if (!rq) return DK_ERR_ALLOC;
+    dk_round_bf16(q, rq, nq);
+    dk_round_bf16(k, rq + nq, nk);
+    dk_round_bf16(v, rq + nq + nk, nv);
+    c.q = rq;
+    c.k = rq + nq;
+    c.v = rq + nq + nk;
+    c.bf16 = 1;
     dk_parallel_for(B * c.nch, 1, &c, fwd_body);
+    dk_free(rq);
     return c.err;
 }
 

@@ -39,6 +39,9 @@ typedef struct {
     // its own top and bottom padding, and the planes and channel count of the whole tensors,
     // which set the strides of src and dst. For a whole convolution: pad, H*W, OH*OW and K.
     int64_t pad_top, pad_bottom, src_plane, dst_plane, dst_K;
+    // Emulated bf16 (float32 kernels on operands rounded to bf16): its weights are a fresh
+    // rounded copy on every call, so they must never be kept as frozen weights.
+    int64_t emulated;
 } conv_key;
 
 // bfloat16 inputs (activations, weights, incoming gradients) with float32 results and
@@ -289,7 +292,7 @@ static int64_t g_frozen_count, g_frozen_capacity;
 // or over budget (the caller then uses the shared scratch). *fresh: the buffer must be filled.
 static void *frozen_weights(const conv_entry *e, const conv_slot *s, const void *weights, int *fresh) {
     *fresh = 1;
-    if (!g_frozen_depth || s->arg != DNNL_ARG_WEIGHTS || e->key.kind != KIND_FWD) return NULL;
+    if (!g_frozen_depth || s->arg != DNNL_ARG_WEIGHTS || e->key.kind != KIND_FWD || e->key.emulated) return NULL;
     for (int64_t i = 0; i < g_frozen_count; i++)
         if (g_frozen[i].entry == e && g_frozen[i].weights == weights) {
             *fresh = 0;
@@ -456,7 +459,7 @@ static int winograd_tiled(const conv_key *whole, const float *x, const float *w,
 
 static int run_conv(int kind, void *p0, void *p1, void *p2, void *p3, int64_t N, int64_t C, int64_t H,
                     int64_t W, int64_t K, int64_t R, int64_t S, int64_t stride, int64_t pad, int64_t OH,
-                    int64_t OW) {
+                    int64_t OW, int emulated) {
     int rc = check_shape(N, C, H, W, K, R, S, stride, pad, OH, OW);
     if (rc) return rc;
     if (!p0 || !p1 || !p2) return DK_ERR_ARG;
@@ -466,7 +469,7 @@ static int run_conv(int kind, void *p0, void *p1, void *p2, void *p3, int64_t N,
     memset(&k, 0, sizeof(k));
     // bf16 is an inference option: gradients stay float32.
     k = (conv_key){kind, 0, N, C, H, W, K, R, S, stride, pad, OH, OW, p3 != NULL, g_bf16 && kind == KIND_FWD,
-                   pad, pad, H * W, OH * OW, K};
+                   pad, pad, H * W, OH * OW, K, emulated};
     k.mode = g_forced_mode == DK_CONV_AUTO ? auto_mode(&k) : g_forced_mode;
     if (k.mode == DK_CONV_GEMM_1X1 && (!is_1x1(&k) || k.bf16)) k.mode = DK_CONV_BLOCKED;
     if (k.mode == DK_CONV_WINOGRAD && (kind != KIND_FWD || stride != 1)) k.mode = DK_CONV_BLOCKED;
@@ -483,19 +486,31 @@ static int run_conv(int kind, void *p0, void *p1, void *p2, void *p3, int64_t N,
 int dk_conv2d_forward(const float *x, const float *w, const float *bias, float *y, int64_t N, int64_t C,
                       int64_t H, int64_t W, int64_t K, int64_t R, int64_t S, int64_t stride, int64_t pad,
                       int64_t OH, int64_t OW) {
-    return run_conv(KIND_FWD, (void *)x, (void *)w, y, (void *)bias, N, C, H, W, K, R, S, stride, pad, OH, OW);
+    if (dk_get_precision() != DK_PRECISION_BF16_EMULATED || check_shape(N, C, H, W, K, R, S, stride, pad, OH, OW) ||
+        !x || !w || !y)
+        return run_conv(KIND_FWD, (void *)x, (void *)w, y, (void *)bias, N, C, H, W, K, R, S, stride, pad, OH, OW, 0);
+    // bf16's numerics on any CPU: float32 kernels (Winograd included, whose own error is ~1e-6,
+    // far below bf16's 4e-3) on inputs and weights rounded to bf16 values; the bias stays float32
+    // as oneDNN's bf16 kernels keep it.
+    float *rx = dk_alloc_floats(N * C * H * W), *rw = rx ? dk_alloc_floats(K * C * R * S) : NULL;
+    int rc = rw ? dk_round_bf16(x, rx, N * C * H * W) : DK_ERR_ALLOC;
+    if (!rc) rc = dk_round_bf16(w, rw, K * C * R * S);
+    if (!rc) rc = run_conv(KIND_FWD, rx, rw, y, (void *)bias, N, C, H, W, K, R, S, stride, pad, OH, OW, 1);
+    dk_free(rx);
+    dk_free(rw);
+    return rc;
 }
 
 int dk_conv2d_backward_data(const float *dy, const float *w, float *dx, int64_t N, int64_t C, int64_t H,
                             int64_t W, int64_t K, int64_t R, int64_t S, int64_t stride, int64_t pad,
                             int64_t OH, int64_t OW) {
-    return run_conv(KIND_BWD_DATA, (void *)dy, (void *)w, dx, NULL, N, C, H, W, K, R, S, stride, pad, OH, OW);
+    return run_conv(KIND_BWD_DATA, (void *)dy, (void *)w, dx, NULL, N, C, H, W, K, R, S, stride, pad, OH, OW, 0);
 }
 
 int dk_conv2d_backward_weights(const float *x, const float *dy, float *dw, float *db, int64_t N, int64_t C,
                                int64_t H, int64_t W, int64_t K, int64_t R, int64_t S, int64_t stride,
                                int64_t pad, int64_t OH, int64_t OW) {
-    return run_conv(KIND_BWD_WEIGHTS, (void *)x, (void *)dy, dw, db, N, C, H, W, K, R, S, stride, pad, OH, OW);
+    return run_conv(KIND_BWD_WEIGHTS, (void *)x, (void *)dy, dw, db, N, C, H, W, K, R, S, stride, pad, OH, OW, 0);
 }
 
 void dk_conv_clear_cache(void) {
@@ -526,7 +541,7 @@ int dk_conv_set_bf16(int on) {
         memset(w, 0, sizeof w);
         int saved = g_bf16;
         g_bf16 = 1;
-        probed = run_conv(KIND_FWD, x, w, y, NULL, 2, 16, 4, 4, 16, 3, 3, 1, 1, 4, 4) == 0;
+        probed = run_conv(KIND_FWD, x, w, y, NULL, 2, 16, 4, 4, 16, 3, 3, 1, 1, 4, 4, 0) == 0;
         g_bf16 = saved;
     }
     if (!probed) return DK_ERR_BACKEND;

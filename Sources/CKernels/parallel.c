@@ -1,6 +1,8 @@
 // Parallel loops on libgomp's thread pool, the same pool oneDNN uses (its GEMMs and
 // convolutions), so the process never runs two spinning pools at once.
 #include "CKernels.h"
+#include <stdlib.h>
+#include <unistd.h>
 
 extern void GOMP_parallel(void (*fn)(void *), void *data, unsigned num_threads, unsigned flags);
 extern int omp_get_thread_num(void);
@@ -15,6 +17,23 @@ void dk_set_threads(int n) {
 }
 
 int dk_get_threads(void) { return omp_get_max_threads(); }
+
+// libgomp lets a thread that waits at a barrier or for work spin 300,000 times (~3 ms) before
+// it sleeps. With another busy process on the same cores that spinning takes the cores the other
+// threads need: on the loaded 2-core machine of session 10 (load average 18) a models/emoji image
+// took over 10 s with it (5 runs did not finish in 60 s), 4.2-4.6 s with 1,000 spins and
+// 3.0-3.4 s with none. 1,000 spins (~10 us) still catch the short gaps between the many small
+// parallel regions of a U-Net step on a quiet machine, where sleeping at once costs a futex
+// wake-up per region (scripts/bench-contention.sh; README, Performance: sharing the cores).
+#define DK_SPIN_COUNT "1000"
+
+void dk_apply_wait_policy(char *const argv[]) {
+    // libgomp reads the policy once, when it is loaded: before main, so setenv alone is too late.
+    if (!argv || getenv("OMP_WAIT_POLICY") || getenv("GOMP_SPINCOUNT")) return;  // the user's choice
+    if (setenv("GOMP_SPINCOUNT", DK_SPIN_COUNT, 1)) return;
+    execv("/proc/self/exe", argv);
+    unsetenv("GOMP_SPINCOUNT");  // no /proc: carry on with libgomp's default
+}
 
 typedef struct {
     int64_t n, chunks;

@@ -7,6 +7,14 @@ public enum Threads {
         get { Int(dk_get_threads()) }
         set { dk_set_threads(Int32(newValue)) }
     }
+
+    /// Makes threads that wait for work sleep after a short spin, so that another busy process on
+    /// the same cores keeps its share (and this one its share beside it). Call first thing in
+    /// main: it re-executes the program with libgomp's spin count set, unless $OMP_WAIT_POLICY or
+    /// $GOMP_SPINCOUNT already says what the user wants.
+    public static func applyWaitPolicy() {
+        dk_apply_wait_policy(UnsafePointer(CommandLine.unsafeArgv))
+    }
 }
 
 private final class LoopBody {

@@ -1,4 +1,4 @@
-// Matrix products on oneDNN's sgemm: plain, batched, and with a shared right-hand matrix.
+// Matrix products on oneDNN's sgemm (dk_gemm: in bf16 under the bf16 precision): plain, batched, and with a shared right-hand matrix.
 import CKernels
 
 extension Tensor {
@@ -69,7 +69,7 @@ extension Tensor {
         let lda = Int64(transposeA ? m : k), ldb = Int64(transposeB ? k : n)
         let beta: Float = accumulate ? 1 : 0
         if sharedB && !transposeA {
-            dk_sgemm(ta, tb, Int64(batch * m), Int64(n), Int64(k), 1, a, lda, b, ldb, beta, c, Int64(n))
+            dk_gemm(ta, tb, Int64(batch * m), Int64(n), Int64(k), 1, a, lda, b, ldb, beta, c, Int64(n))
             return
         }
         let strideB = sharedB ? 0 : k * n
@@ -78,13 +78,13 @@ extension Tensor {
             // Many small products: one per thread, each single-threaded inside the region.
             parallelFor(batch, minChunk: 1) { begin, end in
                 for i in begin..<end {
-                    dk_sgemm(ta, tb, Int64(m), Int64(n), Int64(k), 1, a + i * m * k, lda,
+                    dk_gemm(ta, tb, Int64(m), Int64(n), Int64(k), 1, a + i * m * k, lda,
                              b + i * strideB, ldb, beta, c + i * m * n, Int64(n))
                 }
             }
         } else {
             for i in 0..<batch {
-                dk_sgemm(ta, tb, Int64(m), Int64(n), Int64(k), 1, a + i * m * k, lda,
+                dk_gemm(ta, tb, Int64(m), Int64(n), Int64(k), 1, a + i * m * k, lda,
                          b + i * strideB, ldb, beta, c + i * m * n, Int64(n))
             }
         }

@@ -75,7 +75,7 @@ enum ModelBenchmarks {
         }
         let median = times.sorted()[times.count / 2]
         print(String(format: "{\"case\": \"%@\", \"median_s\": %.4f, \"peak_rss_mb\": %d, \"params\": %d, \"threads\": %d, \"precision\": \"%@\"}",
-                     name, median, peakResidentMegabytes(), parameters, Threads.count, precision))
+                     name, median, peakResidentMegabytes(), parameters, Threads.count, ComputePrecision.mode.name))
     }
 
     /// The process's peak resident set size (VmHWM), in MB.

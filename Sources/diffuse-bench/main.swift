@@ -2,6 +2,7 @@
 import Foundation
 import TensorCore
 
+Threads.applyWaitPolicy()
 let arguments = Array(CommandLine.arguments.dropFirst())
 func option(_ name: String) -> String? {
     guard let index = arguments.firstIndex(of: name), index + 1 < arguments.count else { return nil }
@@ -14,10 +15,12 @@ let precision = option("--precision") ?? "fp32"
 /// Runs one case at the chosen convolution precision; an error is one line and exit status 1.
 func runCase(_ body: () throws -> Void) {
     do {
-        guard let chosen = ConvolutionPrecision(rawValue: precision) else {
+        guard let chosen = ComputePrecision(rawValue: precision) else {
             throw BenchmarkError("--precision must be fp32 or bf16, got \(precision)")
         }
-        try ConvolutionPrecision.use(chosen)
+        if try ComputePrecision.use(chosen) == .float32 && chosen == .bfloat16 {
+            FileHandle.standardError.write(Data("warning: \(ComputePrecision.fallbackNotice)\n".utf8))
+        }
         try body()
     } catch {
         FileHandle.standardError.write(Data("error: \(error)\n".utf8))
@@ -45,7 +48,8 @@ default:
       kernels       one JSON line per kernel: sgemm, copy, convolutions, attention, norms, softmax, activations
       --conv-modes  also time each convolution with plain and blocked oneDNN layouts
       all           the four model cases of ../shared/bench, each in its own process, one JSON line each
-      --precision   convolutions in fp32 (default) or bf16 (bfloat16 inputs, float32 accumulation)
+      --precision   products in fp32 (default) or bf16 (bfloat16 inputs, float32 accumulation; float32 without
+                    AVX-512 BF16 or AMX; $DIFFUSE_BF16_EMULATE=1 emulates bf16 on any CPU, slowly)
       emoji_generate  one image of the shipped model at generate's defaults, with its phases
       emoji_lora_train, emoji_full_train  one training step (batch 32): rank-4 U-Net LoRA vs U-Net + text encoder\n
     """.utf8))

@@ -3,5 +3,5 @@ import ArgumentParser
 import Pipelines
 import TensorCore
 
-extension ConvolutionPrecision: ExpressibleByArgument {}
+extension ComputePrecision: ExpressibleByArgument {}
 extension NoiseSpace: ExpressibleByArgument {}

@@ -10,8 +10,8 @@ struct ModelOptions: ParsableArguments {
     @Option(help: "Threads to use (default: all cores).")
     var threads: Int?
 
-    @Option(help: "Convolution precision: bf16 takes bfloat16 inputs with float32 accumulation (faster on CPUs with AVX-512 BF16).")
-    var precision = ConvolutionPrecision.float32
+    @Option(help: "Precision of the products (GEMMs, convolutions, attention): bf16 takes bfloat16 inputs with float32 accumulation on CPUs with AVX-512 BF16 or AMX, and runs float32 elsewhere.")
+    var precision = ComputePrecision.float32
 
     @Flag(help: "No progress bar or warnings on stderr.")
     var quiet = false
@@ -24,7 +24,9 @@ struct ModelOptions: ParsableArguments {
     /// that also takes the mask and masked image) is refused unless the command is `inpaint`.
     func load(inpainting: Bool = false) throws -> (StableDiffusion, URL) {
         if let threads { Threads.count = threads }
-        do { try ConvolutionPrecision.use(precision) } catch {
+        do {
+            if try ComputePrecision.use(precision) == .float32 && precision == .bfloat16 { warn(ComputePrecision.fallbackNotice) }
+        } catch {
             throw CommandFailure(message: "\(error)")
         }
         return try source.load(inpainting: inpainting)

@@ -1,6 +1,7 @@
 // Diffuse: the root command of the `diffuse` command-line tool.
 import ArgumentParser
 import Foundation
+import TensorCore
 
 @main
 struct Diffuse: ParsableCommand {
@@ -16,6 +17,7 @@ struct Diffuse: ParsableCommand {
     /// Like ArgumentParser's `main`, but a bad flag or value is one `error:` line on stderr
     /// (no usage screen), so every failure of the tool reads the same way.
     static func main() {
+        Threads.applyWaitPolicy()
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -38,10 +38,14 @@ enum DiffuseBinary {
         throw MissingBinary(searched: candidates.map(\.path))
     }
 
-    static func run(_ arguments: [String]) throws -> ProcessResult {
+    /// Runs diffuse with `arguments`; `environment` adds to (or overrides) the test's own.
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
         let process = Process()
         process.executableURL = try url()
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

@@ -8,6 +8,11 @@
 /// Sets the number of threads used by every kernel and oneDNN (one OpenMP pool).
 void dk_set_threads(int n);
 int dk_get_threads(void);
+/// Called first thing in main: unless $OMP_WAIT_POLICY or $GOMP_SPINCOUNT is set, sets libgomp's
+/// spin count to a short one and re-executes the program (argv unchanged, same process id) so
+/// that libgomp reads it; threads waiting for work then soon sleep instead of spinning on cores
+/// that another busy process needs. Returns only if nothing was done or the exec failed.
+void dk_apply_wait_policy(char *const argv[]);
 /// Runs body(ctx, begin, end) over [0, n) split into contiguous chunks, one per thread.
 /// Chunks depend only on n and the thread count; body must not depend on which thread
 /// runs it. Runs inline when n is small or when already inside a parallel region.
@@ -36,6 +41,33 @@ int dk_bias_grad_nchw(const float *dy, float *db, int64_t N, int64_t K, int64_t 
 /// every shape measured, twice as fast on attention's narrow products).
 int dk_sgemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
              int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
+
+// ---- precision of products (precision.c) ----
+enum {
+    DK_PRECISION_F32 = 0,            // float32 throughout (the default)
+    DK_PRECISION_BF16 = 1,           // oneDNN's bf16 kernels: bf16 inputs, float32 accumulation and outputs
+    DK_PRECISION_BF16_EMULATED = 2,  // the same numerics on any CPU: float32 kernels on operands
+                                     // rounded to bf16 (slower than float32; for tests)
+};
+/// 1 when this CPU runs oneDNN's bf16 kernels natively (AVX-512 BF16 or AMX), else 0.
+int dk_bf16_native_supported(void);
+/// Sets the precision of every later forward convolution, attention forward and GEMM through
+/// dk_gemm (Tensor's matmul and linear, backward products included); convolution and attention
+/// backward passes stay float32. DK_ERR_BACKEND (nothing changed) for DK_PRECISION_BF16 on a CPU
+/// without native bf16.
+int dk_set_precision(int precision);
+int dk_get_precision(void);
+/// dst[i] = src[i] rounded to the nearest bfloat16 value (ties to even; NaN stays NaN); dst may be src.
+int dk_round_bf16(const float *src, float *dst, int64_t n);
+/// dk_sgemm in the current precision: under DK_PRECISION_BF16_EMULATED the operands are rounded
+/// to bf16 first (products of bf16 values are exact in float32, so this is bf16 x bf16 -> f32).
+int dk_gemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+            int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
+
+/// C [M, N] (ldc must be N) = alpha * op(A) . op(B) + beta * C on oneDNN's matmul primitive, with
+/// bf16 inputs (bf16 = 1; DK_ERR_BACKEND on CPUs without AVX-512 BF16) or float32 ones (bf16 = 0).
+int dk_matmul(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
+              const float *B, int64_t ldb, float beta, float *C, int64_t ldc, int bf16);
 
 // ---- convolution (conv.c): oneDNN, groups = 1, NCHW activations, OIHW weights ----
 // x [N, C, H, W], w [K, C, R, S], bias [K], y [N, K, OH, OW];

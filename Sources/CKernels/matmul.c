@@ -1,0 +1,172 @@
+// GEMMs with bf16 inputs and float32 accumulation and output on oneDNN's matmul primitive (its C
+// API has no bf16 GEMM function); primitives cached per shape. The same code builds a float32
+// matmul (bf16 = 0), which any CPU runs, so the strides, transposes, alpha and beta are tested
+// everywhere and only the data type differs on a CPU with AVX-512 BF16.
+#include "CKernels.h"
+#include "dk_math.h"
+#include <dnnl.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+static dnnl_engine_t g_engine;
+static dnnl_stream_t g_stream;
+static int g_init_status = -1;
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void init_engine(void) {
+    if (dnnl_engine_create(&g_engine, dnnl_cpu, 0) != dnnl_success) return;
+    if (dnnl_stream_create(&g_stream, g_engine, dnnl_stream_default_flags) != dnnl_success) return;
+    g_init_status = 0;
+}
+
+// Operands are packed (leading dimension = stored columns): a transposed one keeps its layout and
+// is described by its strides. alpha and beta are part of the primitive (output scale, sum post-op).
+typedef struct {
+    int64_t M, N, K, trans_a, trans_b, bf16;
+    float alpha, beta;
+} mm_key;
+
+typedef struct mm_entry {
+    mm_key key;
+    dnnl_primitive_t prim;
+    dnnl_memory_t a, b, c;
+    struct mm_entry *next;
+} mm_entry;
+
+#define NBUCKETS 64
+static mm_entry *g_buckets[NBUCKETS];
+
+static uint64_t key_hash(const mm_key *k) {
+    const unsigned char *p = (const unsigned char *)k;
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < sizeof(mm_key); i++) h = (h ^ p[i]) * 1099511628211ull;
+    return h;
+}
+
+static void destroy_entry(mm_entry *e) {
+    if (e->prim) dnnl_primitive_destroy(e->prim);
+    if (e->a) dnnl_memory_destroy(e->a);
+    if (e->b) dnnl_memory_destroy(e->b);
+    if (e->c) dnnl_memory_destroy(e->c);
+    free(e);
+}
+
+#define CHECK(x) do { if ((x) != dnnl_success) goto fail; } while (0)
+
+static mm_entry *create_entry(const mm_key *k) {
+    mm_entry *e = calloc(1, sizeof(mm_entry));
+    if (!e) return NULL;
+    e->key = *k;
+    dnnl_primitive_attr_t attr = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_post_ops_t ops = NULL;
+    dnnl_data_type_t in = k->bf16 ? dnnl_bf16 : dnnl_f32;
+    dnnl_dims_t ad = {k->M, k->K}, bd = {k->K, k->N}, cd = {k->M, k->N};
+    dnnl_dims_t as = {k->trans_a ? 1 : k->K, k->trans_a ? k->M : 1};  // A stored [M, K] or [K, M]
+    dnnl_dims_t bs = {k->trans_b ? 1 : k->N, k->trans_b ? k->K : 1};  // B stored [K, N] or [N, K]
+    dnnl_dims_t cs = {k->N, 1};
+    dnnl_memory_desc_t amd, bmd, cmd;
+    CHECK(dnnl_memory_desc_init_by_strides(&amd, 2, ad, in, as));
+    CHECK(dnnl_memory_desc_init_by_strides(&bmd, 2, bd, in, bs));
+    CHECK(dnnl_memory_desc_init_by_strides(&cmd, 2, cd, dnnl_f32, cs));
+    CHECK(dnnl_primitive_attr_create(&attr));
+    if (k->alpha != 1.0f) CHECK(dnnl_primitive_attr_set_output_scales(attr, 1, 0, &k->alpha));
+    if (k->beta != 0.0f) {
+        CHECK(dnnl_post_ops_create(&ops));
+        CHECK(dnnl_post_ops_append_sum(ops, k->beta));
+        CHECK(dnnl_primitive_attr_set_post_ops(attr, ops));
+    }
+    dnnl_matmul_desc_t desc;
+    CHECK(dnnl_matmul_desc_init(&desc, &amd, &bmd, NULL, &cmd));
+    CHECK(dnnl_primitive_desc_create(&pd, &desc, attr, g_engine, NULL));
+    CHECK(dnnl_primitive_create(&e->prim, pd));
+    CHECK(dnnl_memory_create(&e->a, &amd, g_engine, DNNL_MEMORY_NONE));
+    CHECK(dnnl_memory_create(&e->b, &bmd, g_engine, DNNL_MEMORY_NONE));
+    CHECK(dnnl_memory_create(&e->c, &cmd, g_engine, DNNL_MEMORY_NONE));
+    dnnl_primitive_desc_destroy(pd);
+    dnnl_primitive_attr_destroy(attr);
+    if (ops) dnnl_post_ops_destroy(ops);
+    return e;
+fail:
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    if (attr) dnnl_primitive_attr_destroy(attr);
+    if (ops) dnnl_post_ops_destroy(ops);
+    destroy_entry(e);
+    return NULL;
+}
+
+// Round to nearest even, as dk_round_bf16, keeping the upper 16 bits.
+DK_INLINE uint16_t bf16_bits(float x) {
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u | 0x00400000u) >> 16);
+    return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+
+typedef struct { const float *src; void *dst; int64_t cols, ld; int bf16; } pack_ctx;
+
+DK_HOT static void pack_body(void *p, int64_t begin, int64_t end) {
+    const pack_ctx *c = p;
+    for (int64_t r = begin; r < end; r++) {
+        const float *s = c->src + r * c->ld;
+        if (c->bf16) {
+            uint16_t *d = (uint16_t *)c->dst + r * c->cols;
+            for (int64_t j = 0; j < c->cols; j++) d[j] = bf16_bits(s[j]);
+        } else {
+            float *d = (float *)c->dst + r * c->cols;
+            for (int64_t j = 0; j < c->cols; j++) d[j] = s[j];
+        }
+    }
+}
+
+// A rows x cols matrix with leading dimension ld, packed (and converted to bf16 bits when bf16).
+static void *pack(const float *m, int64_t rows, int64_t cols, int64_t ld, int bf16) {
+    void *out = NULL;
+    size_t bytes = (size_t)(rows * cols) * (bf16 ? 2 : 4);
+    if (posix_memalign(&out, 64, bytes ? bytes : 64)) return NULL;
+    pack_ctx c = {m, out, cols, ld, bf16};
+    dk_parallel_for(rows, 16384 / (cols + 1) + 1, &c, pack_body);
+    return out;
+}
+
+int dk_matmul(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
+              const float *B, int64_t ldb, float beta, float *C, int64_t ldc, int bf16) {
+    int64_t minA = trans_a ? M : K, minB = trans_b ? K : N;
+    if (M < 0 || N < 0 || K < 0 || lda < (minA > 1 ? minA : 1) || ldb < (minB > 1 ? minB : 1) || ldc < (N > 1 ? N : 1))
+        return DK_ERR_SHAPE;
+    if (M == 0 || N == 0) return 0;
+    if (!A || !B || !C) return DK_ERR_ARG;
+    if (K == 0 || ldc != N) return dk_sgemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    pthread_once(&g_once, init_engine);
+    if (g_init_status) return DK_ERR_BACKEND;
+    int64_t ar = trans_a ? K : M, ac = trans_a ? M : K, br = trans_b ? N : K, bc = trans_b ? K : N;
+    void *a = pack(A, ar, ac, lda, bf16), *b = a ? pack(B, br, bc, ldb, bf16) : NULL;
+    int rc = b ? 0 : DK_ERR_ALLOC;
+    if (!rc) {
+        mm_key key;
+        memset(&key, 0, sizeof key);  // padding bytes are hashed and compared
+        key.M = M, key.N = N, key.K = K, key.trans_a = trans_a != 0, key.trans_b = trans_b != 0, key.bf16 = bf16 != 0;
+        key.alpha = alpha, key.beta = beta;
+        pthread_mutex_lock(&g_lock);
+        uint64_t h = key_hash(&key) % NBUCKETS;
+        mm_entry *e = g_buckets[h];
+        while (e && memcmp(&e->key, &key, sizeof key)) e = e->next;
+        if (!e && (e = create_entry(&key))) {
+            e->next = g_buckets[h];
+            g_buckets[h] = e;
+        }
+        if (!e) rc = DK_ERR_BACKEND;
+        else if (dnnl_memory_set_data_handle(e->a, a) || dnnl_memory_set_data_handle(e->b, b) ||
+                 dnnl_memory_set_data_handle(e->c, C))
+            rc = DK_ERR_BACKEND;
+        else {
+            dnnl_exec_arg_t args[3] = {{DNNL_ARG_SRC, e->a}, {DNNL_ARG_WEIGHTS, e->b}, {DNNL_ARG_DST, e->c}};
+            if (dnnl_primitive_execute(e->prim, g_stream, 3, args) || dnnl_stream_wait(g_stream)) rc = DK_ERR_BACKEND;
+        }
+        pthread_mutex_unlock(&g_lock);
+    }
+    free(a);
+    free(b);
+    return rc;
+}

@@ -1,0 +1,87 @@
+// The number format of products (GEMMs, convolutions, attention's two products): float32, bfloat16
+// inputs with float32 accumulation on oneDNN's bf16 kernels, or the same arithmetic emulated in
+// float32 (operands rounded to bf16 values first) so that any CPU computes bf16's numerics.
+#include "CKernels.h"
+#include "dk_math.h"
+#include <dnnl.h>
+
+extern int omp_in_parallel(void);
+
+static int g_precision = DK_PRECISION_F32;
+
+int dk_bf16_native_supported(void) {
+    // oneDNN 2.6 refuses every bf16 primitive below AVX-512 BF16 (AMX implies it): no slow fallback.
+    return dnnl_get_effective_cpu_isa() >= dnnl_cpu_isa_avx512_core_bf16;
+}
+
+int dk_set_precision(int precision) {
+    if (precision != DK_PRECISION_F32 && precision != DK_PRECISION_BF16 && precision != DK_PRECISION_BF16_EMULATED)
+        return DK_ERR_ARG;
+    if (precision == DK_PRECISION_BF16 && !dk_bf16_native_supported()) return DK_ERR_BACKEND;
+    // Native bf16 convolutions read bf16 directly; emulated ones round their operands themselves.
+    int rc = dk_conv_set_bf16(precision == DK_PRECISION_BF16);
+    if (rc) return rc;
+    g_precision = precision;
+    return 0;
+}
+
+int dk_get_precision(void) { return g_precision; }
+
+// Round to nearest even on the upper 16 bits, as PyTorch's float -> bfloat16; NaN stays NaN.
+DK_INLINE float round_bf16(float x) {
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    uint32_t nan = (u & 0x7fffffffu) > 0x7f800000u;
+    uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
+    u = nan ? ((u | 0x00400000u) & 0xffff0000u) : rounded;
+    memcpy(&x, &u, sizeof x);
+    return x;
+}
+
+typedef struct { const float *src; float *dst; } round_ctx;
+
+DK_HOT static void round_body(void *p, int64_t begin, int64_t end) {
+    const round_ctx *c = p;
+    for (int64_t i = begin; i < end; i++) c->dst[i] = round_bf16(c->src[i]);
+}
+
+int dk_round_bf16(const float *src, float *dst, int64_t n) {
+    if (n < 0) return DK_ERR_SHAPE;
+    if (n && (!src || !dst)) return DK_ERR_ARG;
+    round_ctx c = {src, dst};
+    dk_parallel_for(n, 1 << 16, &c, round_body);
+    return 0;
+}
+
+// A rows x cols matrix with leading dimension ld, rounded into a packed copy (ld = cols).
+static float *rounded_copy(const float *m, int64_t rows, int64_t cols, int64_t ld) {
+    float *copy = dk_alloc_floats(rows * cols > 0 ? rows * cols : 1);
+    if (!copy) return NULL;
+    round_ctx c = {NULL, copy};
+    for (int64_t r = 0; r < rows; r++) {
+        c.src = m + r * ld;
+        c.dst = copy + r * cols;
+        round_body(&c, 0, cols);
+    }
+    return copy;
+}
+
+int dk_gemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+            int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
+    int64_t minA = trans_a ? M : K, minB = trans_b ? K : N;
+    int sizes_ok = M > 0 && N > 0 && K > 0 && lda >= minA && ldb >= minB && ldc >= N;
+    if (g_precision == DK_PRECISION_BF16 && sizes_ok && !omp_in_parallel()) {
+        // Inside a parallel region (many small products, one per thread) the shared primitive
+        // cache would serialise them: those stay float32, as does any shape oneDNN refuses.
+        if (dk_matmul(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, 1) == 0) return 0;
+    }
+    if (g_precision != DK_PRECISION_BF16_EMULATED || !sizes_ok || !A || !B || !C)
+        return dk_sgemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    // Stored shapes: A is [M, K] ([K, M] transposed), B is [K, N] ([N, K] transposed).
+    int64_t ar = trans_a ? K : M, ac = trans_a ? M : K, br = trans_b ? N : K, bc = trans_b ? K : N;
+    float *a = rounded_copy(A, ar, ac, lda), *b = a ? rounded_copy(B, br, bc, ldb) : NULL;
+    int rc = b ? dk_sgemm(trans_a, trans_b, M, N, K, alpha, a, ac, b, bc, beta, C, ldc) : DK_ERR_ALLOC;
+    dk_free(a);
+    dk_free(b);
+    return rc;
+}

@@ -1,0 +1,47 @@
+// `--precision bf16` end to end: bf16 where the CPU has it, else one warning line and float32's
+// image exactly; DIFFUSE_BF16_EMULATE=1 gives bf16's numerics on any CPU.
+import Foundation
+import TensorCore
+import TestSupport
+import XCTest
+
+final class PrecisionOptionTests: XCTestCase {
+    private var directory: URL!
+
+    override func setUpWithError() throws { directory = try CLIFixture.temporaryDirectory() }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: directory) }
+
+    /// Runs a 2-step generate at `precision`; returns its images [1, 64, 64, 3] and its warning lines.
+    private func generate(_ precision: String, environment: [String: String] = [:]) throws -> ([Float], [Substring]) {
+        let tensor = directory.appendingPathComponent("\(precision)-\(environment.count).safetensors").path
+        let result = try DiffuseBinary.run(["generate", "a red circle", "--steps", "2", "--seed", "3", "--precision", precision,
+                                            "--model", try CLIFixture.modelPath(), "-o", directory.appendingPathComponent("x.png").path,
+                                            "--output-tensor", tensor], environment: environment)
+        assertSuccess(result, "generate --precision \(precision)")
+        let warnings = result.stderr.split(whereSeparator: \.isNewline).filter { $0.hasPrefix("warning:") }
+        return (try CLIFixture.readTensor(tensor, "images").values, warnings)
+    }
+
+    func testBFloat16RunsNativelyOrSaysItRunsFloat32() throws {
+        let (float32, quiet) = try generate("fp32")
+        XCTAssertEqual(quiet, [])
+        let (bfloat16, warnings) = try generate("bf16")
+        if ComputePrecision.nativeBFloat16 {
+            XCTAssertEqual(warnings, [])
+            XCTAssertNotEqual(bfloat16, float32, "bf16 should move the image")
+        } else {
+            XCTAssertEqual(warnings.count, 1, "one line says that bf16 runs as float32: \(warnings)")
+            XCTAssertTrue(warnings.first?.contains("AVX-512 BF16") ?? false, "\(warnings)")
+            XCTAssertEqual(bfloat16, float32, "the fallback is float32 itself")
+        }
+    }
+
+    func testEmulatedBFloat16MovesTheImageSlightly() throws {
+        let (float32, _) = try generate("fp32")
+        let (emulated, warnings) = try generate("bf16", environment: [ComputePrecision.emulationVariable: "1"])
+        XCTAssertEqual(warnings, [], "emulation is asked for: no fallback notice")
+        let worst = maxAbsDifference(emulated, float32) * 255
+        XCTAssertGreaterThan(worst, 0, "bf16 should move the image")
+        XCTAssertLessThanOrEqual(worst, 16, "within the bound of BFloat16QualityTests, in 8-bit levels")
+    }
+}

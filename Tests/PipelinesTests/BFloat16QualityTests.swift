@@ -1,0 +1,60 @@
+// How far bf16 moves an image: the tiny fixture pipeline (against diffusers' float32 image) and
+// the shipped model (against Diffuse's float32 image), on the emulated bf16 path, which has the
+// numerics of oneDNN's bf16 kernels (bf16 operands, float32 accumulation) on any CPU.
+import Foundation
+import Pipelines
+import TensorCore
+import TestSupport
+import XCTest
+
+final class BFloat16QualityTests: XCTestCase {
+    override func tearDown() {
+        XCTAssertNoThrow(try ComputePrecision.use(.float32))
+        super.tearDown()
+    }
+
+    /// Largest and mean |a − b| of two [N, H, W, 3] images in [0, 1], in 8-bit levels (× 255).
+    func levels(_ a: Tensor, _ b: Tensor) -> (max: Float, mean: Float) {
+        XCTAssertEqual(a.shape, b.shape)
+        let d = zip(a.values, b.values).map { abs($0 - $1) * 255 }
+        return (d.max() ?? .infinity, d.reduce(0, +) / Float(max(d.count, 1)))
+    }
+
+    /// The fixture's 5-step, 64×64 generation from diffusers' own initial latents. Measured: bf16
+    /// max 8.4, mean 1.19 levels from diffusers' float32 image (Diffuse's float32: max 0.0014).
+    func testFixturePipelineImageInBFloat16StaysNearDiffusers() throws {
+        let model = try PipelineFixture.model()
+        let reference = try PipelineFixture.reference("pipeline_txt2img.safetensors")
+        var request = GenerationRequest(prompt: PipelineFixture.prompt)
+        request.steps = 5
+        request.guidance = 7.5
+        request.width = 64
+        request.height = 64
+        request.latents = try PipelineFixture.tensor(reference, "inputs/latents")
+        let expected = try PipelineFixture.tensor(reference, "neg_empty/image")  // [1, 64, 64, 3]
+        let float32 = try model.generate(request).images.imagesToUnitNHWC()
+        try ComputePrecision.use(.bfloat16, emulate: true)
+        let bfloat16 = try model.generate(request).images.imagesToUnitNHWC()
+        let (worst, mean) = levels(bfloat16, expected)
+        print("bf16 fixture image vs diffusers: max \(worst), mean \(mean) levels; float32: max \(levels(float32, expected).max)")
+        XCTAssertGreaterThan(levels(bfloat16, float32).max, 0, "bf16 should move the image")
+        XCTAssertLessThanOrEqual(worst, 16, "largest pixel difference, in 8-bit levels")
+        XCTAssertLessThanOrEqual(mean, 2.5, "mean pixel difference, in 8-bit levels")
+    }
+
+    /// "red apple", seed 0, at generate's defaults (10 Euler-Karras steps, guidance 7.5, 32×32).
+    /// Measured: max 3.1, mean 0.19 levels.
+    func testShippedModelImageInBFloat16StaysNearFloat32() throws {
+        let model = try StableDiffusion.load(directory: SharedData.repositoryRoot.appendingPathComponent("models/emoji"))
+        var request = GenerationRequest(prompt: "red apple")
+        request.seed = 0
+        let float32 = try model.generate(request).images.imagesToUnitNHWC()
+        try ComputePrecision.use(.bfloat16, emulate: true)
+        let bfloat16 = try model.generate(request).images.imagesToUnitNHWC()
+        let (worst, mean) = levels(bfloat16, float32)
+        print("bf16 models/emoji image vs float32: max \(worst), mean \(mean) levels")
+        XCTAssertGreaterThan(worst, 0, "bf16 should move the image")
+        XCTAssertLessThanOrEqual(worst, 8, "largest pixel difference, in 8-bit levels")
+        XCTAssertLessThanOrEqual(mean, 0.5, "mean pixel difference, in 8-bit levels")
+    }
+}

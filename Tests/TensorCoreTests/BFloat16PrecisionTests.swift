@@ -1,0 +1,124 @@
+// The bf16 precision: rounding, the emulated products (GEMM, linear, convolution, attention) against
+// float32 products of operands rounded by the Swift converter, and the float32 fallback on CPUs
+// without bf16. The emulated path has bf16's numerics on any CPU, so these run everywhere.
+import CKernels
+import Foundation
+import TestSupport
+import XCTest
+@testable import TensorCore
+
+final class BFloat16PrecisionTests: XCTestCase {
+    override func tearDown() {
+        XCTAssertNoThrow(try ComputePrecision.use(.float32))
+        super.tearDown()
+    }
+
+    /// Values rounded to bf16 by the Swift converter (round to nearest even, as PyTorch), independent of the C kernel.
+    func rounded(_ values: [Float]) -> [Float] {
+        values.map { Float16Conversion.float(fromBFloat16Bits: Float16Conversion.bfloat16Bits(from: $0)) }
+    }
+
+    func rounded(_ t: Tensor) -> Tensor {
+        try! Tensor(shape: t.shape, values: rounded(t.values))  // test-only: the shape is t's own
+    }
+
+    func testRoundingMatchesTheConverter() {
+        // Ties in both directions, the largest finite values, infinities, subnormals, NaN.
+        var values: [Float] = [0, -0, 1, 1 + 1.0 / 256, 1 + 3.0 / 256, 1 + 1.0 / 128 + 1.0 / 256, .greatestFiniteMagnitude,
+                               -.greatestFiniteMagnitude, .infinity, -.infinity, .leastNonzeroMagnitude, 1e-40, .nan]
+        values += testTensor([70_000], seed: 3, scale: 1000).values  // enough to split across threads
+        var output = [Float](repeating: 0, count: values.count)
+        XCTAssertEqual(dk_round_bf16(values, &output, Int64(values.count)), 0)
+        let expected = rounded(values)
+        for index in values.indices {
+            let (a, e) = (output[index], expected[index])
+            XCTAssertTrue(a == e || (a.isNaN && e.isNaN), "bf16(\(values[index])) = \(a), expected \(e)")
+        }
+        XCTAssertEqual(output[3], 1, "a tie rounds to even (down)")
+        XCTAssertEqual(output[4], 1 + 4.0 / 256, "a tie rounds to even (up)")
+    }
+
+    func testEmulatedProductsAreFloat32ProductsOfRoundedOperands() throws {
+        let x = testTensor([37, 70], seed: 4), w = testTensor([50, 70], seed: 5, scale: 0.2), b = testTensor([50], seed: 6)
+        let a3 = testTensor([3, 20, 33], seed: 7), b3 = testTensor([3, 33, 17], seed: 8)
+        let xc = testTensor([2, 24, 9, 9], seed: 9), wc = testTensor([32, 24, 3, 3], seed: 10, scale: 0.1)
+        let bc = testTensor([32], seed: 11)
+        let exactLinear = Tensor.linear(x, weight: w, bias: b), exactBatched = Tensor.matmul(a3, b3)
+        let exactConv = Tensor.conv2d(xc, wc, bias: bc, padding: 1)
+        let expectedLinear = Tensor.linear(rounded(x), weight: rounded(w), bias: b)
+        let expectedBatched = Tensor.matmul(rounded(a3), rounded(b3))
+        let expectedConv = Tensor.conv2d(rounded(xc), rounded(wc), bias: bc, padding: 1)
+
+        XCTAssertEqual(try ComputePrecision.use(.bfloat16, emulate: true), .bfloat16Emulated)
+        XCTAssertEqual(ComputePrecision.mode, .bfloat16Emulated)
+        let linear = Tensor.linear(x, weight: w, bias: b), batched = Tensor.matmul(a3, b3)
+        let transposed = Tensor.matmul(a3.transposed(1, 2), b3, transposeA: true)
+        let conv = Tensor.conv2d(xc, wc, bias: bc, padding: 1)
+        // Products of bf16 values are exact in float32: only the summation order may differ.
+        assertClose(linear, expectedLinear, relative: 1e-6, "linear")
+        assertClose(batched, expectedBatched, relative: 1e-6, "batched matmul")
+        assertClose(transposed, expectedBatched, relative: 1e-6, "matmul with a transposed operand")
+        assertClose(conv, expectedConv, relative: 1e-6, "convolution")
+        // And bf16 moves the result, within bf16's 2⁻⁸ relative rounding of each operand.
+        for (name, approximate, exact) in [("linear", linear, exactLinear), ("matmul", batched, exactBatched), ("conv", conv, exactConv)] {
+            let worst = maxAbsDifference(approximate.values, exact.values)
+            XCTAssertGreaterThan(worst, 0, "\(name): bf16 should round somewhere")
+            assertClose(approximate, exact, relative: 0.02, "\(name) in bf16 against float32")
+        }
+        try ComputePrecision.use(.float32)
+        XCTAssertEqual(Tensor.linear(x, weight: w, bias: b).values, exactLinear.values, "back to float32")
+    }
+
+    func testEmulatedAttentionRoundsBothProductsOnly() throws {
+        // 300 queries: two chunks, the second partial. q, k, v [B, L, D].
+        let q = testTensor([2, 300, 16], seed: 12), k = testTensor([2, 45, 16], seed: 13), v = testTensor([2, 45, 8], seed: 14)
+        let scale: Float = 0.25
+        // Reference in double: softmax of rounded q·kᵀ, probabilities rounded before the product with rounded v.
+        let (rq, rk, rv) = (rounded(q).values, rounded(k).values, rounded(v).values)
+        var expected = [Float](repeating: 0, count: 2 * 300 * 8)
+        for b in 0..<2 {
+            for i in 0..<300 {
+                var scores = [Double](repeating: 0, count: 45)
+                for j in 0..<45 {
+                    var dot = 0.0
+                    for d in 0..<16 { dot += Double(rq[(b * 300 + i) * 16 + d]) * Double(rk[(b * 45 + j) * 16 + d]) }
+                    scores[j] = dot * Double(scale)
+                }
+                let top = scores.max() ?? 0
+                let weights: [Double] = scores.map { Foundation.exp($0 - top) }
+                let sum: Double = weights.reduce(0, +)
+                let p: [Float] = rounded(weights.map { Float($0) })
+                for d in 0..<8 {
+                    var o = 0.0
+                    for j in 0..<45 { o += Double(p[j]) * Double(rv[(b * 45 + j) * 8 + d]) }
+                    expected[(b * 300 + i) * 8 + d] = Float(o / sum)
+                }
+            }
+        }
+        let exact = Tensor.attention(q, k, v, scale: scale)
+        try ComputePrecision.use(.bfloat16, emulate: true)
+        let approximate = Tensor.attention(q, k, v, scale: scale)
+        // The probabilities are rounded in float32 from float32 scores (the reference's come from
+        // double), which may land on the neighbouring bf16 value: one bf16 step of a weight < 1.
+        assertClose(approximate.values, expected, relative: 1e-3, "attention against the rounded reference")
+        XCTAssertGreaterThan(maxAbsDifference(approximate.values, exact.values), 0, "bf16 should round somewhere")
+        assertClose(approximate, exact, relative: 0.02, "attention in bf16 against float32")
+    }
+
+    func testBFloat16FallsBackToFloat32OnlyWhereTheCPUHasNoBFloat16() throws {
+        let x = testTensor([2, 32, 12, 12], seed: 15), w = testTensor([48, 32, 3, 3], seed: 16, scale: 0.1)
+        let exact = Tensor.conv2d(x, w, bias: nil, padding: 1)
+        let mode = try ComputePrecision.use(.bfloat16, emulate: false)
+        let result = Tensor.conv2d(x, w, bias: nil, padding: 1)
+        if ComputePrecision.nativeBFloat16 {
+            // oneDNN's own bf16 kernels: the emulated path's numerics, up to summation order.
+            XCTAssertEqual(mode, .bfloat16)
+            try ComputePrecision.use(.bfloat16, emulate: true)
+            assertClose(result, Tensor.conv2d(x, w, bias: nil, padding: 1), relative: 1e-5, "native against emulated bf16")
+        } else {
+            XCTAssertEqual(mode, .float32, "no bf16 on this CPU: float32, never the slow reference kernels")
+            XCTAssertEqual(dk_set_precision(Int32(DK_PRECISION_BF16)), Int32(DK_ERR_BACKEND), "the kernel refuses too")
+            XCTAssertEqual(result.values, exact.values)
+        }
+    }
+}
