@@ -12,12 +12,9 @@ public enum ConfigFile {
 
     /// Decodes the JSON file at `url` as `T`.
     public static func read<T: Decodable>(_ type: T.Type, from url: URL) throws -> T {
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw ConfigError(file: url.path, reason: "no such file")
-        }
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw ConfigError(file: url.path, reason: "cannot read: \(error.localizedDescription)")
+        do { data = try InputFile.read(url) } catch let error as InputError {
+            throw ConfigError(file: url.path, reason: error.reason)
         }
         return try decode(type, from: data, file: url.path)
     }
