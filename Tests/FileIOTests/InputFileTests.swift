@@ -10,7 +10,8 @@ final class InputFileTests: XCTestCase {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let fifo = folder.appendingPathComponent("fifo")
         XCTAssertEqual(mkfifo(fifo.path, 0o600), 0)
-        let cases: [(URL, String)] = [(folder, "is a folder"), (fifo, "is a FIFO"), (URL(fileURLWithPath: "/dev/null"), "is a device"),
+        let cases: [(URL, String)] = [(folder, "is a folder, expected a file"), (fifo, "is a FIFO, expected a regular file"),
+                                      (URL(fileURLWithPath: "/dev/null"), "is a device, expected a regular file"),
                                       (folder.appendingPathComponent("missing"), "no such file")]
         for (url, reason) in cases {
             XCTAssertThrowsError(try InputFile.read(url)) { error in
