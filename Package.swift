@@ -40,21 +40,21 @@ let package = Package(
         .target(name: "TensorCore", dependencies: ["CKernels", "FileIO"], swiftSettings: optimized),
         .target(name: "NN", dependencies: ["TensorCore", "CKernels"], swiftSettings: optimized),
         .target(name: "Imaging", dependencies: ["CImageCodecs", "FileIO"], swiftSettings: optimized),
-        .target(name: "Models", dependencies: ["NN", "TensorCore"], swiftSettings: optimized),
+        .target(name: "Models", dependencies: ["NN", "TensorCore", "FileIO"], swiftSettings: optimized),
         .target(name: "Schedulers", dependencies: ["TensorCore"], swiftSettings: optimized),
-        .target(name: "Pipelines", dependencies: ["Models", "Schedulers", "Imaging", "TensorCore"],
+        .target(name: "Pipelines", dependencies: ["Models", "Schedulers", "Imaging", "TensorCore", "FileIO"],
                 swiftSettings: optimized),
         .target(name: "Training", dependencies: ["Pipelines", "Models", "NN", "Imaging", "TensorCore", "FileIO"],
                 swiftSettings: optimized),
         // The HTTP studio and APIs over Pipelines (static page files copied as resources).
         .target(name: "Server", dependencies: [
-            "Pipelines", "Imaging", "TensorCore",
+            "Pipelines", "Imaging", "TensorCore", "FileIO",
             .product(name: "Hummingbird", package: "hummingbird"),
         ], resources: [.copy("Static")]),
         // Data-parallel training over MPI: launch detection, ranks, the gradient all-reduce.
         .target(name: "DataParallel", dependencies: ["CMPIShim", "Training", "NN", "TensorCore"], swiftSettings: optimized),
         .executableTarget(name: "diffuse", dependencies: [
-            "Pipelines", "Training", "DataParallel", "Server", "Imaging", "Models", "Schedulers", "TensorCore",
+            "Pipelines", "Training", "DataParallel", "Server", "Imaging", "Models", "Schedulers", "TensorCore", "FileIO",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: optimized),
         .executableTarget(name: "diffuse-bench", dependencies: [
@@ -72,7 +72,7 @@ let package = Package(
         .testTarget(name: "SchedulersTests", dependencies: ["Schedulers", "TensorCore", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "NN", "Schedulers", "TestSupport"]),
         .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["TensorCore", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TensorCore", "Imaging", "TestSupport"]),
         .testTarget(name: "ServerTests", dependencies: ["Imaging", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -7,6 +7,8 @@ public enum WeightsError: Error, CustomStringConvertible {
     case missingKeys([String], file: String)
     case unexpectedKeys([String], file: String)
     case shapeMismatch(key: String, expected: [Int], found: [Int], file: String)
+    /// NaN or ±infinity in a weight: every output would be NaN (a black image), so it is refused at load.
+    case nonFinite(key: String, index: Int, value: Float, file: String)
 
     public var description: String {
         switch self {
@@ -16,6 +18,17 @@ public enum WeightsError: Error, CustomStringConvertible {
             return "\(file): unexpected \(keys.count) weight(s): \(keys.prefix(8).joined(separator: ", "))\(keys.count > 8 ? ", …" : "")"
         case .shapeMismatch(let key, let expected, let found, let file):
             return "\(file): weight \(key) has shape \(found), expected \(expected)"
+        case .nonFinite(let key, let index, let value, let file):
+            return "\(file): weight \(key) holds \(value) at flat index \(index); a model's weights must be finite"
+        }
+    }
+}
+
+extension WeightsError {
+    /// Throws `WeightsError.nonFinite` at the first NaN or infinity of a weight's values.
+    public static func requireFinite(_ values: [Float], key: String, file: String) throws {
+        if let bad = values.firstIndex(where: { !$0.isFinite }) {
+            throw WeightsError.nonFinite(key: key, index: bad, value: values[bad], file: file)
         }
     }
 }
@@ -44,7 +57,9 @@ extension Module {
             guard shape == parameter.shape else {
                 throw WeightsError.shapeMismatch(key: keyPrefix + key, expected: parameter.shape, found: shape, file: file.path)
             }
-            try parameter.assign(Tensor(shape: shape, values: file.floats(keyPrefix + key)))
+            let values = try file.floats(keyPrefix + key)
+            try WeightsError.requireFinite(values, key: keyPrefix + key, file: file.path)
+            try parameter.assign(Tensor(shape: shape, values: values))
         }
     }
 

@@ -25,8 +25,11 @@ extension StableDiffusion {
                         guidance: Float, generator: inout TorchGenerator, conditioning: Tensor? = nil,
                         afterStep: ((_ index: Int, _ sample: Tensor) throws -> Tensor)? = nil,
                         onStep: (DenoisingStep) throws -> Void = { _ in }) throws -> Tensor {
+        // Every flow passes here: nothing unchecked reaches the U-Net.
+        try SamplingDefaults.validateGuidance(guidance)
+        try validateLatents(initial)
         // The U-Net's weights stay fixed over the loop: its convolutions reorder them once.
-        try FrozenWeights.during {
+        return try FrozenWeights.during {
             try denoiseSteps(latents: initial, timesteps: timesteps, scheduler: &scheduler, context: context,
                              guidance: guidance, generator: &generator, conditioning: conditioning,
                              afterStep: afterStep, onStep: onStep)
@@ -82,17 +85,20 @@ extension StableDiffusion {
 
     /// Latents → images in [-1, 1] (unclamped), undoing the VAE's latent scaling.
     public func decode(latents: Tensor) throws -> Tensor {
-        Autograd.withoutGrad { vae.decode(vae.unscaleLatents(latents)) }
+        try validateLatents(latents)
+        return Autograd.withoutGrad { vae.decode(vae.unscaleLatents(latents)) }
     }
 
     /// Images in [-1, 1] ([N, 3, H, W]) → scaled latents at the posterior mean (deterministic).
     public func encodeMean(images: Tensor) throws -> Tensor {
-        Autograd.withoutGrad { vae.scaleLatents(vae.encode(images).mean) }
+        try validateImages(images)
+        return Autograd.withoutGrad { vae.scaleLatents(vae.encode(images).mean) }
     }
 
     /// Images in [-1, 1] → scaled latents sampled from the posterior with noise drawn from
     /// `generator`, as diffusers' `latent_dist.sample(generator)` does.
     public func encodeSample(images: Tensor, generator: inout TorchGenerator) throws -> Tensor {
+        try validateImages(images)
         let (mean, logvar) = Autograd.withoutGrad { vae.encode(images) }
         let noise = try Tensor(shape: mean.shape, values: generator.randn(count: mean.count))
         return Autograd.withoutGrad { vae.scaleLatents(vae.sample(mean: mean, logvar: logvar, noise: noise)) }
@@ -101,6 +107,7 @@ extension StableDiffusion {
     /// Images in [-1, 1] → scaled latents sampled from the posterior with the given noise
     /// (the posterior's shape, [N, C, h, w]).
     public func encodeSample(images: Tensor, noise: Tensor) throws -> Tensor {
+        try validateImages(images)
         let (mean, logvar) = Autograd.withoutGrad { vae.encode(images) }
         guard noise.shape == mean.shape else {
             throw PipelineError.invalidArgument("posterior noise has shape \(noise.shape), expected \(mean.shape)")

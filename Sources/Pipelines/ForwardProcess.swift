@@ -32,6 +32,7 @@ extension StableDiffusion {
         for t in timesteps where t < 0 || t >= schedule.alphasCumprod.count {
             throw PipelineError.invalidField("timestep", reason: "\(t) is outside 0...\(schedule.alphasCumprod.count - 1)")
         }
+        try validateImages(image)
         var generator = TorchGenerator(seed: seed)
         let clean = space == .latent ? try encodeMean(images: image) : image
         let epsilon = try Tensor(shape: clean.shape, values: generator.randn(count: clean.count))
@@ -53,9 +54,8 @@ extension StableDiffusion {
             throw PipelineError.invalidField("timestep", reason: "\(t) is outside 0...\(schedule.alphasCumprod.count - 1)")
         }
         guard steps >= 1 else { throw PipelineError.invalidField("steps", reason: "must be at least 1, got \(steps)") }
-        guard latents.rank == 4, latents.shape[1] == latentChannels else {
-            throw PipelineError.invalidArgument("latents have shape \(latents.shape), expected [N, \(latentChannels), h, w]")
-        }
+        try validateLatents(latents)
+        try SamplingDefaults.validateGuidance(guidance)
         guard t > 0 else { return GenerationResult(images: try decode(latents: latents), latents: latents, timesteps: []) }
         let count = min(steps, t)
         var list: [Double] = []

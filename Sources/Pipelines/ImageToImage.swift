@@ -43,6 +43,9 @@ extension StableDiffusion {
     public func imageToImage(_ request: ImageToImageRequest, warn: (String) -> Void = { _ in },
                              onStep: (DenoisingStep) throws -> Void = { _ in }) throws -> GenerationResult {
         let guided = request.guidance > 1
+        if let note = sizeNote(width: request.image.shape.last ?? 0, height: request.image.rank == 4 ? request.image.shape[2] : 0) {
+            warn(note)
+        }
         var scheduler = try makeScheduler(named: request.scheduler)
         var generator = TorchGenerator(seed: request.seed)
         let start = try prepareImageToImage(request, scheduler: &scheduler, generator: &generator)

@@ -13,6 +13,7 @@ extension StableDiffusion {
     /// else [prompt × count]. Shape [B, 77, D].
     public func encodePrompt(_ prompt: String, negativePrompt: String, count: Int, guided: Bool,
                              warn: (String) -> Void = { _ in }) throws -> Tensor {
+        guard count >= 1 else { throw PipelineError.invalidField("count", reason: "must be at least 1, got \(count)") }
         let positive = tokenize(prompt)
         if positive.truncated { warn("the prompt is longer than \(positive.ids.count) tokens and was truncated") }
         var rows = Array(repeating: positive.ids, count: count)
@@ -21,6 +22,8 @@ extension StableDiffusion {
             if negative.truncated { warn("the negative prompt was truncated to \(negative.ids.count) tokens") }
             rows = Array(repeating: negative.ids, count: count) + rows
         }
-        return Autograd.withoutGrad { textEncoder(ids: rows.flatMap { $0 }, batch: rows.count).lastHidden }
+        let ids = rows.flatMap { $0 }
+        try textEncoder.validate(ids: ids, batch: rows.count)
+        return Autograd.withoutGrad { textEncoder(ids: ids, batch: rows.count).lastHidden }
     }
 }

@@ -45,7 +45,9 @@ extension StableDiffusion {
             scheduler = scheduler.setting({ $0.predictionType = predictionType }, keys: ["prediction_type"])
         }
         let models = try checkpoint.load(configs)
-        return StableDiffusion(directory: url, tokenizer: try CLIPTokenizer(directory: tokenizerURL), textEncoder: models.textEncoder,
+        let tokenizer = try CLIPTokenizer(directory: tokenizerURL)
+        try models.textEncoder.checkTokenizer(tokenizer, location: tokenizerURL.path)
+        return StableDiffusion(directory: url, tokenizer: tokenizer, textEncoder: models.textEncoder,
                                unet: models.unet, vae: models.vae, schedulerConfig: scheduler)
     }
 

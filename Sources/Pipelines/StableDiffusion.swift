@@ -25,10 +25,12 @@ public final class StableDiffusion {
     /// Loads every component of a pipeline folder (`model_index.json` and its subfolders).
     public static func load(directory: URL) throws -> StableDiffusion {
         let folder = try StableDiffusionPipelineFolder(directory: directory)
+        let tokenizerDirectory = try folder.componentDirectory("tokenizer")
+        let tokenizer = try CLIPTokenizer(directory: tokenizerDirectory)
+        let textEncoder = try CLIPTextModel.load(directory: folder.componentDirectory("text_encoder"))
+        try textEncoder.checkTokenizer(tokenizer, location: tokenizerDirectory.path)
         return StableDiffusion(
-            directory: directory,
-            tokenizer: try CLIPTokenizer(directory: folder.componentDirectory("tokenizer")),
-            textEncoder: try CLIPTextModel.load(directory: folder.componentDirectory("text_encoder")),
+            directory: directory, tokenizer: tokenizer, textEncoder: textEncoder,
             unet: try UNet2DConditionModel.load(directory: folder.componentDirectory("unet")),
             vae: try AutoencoderKL.load(directory: folder.componentDirectory("vae")),
             schedulerConfig: try SchedulerConfig.load(from: folder.schedulerConfigURL()))
@@ -51,6 +53,7 @@ public final class StableDiffusion {
         guard width > 0, height > 0, width % multiple == 0, height % multiple == 0 else {
             throw PipelineError.invalidSize("width and height must be positive multiples of \(multiple) for this model, got \(width)×\(height)")
         }
+        try checkPixels(width: width, height: height)
     }
 }
 

@@ -43,11 +43,15 @@ public struct GenerationResult {
 extension StableDiffusion {
     /// The pixel size the U-Net was configured for (its `sample_size` latents).
     public var nativeSize: Int {
+        let latentSize: Int
         switch unet.config.sampleSize {
-        case .single(let size): return size * vaeScaleFactor
-        case .list(let sizes): return (sizes.first ?? 64) * vaeScaleFactor
-        case nil: return 64 * vaeScaleFactor
+        case .single(let size): latentSize = size
+        case .list(let sizes): latentSize = sizes.first ?? 64
+        case nil: latentSize = 64
         }
+        // A hostile sample_size saturates here; the pixel limit then refuses it with a message.
+        let (size, overflow) = latentSize.multipliedReportingOverflow(by: vaeScaleFactor)
+        return overflow ? .max : size
     }
 
     public func generate(_ request: GenerationRequest, warn: (String) -> Void = { _ in },
@@ -59,6 +63,7 @@ extension StableDiffusion {
         try validateSize(width: width, height: height)
         guard request.steps >= 1 else { throw PipelineError.invalidField("steps", reason: "must be at least 1, got \(request.steps)") }
         guard request.count >= 1 else { throw PipelineError.invalidField("count", reason: "must be at least 1, got \(request.count)") }
+        try SamplingDefaults.validateGuidance(request.guidance)
         let shape = [request.count, latentChannels, height / vaeScaleFactor, width / vaeScaleFactor]
         let guided = request.guidance > 1
         let context = try encodePrompt(request.prompt, negativePrompt: request.negativePrompt, count: request.count,
@@ -71,6 +76,7 @@ extension StableDiffusion {
             guard given.shape == shape else {
                 throw PipelineError.invalidArgument("latents have shape \(given.shape), expected \(shape) for \(width)×\(height)")
             }
+            try validateLatents(given)
             start = given
         } else {
             start = try Tensor(shape: shape, values: generator.randn(count: shape.reduce(1, *)))

@@ -12,8 +12,10 @@ public struct NoiseSchedule {
     /// Builds the schedule of `config`; `scheduler` names the class in errors.
     public init(config: SchedulerConfig, scheduler: String) throws {
         let n = config.numTrainTimesteps
-        guard n >= 2 else {
-            throw SchedulerError.invalidValue(scheduler: scheduler, field: "num_train_timesteps", value: "\(n)", reason: "must be at least 2")
+        // The schedule holds three floats per training step: a hostile count must not allocate gigabytes.
+        guard n >= 2, n <= Self.maximumTrainTimesteps else {
+            throw SchedulerError.invalidValue(scheduler: scheduler, field: "num_train_timesteps", value: "\(n)",
+                                              reason: "must be within 2...\(Self.maximumTrainTimesteps)")
         }
         var betas: [Float]
         if let trained = config.trainedBetas {
@@ -23,6 +25,12 @@ public struct NoiseSchedule {
             }
             betas = trained.map { Float($0) }
         } else {
+            if config.betaSchedule != .squaredcosCapV2 {
+                for (field, beta) in [("beta_start", config.betaStart), ("beta_end", config.betaEnd)] where !(beta >= 0 && beta < 1) {
+                    throw SchedulerError.invalidValue(scheduler: scheduler, field: field, value: "\(beta)",
+                                                      reason: "a noise variance must be within [0, 1)")
+                }
+            }
             switch config.betaSchedule {
             case .linear:
                 betas = NumpyCompat.torchLinspaceFloat(config.betaStart, config.betaEnd, n)
@@ -32,9 +40,16 @@ public struct NoiseSchedule {
                 betas = NoiseSchedule.cosineBetas(n)
             }
         }
+        if let bad = betas.firstIndex(where: { !($0 >= 0 && $0 < 1) }) {
+            throw SchedulerError.invalidValue(scheduler: scheduler, field: config.trainedBetas == nil ? "beta_schedule" : "trained_betas",
+                                              value: "(beta \(bad) is \(betas[bad]))", reason: "every beta must be within [0, 1)")
+        }
         if config.rescaleBetasZeroSnr { betas = NoiseSchedule.rescaledToZeroTerminalSNR(betas) }
         self.init(betas: betas)
     }
+
+    /// Training timesteps a config may ask for (diffusers' models use 1000).
+    public static let maximumTrainTimesteps = 1_000_000
 
     public init(betas: [Float]) {
         self.betas = betas

@@ -1,4 +1,5 @@
 // The page's files (HTML, CSS, JS), read once at start from a folder found wherever the binary runs.
+import FileIO
 import Foundation
 import Hummingbird
 
@@ -7,19 +8,15 @@ struct StaticFiles: Sendable {
     let directory: URL?
 
     /// Where the files are: the configured folder, $DIFFUSE_STATIC, SwiftPM's resource bundle
-    /// beside the executable, then the source tree this file was built from.
+    /// beside the executable (or installed in share/diffuse), then the source tree this file was built from.
     static func locate(_ configured: URL?) -> URL? {
         var candidates: [URL] = []
         if let configured { candidates.append(configured) }
         if let fromEnvironment = ProcessInfo.processInfo.environment["DIFFUSE_STATIC"], !fromEnvironment.isEmpty {
             candidates.append(URL(fileURLWithPath: fromEnvironment))
         }
-        let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? ".").resolvingSymlinksInPath()
-        var directory = executable.deletingLastPathComponent()
-        for _ in 0..<3 {
-            candidates.append(directory.appendingPathComponent("Diffuse_Server.resources/Static"))
-            directory = directory.deletingLastPathComponent()
-        }
+        // Beside the executable (a build) or in PREFIX/share/diffuse (scripts/install.sh).
+        candidates += InstalledResources.candidates("Diffuse_Server.resources/Static").dropFirst()
         candidates.append(URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Static"))
         return candidates.first { FileManager.default.fileExists(atPath: $0.appendingPathComponent("index.html").path) }
     }

@@ -12,12 +12,9 @@ public enum ConfigFile {
 
     /// Decodes the JSON file at `url` as `T`.
     public static func read<T: Decodable>(_ type: T.Type, from url: URL) throws -> T {
-        guard FileManager.default.fileExists(atPath: url.path) else {
-            throw ConfigError(file: url.path, reason: "no such file")
-        }
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw ConfigError(file: url.path, reason: "cannot read: \(error.localizedDescription)")
+        do { data = try InputFile.read(url) } catch let error as InputError {
+            throw ConfigError(file: url.path, reason: error.reason)
         }
         return try decode(type, from: data, file: url.path)
     }
@@ -67,7 +64,7 @@ public enum ConfigFile {
     /// Any decoding failure as a ConfigError; the key is the coding path where known.
     static func configError(_ error: Error, file: String, key: String?) -> ConfigError {
         if let error = error as? ConfigError { return error }
-        guard let error = error as? DecodingError else { return ConfigError(file: file, key: key, reason: "\(error)") }
+        guard let error = error as? DecodingError else { return ConfigError(file: file, key: key, reason: plainReason(error)) }
         func at(_ context: DecodingError.Context) -> String? {
             let path = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
             return path.isEmpty ? key : path
@@ -90,6 +87,17 @@ public enum ConfigFile {
         @unknown default:
             return ConfigError(file: file, key: key, reason: "\(error)")
         }
+    }
+
+    /// Foundation's own JSON errors in words: a number that does not fit the field's type (a
+    /// fractional channel count, an integer past 64 bits) names its value.
+    static func plainReason(_ error: Error) -> String {
+        let text = "\(error)"
+        let marker = "numberIsNotRepresentableInSwift(parsed: \""
+        if let start = text.range(of: marker), let end = text[start.upperBound...].firstIndex(of: "\"") {
+            return "\(text[start.upperBound..<end]) is not a value of this key's type (a whole number where one is expected)"
+        }
+        return text
     }
 
     /// `Infinity`, `-Infinity` and `NaN` outside strings, quoted for the decoder's strategy.

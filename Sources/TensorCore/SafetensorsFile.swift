@@ -1,5 +1,6 @@
 // Reader for the safetensors format (huggingface/safetensors): validated header, typed tensor access.
 
+import FileIO
 import Foundation
 
 /// A safetensors file, read and fully validated at `init`. Tensor bytes stay in the (memory-mapped) file
@@ -29,7 +30,11 @@ public struct SafetensorsFile {
         let path = url.path
         let data: Data
         do {
+            // A folder, FIFO or device is refused by name before mapping (a FIFO would block the read).
+            try InputFile.requireRegularFile(url)
             data = try Data(contentsOf: url, options: .alwaysMapped)
+        } catch let error as InputError {
+            throw SafetensorsError(path: path, reason: error.reason)
         } catch {
             throw SafetensorsError(path: path, reason: "cannot read the file: \(error.localizedDescription)")
         }

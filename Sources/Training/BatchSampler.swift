@@ -1,5 +1,6 @@
 // Shuffled batches, epoch by epoch, from a seed: the order depends only on (seed, epoch).
 // An epoch may hold some images several times (`repeats`), to oversample rare ones.
+import FileIO
 import Foundation
 
 public struct BatchSampler: Codable, Equatable {
@@ -18,6 +19,37 @@ public struct BatchSampler: Codable, Equatable {
         self.seed = seed
         self.repeats = repeats
         order = Self.epochOrder(count: count, repeats: repeats, seed: seed, epoch: 0)
+    }
+
+    enum CodingKeys: String, CodingKey { case count, seed, repeats, epoch, position, order }
+
+    /// Decodes a saved sampler and checks it: a checkpoint's order and position index the data,
+    /// so an edited or mismatched one is an error naming the field, never an out-of-range read.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        count = try c.decode(Int.self, forKey: .count)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        repeats = try c.decodeIfPresent([Int].self, forKey: .repeats)
+        epoch = try c.decode(Int.self, forKey: .epoch)
+        position = try c.decode(Int.self, forKey: .position)
+        order = try c.decode([Int].self, forKey: .order)
+        func invalid(_ field: String, _ reason: String) -> InputError { InputError(location: "sampler.\(field)", reason: reason) }
+        guard count >= 1 else { throw invalid("count", "\(count) images; expected at least 1") }
+        if let repeats {
+            guard repeats.count == count, repeats.allSatisfy({ $0 >= 1 && $0 <= 1_000_000 }) else {
+                throw invalid("repeats", "expected \(count) counts from 1 to 1000000")
+            }
+        }
+        guard epoch >= 0 else { throw invalid("epoch", "\(epoch) is negative") }
+        guard order.count == epochLength else {
+            throw invalid("order", "holds \(order.count) entries for an epoch of \(epochLength)")
+        }
+        if let bad = order.first(where: { !(0..<count).contains($0) }) {
+            throw invalid("order", "entry \(bad) is outside the \(count) images 0..<\(count)")
+        }
+        guard (0...order.count).contains(position) else {
+            throw invalid("position", "\(position) is outside 0...\(order.count) of the epoch's order")
+        }
     }
 
     /// Draws per epoch: the dataset size, or more with repeats.

@@ -1,4 +1,5 @@
 // A folder of PNG/JPEG images with optional captions (metadata.jsonl, captions.tsv or NAME.txt).
+import FileIO
 import Foundation
 import Imaging
 import TensorCore
@@ -48,6 +49,21 @@ public struct CaptionedImageFolder {
         guard !items.isEmpty else {
             throw DatasetError.invalid("\(directory.path): no usable image (\(imageNames.count) image files, \(skipped.count) unreadable)")
         }
+        try checkCaptionNames(captions, images: Set(imageNames))
+    }
+
+    /// Captions that name no image of the folder: all of them is an error (training would be
+    /// unconditional without a word), some of them are reported with the skipped files.
+    mutating func checkCaptionNames(_ captions: [String: String], images: Set<String>) throws {
+        let orphans = captions.keys.filter { !images.contains($0) }.sorted()
+        guard !orphans.isEmpty else { return }
+        let source = ["metadata.jsonl", "captions.tsv"].first { FileManager.default.fileExists(atPath: directory.appendingPathComponent($0).path) }
+            ?? "the caption files"
+        guard orphans.count < captions.count else {
+            throw DatasetError.invalid("\(directory.appendingPathComponent(source).path): none of its \(captions.count) captions names "
+                                       + "an image of the folder (first: \(orphans[0])); captions are matched by exact file name")
+        }
+        for name in orphans { skipped.append((name, "captioned in \(source) but not an image in the folder")) }
     }
 
     /// Captions by file name, from the first source present: metadata.jsonl, captions.tsv, NAME.txt.
@@ -55,7 +71,7 @@ public struct CaptionedImageFolder {
         var captions: [String: String] = [:]
         if names.contains("metadata.jsonl") {
             let url = directory.appendingPathComponent("metadata.jsonl")
-            let text = try String(contentsOf: url, encoding: .utf8)
+            let text = try InputFile.readText(url)
             for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: true).enumerated() {
                 guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                       let file = object["file_name"] as? String else {
@@ -65,7 +81,7 @@ public struct CaptionedImageFolder {
             }
         } else if names.contains("captions.tsv") {
             let url = directory.appendingPathComponent("captions.tsv")
-            let text = try String(contentsOf: url, encoding: .utf8)
+            let text = try InputFile.readText(url)
             for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
                 let fields = line.split(separator: "\t", maxSplits: 1).map(String.init)
                 guard fields.count == 2 else { continue }
@@ -75,7 +91,7 @@ public struct CaptionedImageFolder {
         } else {
             for name in names where (name as NSString).pathExtension == "txt" {
                 let stem = (name as NSString).deletingPathExtension
-                let text = try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
+                let text = try InputFile.readText(directory.appendingPathComponent(name))
                 for ext in ["png", "jpg", "jpeg", "PNG", "JPG", "JPEG"] where names.contains("\(stem).\(ext)") {
                     captions["\(stem).\(ext)"] = text.trimmingCharacters(in: .whitespacesAndNewlines)
                 }

@@ -89,6 +89,7 @@ public final class DiffusionTrainer: TrainingObjective {
             textEncoder = try CLIPTextModel(config: options.textConfig, seed: options.common.seed &+ 2)
             trainsTextEncoder = true
         }
+        try textEncoder.checkTokenizer(tokenizer, location: tokenizerDirectory.path)
         if let initial {
             unet = try UNet2DConditionModel.load(directory: initial.appendingPathComponent("unet"))
             try Self.checkCompatible(unet.config, latentChannels: vae.config.latentChannels,

@@ -1,5 +1,6 @@
 // Model quality on a captioned dataset: VAE reconstruction PSNR, prompt fidelity (is the
 // nearest training image the caption's own?), diversity across seeds, and time per image.
+import FileIO
 import Foundation
 import Imaging
 import Pipelines
@@ -54,7 +55,12 @@ public enum Evaluation {
     public static func promptFidelity(model: StableDiffusion, data: CaptionedImageFolder, count: Int, seed: UInt64,
                                       steps: Int, guidance: Float, scheduler: String? = nil,
                                       progress: (Int, Int) -> Void = { _, _ in }) throws -> PromptFidelity {
+        // A fidelity over no prompt would read as a score of 0.
+        guard count >= 1 else { throw InputError(field: "prompts", reason: "must be at least 1, got \(count)") }
         let order = BatchSampler.permutation(count: data.count, seed: seed, epoch: 0).filter { !data.items[$0].caption.isEmpty }
+        guard !order.isEmpty else {
+            throw InputError(location: data.directory.path, reason: "no image has a caption, so prompt fidelity cannot be measured")
+        }
         let chosen = Array(order.prefix(count))
         let side = data.resolution
         var result = PromptFidelity()

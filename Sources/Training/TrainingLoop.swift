@@ -58,6 +58,10 @@ public final class TrainingLoop {
             // Checkpoints older than TrainingState kept their clock only in the log.
             if state.seconds == 0 { state.seconds = log?.loggedSeconds(atStep: state.step) ?? 0 }
             say("resumed from step \(state.step)", quiet: options.quiet || !writes)
+        } else if options.resume {
+            // Resuming a run that never wrote a checkpoint starts it, so one command starts or continues
+            // a run; said even when quiet, since a typo in the output folder also lands here.
+            say("warning: nothing to resume: \(checkpointURL.path) does not exist; training starts at step 0", quiet: !writes)
         }
         let progress = ProgressBar(total: options.steps, label: objective.name, enabled: !options.quiet && writes)
         let start = Date(timeIntervalSinceNow: -state.seconds)

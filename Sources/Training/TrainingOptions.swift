@@ -1,5 +1,6 @@
 // Options of the training loop, shared by every objective, with the shipped recipes' values.
 import Foundation
+import TensorCore
 
 public struct TrainingOptions: Equatable {
     public var steps = 1000
@@ -48,6 +49,11 @@ public struct TrainingOptions: Equatable {
         try require(steps >= 1, "TrainingOptions.steps", "must be at least 1, got \(steps)")
         try require(batchSize >= 1, "TrainingOptions.batchSize", "must be at least 1, got \(batchSize)")
         try require(resolution >= 8, "TrainingOptions.resolution", "must be at least 8, got \(resolution)")
+        let maxPixels = try ResourceLimits.maxPixels()
+        let (pixels, overflow) = resolution.multipliedReportingOverflow(by: resolution)
+        try require(!overflow && pixels <= maxPixels, "TrainingOptions.resolution",
+                    "must be at most \(Int(Double(maxPixels).squareRoot())) (the limit of \(maxPixels) pixels an image; "
+                    + "set \(ResourceLimits.maxPixelsVariable) to raise it), got \(resolution)")
         try require(learningRate > 0 && learningRate.isFinite, "TrainingOptions.learningRate", "must be positive, got \(learningRate)")
         try require(warmupSteps >= 0, "TrainingOptions.warmupSteps", "must be at least 0, got \(warmupSteps)")
         try require(gradientAccumulation >= 1, "TrainingOptions.gradientAccumulation", "must be at least 1, got \(gradientAccumulation)")

@@ -18,6 +18,7 @@ public struct VAETrainingOptions {
 
     public func validate() throws {
         try common.validate()
+        try config.validate()  // the model's size included, before any data loads
         try require(klWeight >= 0 && klWeight.isFinite, "VAETrainingOptions.klWeight", "must be at least 0, got \(klWeight)")
         try require((0..<1).contains(holdoutFraction), "VAETrainingOptions.holdoutFraction",
                     "must be in [0, 1), got \(holdoutFraction)")

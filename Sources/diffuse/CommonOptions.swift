@@ -1,5 +1,6 @@
 // Options shared by the commands that run a model.
 import ArgumentParser
+import FileIO
 import Foundation
 import Pipelines
 import TensorCore
@@ -64,6 +65,11 @@ func reportingErrors(_ body: () throws -> Void) throws {
     } catch PipelineError.invalidField(let field, let reason) {
         // Request fields are named like the flags that set them, except t.
         FileHandle.standardError.write(Data("error: --\(field == "timestep" ? "t" : field) \(reason)\n".utf8))
+        throw ExitCode.failure
+    } catch var error as InputError {
+        // A library field is named like the flag that sets it.
+        error.field = error.field.map { "--\($0)" }
+        FileHandle.standardError.write(Data("error: \(error.description.terminalSafe)\n".utf8))
         throw ExitCode.failure
     } catch {
         FileHandle.standardError.write(Data("error: \("\(error)".terminalSafe)\n".utf8))

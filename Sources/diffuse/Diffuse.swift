@@ -19,7 +19,7 @@ struct Diffuse: ParsableCommand {
     static func main() {
         Threads.applyWaitPolicy()
         do {
-            var command = try parseAsRoot()
+            var command = try parseAcceptingNegativeNumbers()
             try command.run()
         } catch {
             let code = exitCode(for: error)
@@ -31,6 +31,39 @@ struct Diffuse: ParsableCommand {
             FileHandle.standardError.write(Data("error: \(text.terminalSafe)\n".utf8))
             Foundation.exit(code.rawValue)
         }
+    }
+
+    /// ArgumentParser takes `-1` after an option for a flag ("Missing value for '--lr <lr>'"). When
+    /// the command line does not parse, each negative number after a long option is tried as
+    /// `--option=-1`; then the option's own check says what is wrong with the value.
+    static func parseAcceptingNegativeNumbers() throws -> ParsableCommand {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        do {
+            return try parseAsRoot(arguments)
+        } catch {
+            let joined = joiningNegativeNumbers(arguments)
+            guard joined != arguments else { throw error }
+            return try parseAsRoot(joined)
+        }
+    }
+
+    /// `--name -2.5` as `--name=-2.5` (up to a `--` that ends the options).
+    static func joiningNegativeNumbers(_ arguments: [String]) -> [String] {
+        var result: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            if argument == "--" { return result + arguments[index...] }
+            if argument.hasPrefix("--"), !argument.contains("="), index + 1 < arguments.count,
+               arguments[index + 1].hasPrefix("-"), Double(arguments[index + 1]) != nil {
+                result.append(argument + "=" + arguments[index + 1])
+                index += 2
+            } else {
+                result.append(argument)
+                index += 1
+            }
+        }
+        return result
     }
 
     /// ArgumentParser's multi-line messages on one line; a "- value" list becomes "a, b, c".

@@ -1,4 +1,6 @@
-// Finds the model folder: --model, $DIFFUSE_MODEL, ./models/emoji, then models/emoji beside the executable.
+// Finds the model folder (--model, $DIFFUSE_MODEL, then models/emoji found as an installed resource)
+// and the other data files commands need.
+import FileIO
 import Foundation
 
 enum ModelLocator {
@@ -21,14 +23,9 @@ enum ModelLocator {
             guard isModel(url) else { throw CommandFailure(message: "DIFFUSE_MODEL=\(fromEnvironment): not a model folder (no model_index.json)") }
             return url
         }
-        var candidates = [URL(fileURLWithPath: fileManager.currentDirectoryPath).appendingPathComponent(defaultRelativePath)]
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        while directory.path != "/" {
-            candidates.append(directory.appendingPathComponent(defaultRelativePath))
-            directory = directory.deletingLastPathComponent()
-        }
-        if let found = candidates.first(where: isModel) { return found }
-        throw CommandFailure(message: "no model found: pass --model DIR, set DIFFUSE_MODEL, or run from the repository (models/emoji)")
+        if let found = InstalledResources.locate(defaultRelativePath, where: isModel) { return found }
+        throw CommandFailure(message: "no model found: pass --model DIR, set DIFFUSE_MODEL, or install with scripts/install.sh "
+                             + "(looked for \(defaultRelativePath) here, beside \(InstalledResources.executableURL.path) and above it, and in share/diffuse)")
     }
 
     /// An existing regular file (not a folder).
@@ -44,17 +41,13 @@ enum ModelLocator {
 }
 
 extension ModelLocator {
-    /// A folder shipped with the repository (e.g. models/clip-tokenizer), found under the
-    /// current directory or beside the executable.
+    /// A folder shipped with the repository (e.g. models/clip-tokenizer), found under the current
+    /// folder, beside the executable or above it, or in an install's share/diffuse.
     static func resolveResource(_ relativePath: String) throws -> URL {
-        var candidates = [URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(relativePath)]
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        while directory.path != "/" {
-            candidates.append(directory.appendingPathComponent(relativePath))
-            directory = directory.deletingLastPathComponent()
-        }
-        guard let found = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
-            throw CommandFailure(message: "\(relativePath) not found under the current directory or beside the executable")
+        guard let found = InstalledResources.locate(relativePath) else {
+            throw CommandFailure(message: "\(relativePath) not found: looked under the current folder, beside "
+                                 + "\(InstalledResources.executableURL.path) and above it, and in share/diffuse "
+                                 + "(install with scripts/install.sh PREFIX)")
         }
         return found
     }

@@ -78,8 +78,8 @@ struct TrainCommand: ParsableCommand {
         if initFrom != nil, unetConfig != nil || textConfig != nil {
             throw ValidationError("--init-from takes the configs of its folder; drop --unet-config and --text-config")
         }
-        if let unetConfig { options.unetConfig = try ConfigFile.read(UNetConfig.self, from: URL(fileURLWithPath: unetConfig)) }
-        if let textConfig { options.textConfig = try ConfigFile.read(CLIPTextConfig.self, from: URL(fileURLWithPath: textConfig)) }
+            if let unetConfig { options.unetConfig = try UNetConfig.read(from: URL(fileURLWithPath: unetConfig)) }
+            if let textConfig { options.textConfig = try CLIPTextConfig.read(from: URL(fileURLWithPath: textConfig)) }
         var vaeURL = URL(fileURLWithPath: vae)
         if FileManager.default.fileExists(atPath: vaeURL.appendingPathComponent("vae/config.json").path) {
             vaeURL = vaeURL.appendingPathComponent("vae")

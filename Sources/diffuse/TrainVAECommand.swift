@@ -32,7 +32,7 @@ struct TrainVAECommand: ParsableCommand {
         options.common = training.options
         options.reconstructionLoss = loss
         options.klWeight = klWeight
-        if let config { options.config = try ConfigFile.read(AutoencoderKLConfig.self, from: URL(fileURLWithPath: config)) }
+        if let config { options.config = try AutoencoderKLConfig.read(from: URL(fileURLWithPath: config)) }
         try options.validate()  // before the data loads
         training.announce("train-vae", options.common)
         let data = try parallel.loadData { try training.loadData() }

@@ -38,14 +38,16 @@ enum DiffuseBinary {
         throw MissingBinary(searched: candidates.map(\.path))
     }
 
-    /// Runs diffuse with `arguments`; `environment` adds to (or overrides) the test's own.
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> ProcessResult {
+    /// Runs the binary (or `executable`) with `environment` added to this process's, in `directory`.
+    static func run(_ arguments: [String], environment: [String: String] = [:], in directory: URL? = nil,
+                    executable: URL? = nil) throws -> ProcessResult {
         let process = Process()
-        process.executableURL = try url()
+        process.executableURL = try executable ?? url()
         process.arguments = arguments
         if !environment.isEmpty {
             process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         }
+        if let directory { process.currentDirectoryURL = directory }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

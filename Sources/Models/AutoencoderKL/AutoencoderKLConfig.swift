@@ -57,6 +57,8 @@ extension AutoencoderKLConfig: ComponentConfig {
         guard !blockOutChannels.isEmpty, blockOutChannels.allSatisfy({ $0 > 0 }) else {
             throw Self.invalid(\.blockOutChannels, "\(blockOutChannels) needs at least one positive channel count")
         }
+        // Each level halves the size: more than 12 would shift the scale factor 2^(levels-1) past any image.
+        guard blockOutChannels.count <= 12 else { throw Self.invalid(\.blockOutChannels, "has \(blockOutChannels.count) levels; at most 12") }
         for path in [\AutoencoderKLConfig.downBlockTypes, \.upBlockTypes] where self[keyPath: path].count != blockOutChannels.count {
             throw Self.invalid(path, "has \(self[keyPath: path].count) entries for \(blockOutChannels.count) block_out_channels")
         }
@@ -77,6 +79,7 @@ extension AutoencoderKLConfig: ComponentConfig {
             throw Self.invalid(\.scalingFactor, "\(scalingFactor) must be finite and non-zero")
         }
         _ = try activation()
+        try checkParameterBytes(parameterTally)
     }
 
     /// The nonlinearity act_fn names; an unsupported name is an error naming the key.

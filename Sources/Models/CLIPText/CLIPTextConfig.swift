@@ -68,6 +68,7 @@ extension CLIPTextConfig: ComponentConfig {
         }
         guard layerNormEps > 0 else { throw Self.invalid(\.layerNormEps, "\(layerNormEps) is not positive") }
         _ = try activation()
+        try checkParameterBytes(parameterTally)
     }
 }
 

@@ -1,4 +1,5 @@
 // A component's config (U-Net, VAE, CLIP text): one field table, one check, one error type.
+import Foundation
 import TensorCore
 
 /// A config read from a component folder's `config.json`: its `fields` table decodes and encodes
@@ -9,6 +10,17 @@ public protocol ComponentConfig: ConfigFields, Codable, Equatable {
 }
 
 extension ComponentConfig {
+    /// Reads a config.json named by path (a `--config` flag) and checks it, the parameter limit
+    /// included, before any model is built; every error names the file.
+    public static func read(from url: URL) throws -> Self {
+        let config = try ConfigFile.read(Self.self, from: url)
+        do { try config.validate() } catch var error as ConfigError {
+            error.file = url.path
+            throw error
+        }
+        return config
+    }
+
     /// Where a config built in code (not read from a file) is said to be, as `decodeFields` says it.
     static var inCode: String { "<\(Self.self)>" }
 

@@ -40,6 +40,7 @@ extension SingleFileCheckpoint {
                 let n = values.count / 3
                 values = Array(values[(part * n)..<((part + 1) * n)])   // rows of q, k or v in [3n, …]
             }
+            try WeightsError.requireFinite(values, key: key, file: url.path)
             try parameter.assign(Tensor(shape: parameter.shape, values: values))
         }
         return (textEncoder, unet, vae)

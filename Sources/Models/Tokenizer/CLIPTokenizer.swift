@@ -1,5 +1,6 @@
 // CLIP tokenizer matching transformers' slow CLIPTokenizer (with ftfy) and OpenAI CLIP's
 // simple_tokenizer: clean-up, lower-casing, CLIP's regex split, byte-level BPE, BOS/EOS.
+import FileIO
 import Foundation
 
 /// Loads a diffusers `tokenizer/` folder and turns prompts into CLIP token ids.
@@ -18,6 +19,9 @@ public struct CLIPTokenizer: Sendable {
     public let modelMaxLength: Int
     /// Number of entries in vocab.json.
     public let vocabularySize: Int
+    /// The largest id the tokenizer can emit (vocab.json and added tokens), checked against
+    /// the text encoder's embedding by `CLIPTextModel.checkTokenizer`.
+    public let largestID: Int
 
     let encoder: BytePairEncoder
     /// Vocabulary id of each BPE symbol (-1: not in the vocabulary, encoded as `unk`).
@@ -37,6 +41,8 @@ public struct CLIPTokenizer: Sendable {
         let vocabURL = directory.appendingPathComponent("vocab.json")
         var parser = VocabularyJSONParser(bytes: try Self.read(vocabURL), path: vocabURL.path)
         let vocab = try parser.parse()
+        // An empty vocabulary would make every word the unknown token, silently.
+        guard !vocab.isEmpty else { throw InputError(location: vocabURL.path, reason: "the vocabulary is empty") }
 
         let mergesURL = directory.appendingPathComponent("merges.txt")
         let mergeLines = try Self.mergeLines(Self.read(mergesURL), path: mergesURL.path)
@@ -74,6 +80,7 @@ public struct CLIPTokenizer: Sendable {
         for (token, id) in vocab { inverse[id] = token }
         for (token, id) in added { inverse[id] = token }
         idToToken = inverse
+        largestID = inverse.keys.max() ?? -1
     }
 
     /// merges_handle.read().strip().split("\n")[1 : 49152 - 256 - 2 + 1]: the first line is the
@@ -102,9 +109,9 @@ public struct CLIPTokenizer: Sendable {
 
     private static func read(_ url: URL) throws -> [UInt8] {
         do {
-            return Array(try Data(contentsOf: url))
-        } catch {
-            throw CLIPTokenizerError.unreadableFile(path: url.path, reason: error.localizedDescription)
+            return Array(try InputFile.read(url))
+        } catch let error as InputError {
+            throw CLIPTokenizerError.unreadableFile(path: url.path, reason: error.reason)
         }
     }
 

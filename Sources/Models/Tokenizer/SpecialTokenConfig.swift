@@ -1,5 +1,6 @@
 // Special tokens and limits from tokenizer_config.json and special_tokens_map.json, resolved
 // as transformers' from_pretrained does for CLIPTokenizer.
+import FileIO
 import Foundation
 import TensorCore
 
@@ -87,8 +88,8 @@ struct SpecialTokenConfig {
     private static func readObject(_ url: URL) throws -> [String: Any]? {
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw CLIPTokenizerError.unreadableFile(path: url.path, reason: error.localizedDescription)
+        do { data = try InputFile.read(url) } catch let error as InputError {
+            throw CLIPTokenizerError.unreadableFile(path: url.path, reason: error.reason)
         }
         let object: Any
         do { object = try JSONSerialization.jsonObject(with: data) } catch {

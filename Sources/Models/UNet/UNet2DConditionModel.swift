@@ -17,6 +17,7 @@ public final class UNet2DConditionModel: Module {
     /// A model with fresh weights (PyTorch's default initialisation), reproducible per `seed`; zeros without one.
     /// Throws when the config holds a value this implementation does not support.
     public init(config: UNetConfig, seed: UInt64? = 0) throws {
+        try config.validate()  // refuses a model over the parameter limit before allocating it
         let layout = try config.layout()
         self.config = config
         self.layout = layout

@@ -27,8 +27,9 @@ extension UNetConfig {
         public var groups: Int
     }
 
-    /// Rejects the first value this implementation does not support (the same checks as `layout()`).
-    public func validate() throws { _ = try layout() }
+    /// Rejects the first value this implementation does not support (the same checks as `layout()`),
+    /// and refuses a model over the parameter limit before anything is allocated.
+    public func validate() throws { try checkParameterBytes(parameterTally(try layout())) }
 
     /// Fields of diffusers features this U-Net does not implement: each must be null.
     private static let nullOnly: [PartialKeyPath<UNetConfig>] = [
@@ -42,6 +43,8 @@ extension UNetConfig {
     public func layout() throws -> Layout {
         let blocks = downBlockTypes.count
         guard blocks > 0 else { throw Self.invalid(\.downBlockTypes, "is empty") }
+        // Each block but the last halves the size: more than 12 would shift 2^(blocks-1) past any image.
+        guard blocks <= 12 else { throw Self.invalid(\.downBlockTypes, "has \(blocks) blocks; at most 12") }
         guard blockOutChannels.count == blocks else {
             throw Self.invalid(\.blockOutChannels, "has \(blockOutChannels.count) entries for \(blocks) down blocks")
         }
@@ -107,7 +110,7 @@ extension UNetConfig {
         // diffusers: `num_attention_heads = num_attention_heads or attention_head_dim`.
         let headsKey: PartialKeyPath<UNetConfig> = numAttentionHeads == nil ? \.attentionHeadDim : \.numAttentionHeads
         let heads = try perBlock(numAttentionHeads ?? attentionHeadDim, headsKey, blocks)
-        let timeEmbedDim = timeEmbeddingDim ?? blockOutChannels[0] * 4
+        let timeEmbedDim = timeEmbeddingDim ?? ParameterCount.times(4, blockOutChannels[0])  // saturates: sizes are checked next
 
         var down: [BlockLayout] = []
         var output = blockOutChannels[0]
