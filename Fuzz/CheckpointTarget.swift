@@ -9,7 +9,12 @@ let checkpointTarget = FuzzTarget(name: "checkpoint", summary: "training checkpo
         ? try checkpoint.json(TrainingState.metadataKey, as: TrainingState.self)
         : try TrainingState.legacy(checkpoint, settings: [:])
     // What the resumed loop does next: the data order and the random draws.
-    for size in [1, 3, 5] { _ = state.sampler.next(size) }
+    // The oracle: a decoded sampler only ever draws images that exist.
+    for size in [1, 3, 5] {
+        for index in state.sampler.next(size) where !(0..<state.sampler.count).contains(index) {
+            fatalError("sampler drew image \(index) of \(state.sampler.count)")
+        }
+    }
     _ = try state.randomness.randn([2, 3])
     _ = state.randomness.unit()
 }

@@ -10,13 +10,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 targets="png jpeg safetensors config tokenizer-files tokenize checkpoint lora single-file"
-scratch=.build-fuzz
+scratch=${DIFFUSE_FUZZ_SCRATCH:-.build-fuzz}
 binary=$scratch/release/diffuse-fuzz
 shared=${DIFFUSE_SHARED:-../shared}
 export DIFFUSE_SHARED=$shared
 # Leak checking is off: the Swift runtime's lifetime caches read as leaks. Out-of-memory returns
 # nil to the allocator's caller, so an oversized allocation shows as libFuzzer's malloc limit.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:allocator_may_return_null=1}
+# The sanitizer reports the crash; Swift's own backtracer would linger holding the output open.
+export SWIFT_BACKTRACE=enable=no
 
 usage() { echo "usage: scripts/fuzz.sh --list | TARGET SECONDS | TARGET CRASH-FILE | all SECONDS" >&2; exit 2; }
 

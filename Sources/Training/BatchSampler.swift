@@ -20,6 +20,38 @@ public struct BatchSampler: Codable, Equatable {
         order = Self.epochOrder(count: count, repeats: repeats, seed: seed, epoch: 0)
     }
 
+    /// Decodes a checkpoint's sampler and checks that `next` can run on it: a count of at least one
+    /// image, repeats of at least one per image, an order of this epoch's draws over valid indices,
+    /// a position inside it. Anything else is a damaged or hostile checkpoint.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        count = try c.decode(Int.self, forKey: .count)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        repeats = try c.decodeIfPresent([Int].self, forKey: .repeats)
+        epoch = try c.decode(Int.self, forKey: .epoch)
+        position = try c.decode(Int.self, forKey: .position)
+        order = try c.decode([Int].self, forKey: .order)
+        func invalid(_ reason: String) -> CheckpointError { .missing("sampler state: \(reason)") }
+        guard count >= 1 else { throw invalid("count \(count), expected at least 1 image") }
+        guard (0..<Int.max).contains(epoch) else { throw invalid("epoch \(epoch) is negative or at its limit") }
+        var drawsPerEpoch = count
+        if let repeats {
+            guard repeats.count == count else { throw invalid("\(repeats.count) repeat counts for \(count) images") }
+            if let bad = repeats.firstIndex(where: { $0 < 1 }) { throw invalid("repeats[\(bad)] is \(repeats[bad]), expected at least 1") }
+            drawsPerEpoch = 0
+            for r in repeats {
+                let (sum, overflow) = drawsPerEpoch.addingReportingOverflow(r)
+                guard !overflow else { throw invalid("the repeat counts overflow") }
+                drawsPerEpoch = sum
+            }
+        }
+        guard order.count == drawsPerEpoch else { throw invalid("order has \(order.count) entries, expected \(drawsPerEpoch) draws per epoch") }
+        if let bad = order.firstIndex(where: { !(0..<count).contains($0) }) {
+            throw invalid("order[\(bad)] is \(order[bad]), outside 0..<\(count)")
+        }
+        guard (0...order.count).contains(position) else { throw invalid("position \(position) is outside 0...\(order.count)") }
+    }
+
     /// Draws per epoch: the dataset size, or more with repeats.
     public var epochLength: Int { repeats?.reduce(0, +) ?? count }
 
