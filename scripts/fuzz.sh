@@ -54,6 +54,8 @@ seed() {
         lora) $copy "$shared"/fixtures/lora/lora_*.safetensors ;;
         tokenizer-files|tokenize|checkpoint|single-file) FUZZ_TARGET=$target FUZZ_WRITE_SEEDS=$dir "$binary" ;;
     esac
+    # Inputs that once crashed the target start every run too.
+    [ ! -d "Tests/FuzzRegressions/$target" ] || cp -t "$dir" "Tests/FuzzRegressions/$target"/*
 }
 
 run() {
@@ -93,6 +95,7 @@ case "${1:-}" in
     "") usage ;;
     *)
         [ $# -eq 2 ] || usage
+        case " $targets " in *" $1 "*) ;; *) echo "error: unknown fuzz target '$1' (scripts/fuzz.sh --list)" >&2; exit 2 ;; esac
         build
         run "$1" "$2"
         ;;
