@@ -77,3 +77,11 @@ let package = Package(
     ],
     swiftLanguageModes: [.v5]
 )
+
+// libFuzzer targets (Fuzz/): declared only for scripts/fuzz.sh, which builds them with
+// -sanitize=fuzzer,address in its own scratch path, so ordinary builds never see them.
+if Context.environment["DIFFUSE_FUZZ"] == "1" {
+    package.targets.append(.executableTarget(
+        name: "diffuse-fuzz", dependencies: ["Imaging", "Models", "Schedulers", "TensorCore", "Training"], path: "Fuzz",
+        swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+}

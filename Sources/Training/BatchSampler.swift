@@ -40,7 +40,7 @@ public struct BatchSampler: Codable, Equatable {
                 throw invalid("repeats", "expected \(count) counts from 1 to 1000000")
             }
         }
-        guard epoch >= 0 else { throw invalid("epoch", "\(epoch) is negative") }
+        guard (0..<Int.max).contains(epoch) else { throw invalid("epoch", "\(epoch) is negative or at its limit") }
         guard order.count == epochLength else {
             throw invalid("order", "holds \(order.count) entries for an epoch of \(epochLength)")
         }

@@ -56,11 +56,13 @@ public struct Checkpoint {
     }
 
     public static func read(from url: URL) throws -> Checkpoint {
-        let file = try SafetensorsFile(contentsOf: url)
-        var checkpoint = Checkpoint()
-        checkpoint.metadata = file.metadata
-        for name in file.names { checkpoint.tensors[name] = try Tensor(shape: file.shape(name), values: file.floats(name)) }
-        return checkpoint
+        try Checkpoint(file: SafetensorsFile(contentsOf: url))
+    }
+
+    /// Every tensor of a parsed file (as float32) and its metadata.
+    public init(file: SafetensorsFile) throws {
+        metadata = file.metadata
+        for name in file.names { tensors[name] = try Tensor(shape: file.shape(name), values: file.floats(name)) }
     }
 
     public func integer(_ key: String) throws -> Int {

@@ -28,7 +28,11 @@ public struct SingleFileCheckpoint {
     /// Opens `url`: refuses pickle files, then recognises the family from the keys.
     public init(url: URL) throws {
         try PickleCheckpoint.refuse(url)
-        let file = try SafetensorsFile(contentsOf: url)
+        try self.init(file: SafetensorsFile(contentsOf: url), url: url)
+    }
+
+    /// Recognises the family of an already parsed file.
+    init(file: SafetensorsFile, url: URL) throws {
         switch CheckpointKind.classify(file.names) {
         case .stableDiffusion1: family = .sd1
         case .stableDiffusion2: family = .sd2

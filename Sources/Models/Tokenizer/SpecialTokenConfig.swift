@@ -38,8 +38,8 @@ struct SpecialTokenConfig {
                 throw CLIPTokenizerError.invalidConfigValue(path: configURL.path, key: "added_tokens_decoder", reason: "expected an object")
             }
             for (idText, entry) in entries {
-                guard let id = Int(idText), let content = try Self.tokenContent(entry, key: "added_tokens_decoder.\(idText)", path: configURL.path) else {
-                    throw CLIPTokenizerError.invalidConfigValue(path: configURL.path, key: "added_tokens_decoder.\(idText)", reason: "expected an integer id and a token")
+                guard let id = Int(idText), (0...Int(Int32.max)).contains(id), let content = try Self.tokenContent(entry, key: "added_tokens_decoder.\(idText)", path: configURL.path) else {
+                    throw CLIPTokenizerError.invalidConfigValue(path: configURL.path, key: "added_tokens_decoder.\(idText)", reason: "expected an id in 0...\(Int32.max) and a token")
                 }
                 addedTokens[content] = id
             }

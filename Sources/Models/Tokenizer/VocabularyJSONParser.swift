@@ -82,6 +82,10 @@ struct VocabularyJSONParser {
             position += 1
         }
         guard digits > 0 else { throw error("expected an integer token id", at: start) }
+        // Ids index the embedding and are stored as Int32: a negative or wider one is no token id.
+        guard !negative || value == 0, value <= Int(Int32.max) else {
+            throw error("token id \(negative ? "-" : "")\(value) is outside 0...\(Int32.max)", at: start)
+        }
         if let byte = peek(), byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e") || byte == UInt8(ascii: "E") {
             throw error("token id must be an integer", at: start)
         }
