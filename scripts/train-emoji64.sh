@@ -17,9 +17,15 @@ if [ ! -f "$work/text-encoder/config.json" ]; then
 fi
 
 # 1. VAE: 64×64 RGB → 16×16×4 latents, channels 32/64/128 (about 2.3 s a step on two cores).
+#    1a: 1500 steps from scratch (held-out PSNR 26.1 dB mean, 22.3 dB p10, loss still falling);
+#    1b: 2500 more from 1a's weights on a fresh cosine schedule, toward 28 / 23 dB.
+if [ ! -f "$work/vae-1/diffusion_pytorch_model.safetensors" ]; then
+  $diffuse train-vae --data "$data" --resolution 64 --config scripts/emoji64/vae-config.json --out "$work/vae-1" \
+    --steps 1500 --batch-size 24 --lr 6e-4 --warmup 50 --checkpoint-every 100 --seed 0 $(resume "$work/vae-1")
+fi
 if [ ! -f "$work/vae/diffusion_pytorch_model.safetensors" ]; then
-  $diffuse train-vae --data "$data" --resolution 64 --config scripts/emoji64/vae-config.json --out "$work/vae" \
-    --steps 1500 --batch-size 24 --lr 6e-4 --warmup 50 --checkpoint-every 100 --seed 0 $(resume "$work/vae")
+  $diffuse train-vae --data "$data" --resolution 64 --init-from "$work/vae-1" --out "$work/vae" \
+    --steps 2500 --batch-size 24 --lr 4e-4 --warmup 100 --checkpoint-every 100 --seed 1 $(resume "$work/vae")
 fi
 
 # 2. U-Net (the default 3-level one for 16×16 latents) on the frozen VAE's latents, with the

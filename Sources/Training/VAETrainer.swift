@@ -35,9 +35,16 @@ public final class VAETrainer: TrainingObjective {
         self.options = options
         self.data = data
         self.output = output
-        var config = options.config
+        var config = try options.initialModelDirectory.map { try AutoencoderKL.loadConfig(directory: $0) } ?? options.config
         config.sampleSize = data.resolution
-        vae = try AutoencoderKL(config: config, seed: options.common.seed)
+        if let initial = options.initialModelDirectory {
+            config.scalingFactor = 1  // calibrated again when saved
+            try config.validate()
+            vae = try AutoencoderKL(config: config, seed: nil)
+            try ComponentFiles.loadWeights(into: vae, from: initial, ignoring: AutoencoderKL.ignoredWeightKeys)
+        } else {
+            vae = try AutoencoderKL(config: config, seed: options.common.seed)
+        }
         // A fixed, seeded hold-out slice for PSNR; training never sees it.
         let order = BatchSampler.permutation(count: data.count, seed: options.common.seed ^ 0x484F4C44, epoch: 0)
         let heldOut = data.count >= 20 ? max(1, Int(Double(data.count) * options.holdoutFraction)) : 0

@@ -12,6 +12,9 @@ public struct VAETrainingOptions {
     public var config = VAETrainer.defaultConfig()
     public var reconstructionLoss = ReconstructionLoss.l1
     public var klWeight: Float = 1e-6
+    /// A trained VAE folder to continue from: its config (in place of `config`) and weights, with a
+    /// fresh schedule and optimiser.
+    public var initialModelDirectory: URL?
     /// Share of the images held out to measure reconstruction PSNR.
     public var holdoutFraction = 0.05
     public init() {}

@@ -16,6 +16,9 @@ struct TrainVAECommand: ParsableCommand {
     @Option(help: "AutoencoderKL config.json to train (default: a small 2×-down VAE).")
     var config: String?
 
+    @Option(help: "Continue training this VAE folder (its config and weights; a fresh schedule and optimiser).")
+    var initFrom: String?
+
     @Option(help: "Reconstruction loss.")
     var loss = ReconstructionLoss.l1
 
@@ -33,6 +36,10 @@ struct TrainVAECommand: ParsableCommand {
         options.reconstructionLoss = loss
         options.klWeight = klWeight
         if let config { options.config = try AutoencoderKLConfig.read(from: URL(fileURLWithPath: config)) }
+        if let initFrom {
+            guard config == nil else { throw ValidationError("--init-from takes the config of its folder; drop --config") }
+            options.initialModelDirectory = URL(fileURLWithPath: initFrom)
+        }
         try options.validate()  // before the data loads
         training.announce("train-vae", options.common)
         let data = try parallel.loadData { try training.loadData() }

@@ -82,6 +82,15 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(losses.count, 6)
         XCTAssertLessThan(losses.suffix(2).reduce(0, +), losses.prefix(2).reduce(0, +), "VAE loss should fall: \(losses)")
 
+        // A saved VAE starts a new run with its own weights and config, whatever `config` says.
+        _ = try straight.save(to: straightDirectory)
+        var continued = tinyVAEOptions(steps: 2)
+        continued.config.blockOutChannels = [8, 8]
+        continued.initialModelDirectory = straightDirectory
+        let second = try VAETrainer(data: data, output: dataDirectory.appendingPathComponent("second"), options: continued)
+        assertSameParameters(straight.vae, second.vae)
+        XCTAssertEqual(second.vae.config.scalingFactor, 1)
+
         // 4 steps, then a new trainer resumes to 6: the same weights, bit for bit.
         let resumedDirectory = dataDirectory.appendingPathComponent("resumed")
         var firstPart = tinyVAEOptions(steps: 6)
