@@ -7,7 +7,7 @@ import TensorCore
 
 extension StableDiffusion {
     /// Whether the U-Net takes the mask and the masked image's latents beside the latents.
-    public var isInpaintingModel: Bool { unet.config.inChannels == 2 * vae.config.latentChannels + 1 }
+    public var isInpaintingModel: Bool { unet.config.inChannels == 2 * latentChannels + 1 }
 
     func inpaintWithMaskChannels(_ request: InpaintRequest, warn: (String) -> Void,
                                  onStep: (DenoisingStep) throws -> Void) throws -> GenerationResult {
@@ -26,7 +26,7 @@ extension StableDiffusion {
         let timesteps = scheduler.timesteps
         // diffusers' order of draws: the initial latents, then the masked image's posterior sample.
         var generator = TorchGenerator(seed: request.seed)
-        let shape = [1, vae.config.latentChannels, h, w]
+        let shape = [1, latentChannels, h, w]
         let start = try Tensor(shape: shape, values: generator.randn(count: shape.reduce(1, *)))
         let maskedLatents = try encodeSample(images: maskedImage, generator: &generator)  // [1, C, h, w]
         let conditioning = Tensor.concat([latentMask, maskedLatents], axis: 1)            // [1, 1 + C, h, w]

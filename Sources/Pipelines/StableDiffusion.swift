@@ -38,7 +38,8 @@ public final class StableDiffusion {
 
     /// Pixels per latent along each side (2^(number of VAE down blocks − 1)).
     public var vaeScaleFactor: Int { 1 << (vae.config.blockOutChannels.count - 1) }
-    public var latentChannels: Int { unet.config.inChannels }
+    /// Channels of the latents (the VAE's; an inpainting U-Net takes more: mask and masked image).
+    public var latentChannels: Int { vae.config.latentChannels }
 
     /// The scheduler named on the command line (or the folder's own when nil), built from the
     /// folder's config as diffusers' `from_config` does.

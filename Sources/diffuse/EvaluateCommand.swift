@@ -30,6 +30,10 @@ struct EvaluateCommand: ModelCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
+    func validate() throws {
+        if prompts < 1 { throw ValidationError("--prompts must be at least 1, got \(prompts)") }
+    }
+
     func run(model: StableDiffusion, url: URL) throws {
         let folder = try dataset.load(resolution: model.nativeSize, quiet: modelOptions.quiet)
         let (steps, guidance, scheduler) = (sampler.steps, sampler.guidance, sampler.scheduler?.rawValue)

@@ -145,7 +145,7 @@ final class HostileInputTests: XCTestCase {
         try assertFails(["generate", "apple", "--model", emptyVocab, "--steps", "1", "-o", path("a.png")],
                         saying: ["vocab.json", "vocabulary is empty"])
         let orphans = try dataset("orphans", captions: "file\tcaption\nzzz.png\tnothing\n")
-        try assertFails(["evaluate", "--model", model, "--data", orphans, "--prompts", "1"], saying: ["captions.tsv", "zzz.png"])
+        try assertFails(["evaluate", "--model", model, "--data", orphans, "--prompts", "1", "--quiet"], saying: ["captions.tsv", "zzz.png"])
         try assertFails(["evaluate", "--model", model, "--data", try dataset("data"), "--prompts", "0"],
                         saying: ["--prompts must be at least 1"])
         // --resume with nothing to resume: one warning line, then a fresh run.
