@@ -7,13 +7,7 @@
 #
 # Usage: scripts/check-inpaint-diffusers.sh [WORK_DIR]   (default: a new temporary folder)
 #   VENV   a venv with torch, diffusers 0.39, transformers (default /root/venvs/diffusers)
-set -euo pipefail
-cd "$(dirname "$0")/.."
-python="${VENV:-/root/venvs/diffusers}/bin/python"
-[ -x "$python" ] || { echo "error: no Python venv at ${VENV:-/root/venvs/diffusers}" >&2; exit 1; }
-diffuse=.build/release/diffuse
-[ -x "$diffuse" ] || swift build -c release >&2
-export HF_HUB_OFFLINE=1
+source "$(dirname "$0")/diffusers-check-common.sh"
 work=${1:-$(mktemp -d /tmp/inpaint-diffusers.XXXXXX)}
 helper=scripts/inpaint_diffusers_check.py
 photo=../shared/photos/chelsea-64.png; prompt="a red apple"; steps=4; guidance=5

@@ -6,12 +6,7 @@
 #
 # Usage: scripts/check-lora-diffusers.sh [WORK_DIR]   (default: a new temporary folder)
 #   VENV   a venv with torch, diffusers 0.39, transformers and peft (default /root/venvs/diffusers)
-set -euo pipefail
-cd "$(dirname "$0")/.."
-python="${VENV:-/root/venvs/diffusers}/bin/python"
-[ -x "$python" ] || { echo "error: no Python venv at ${VENV:-/root/venvs/diffusers}" >&2; exit 1; }
-diffuse=.build/release/diffuse
-[ -x "$diffuse" ] || swift build -c release >&2
+source "$(dirname "$0")/diffusers-check-common.sh"
 pipeline=../shared/fixtures/diffusers-tiny
 work=${1:-$(mktemp -d /tmp/lora-diffusers.XXXXXX)}
 prompt="a sks icon"; steps=4; guidance=5; size=64
@@ -24,6 +19,6 @@ rm -rf "$work/sks.safetensors" "$work/sks-training"
 "$diffuse" info "$work/sks.safetensors"
 "$diffuse" generate "$prompt" --model "$pipeline" --lora "$work/sks.safetensors" --steps "$steps" --guidance "$guidance" \
   --seed 0 --width "$size" --height "$size" -o "$work/diffuse.png" --output-tensor "$work/diffuse.safetensors" --quiet
-HF_HUB_OFFLINE=1 "$python" scripts/lora_diffusers_check.py "$pipeline" "$work/sks.safetensors" "$prompt" "$steps" \
+"$python" scripts/lora_diffusers_check.py "$pipeline" "$work/sks.safetensors" "$prompt" "$steps" \
   "$guidance" "$size" "$work/diffuse.safetensors" 5e-3
 echo "ok: $work"

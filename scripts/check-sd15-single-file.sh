@@ -11,17 +11,10 @@
 #             Diffuse's `convert` must write the same tensors; without it, Diffuse's `convert` writes
 #             the file, and from_single_file rebuilding every weight exactly shows its layout is diffusers'.
 #   STEPS, SIZE   sampling steps and image size (default 3, 128: SD 1.5 at 512² is ~10 s a U-Net step here)
-set -euo pipefail
-cd "$(dirname "$0")/.."
-venv=${VENV:-/root/venvs/diffusers}
-python="$venv/bin/python"
+source "$(dirname "$0")/diffusers-check-common.sh"
 steps=${STEPS:-3}; size=${SIZE:-128}; prompt="a photograph of an astronaut riding a horse"
 work=${1:-$(mktemp -d /tmp/sd15-single-file.XXXXXX)}
 mkdir -p "$work"
-[ -x "$python" ] || { echo "error: no Python venv at $venv (see the README's single-file section)" >&2; exit 1; }
-diffuse=.build/release/diffuse
-[ -x "$diffuse" ] || swift build -c release >&2
-export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
 helper=scripts/sd15_single_file.py
 
 echo "== 1. a random SD 1.5 pipeline (diffusers folder, float16) in $work"

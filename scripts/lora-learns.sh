@@ -8,12 +8,7 @@
 # Usage: scripts/lora-learns.sh [WORK_DIR]   (default: a new temporary folder)
 #   VENV   a venv with numpy and Pillow (default /root/venvs/diffusers)
 #   COUNT  images generated before and after (default 8)
-set -euo pipefail
-cd "$(dirname "$0")/.."
-python="${VENV:-/root/venvs/diffusers}/bin/python"
-[ -x "$python" ] || { echo "error: no Python venv at ${VENV:-/root/venvs/diffusers} (numpy, Pillow)" >&2; exit 1; }
-diffuse=.build/release/diffuse
-[ -x "$diffuse" ] || swift build -c release >&2
+source "$(dirname "$0")/diffusers-check-common.sh"
 work=${1:-$(mktemp -d /tmp/lora-learns.XXXXXX)}
 count=${COUNT:-8}
 caption="a sks cat photo"
