@@ -1,5 +1,7 @@
 """The image side of scripts/lora-learns.sh (numpy + Pillow; run in a venv that has them).
 
+prep star DIR: eight 32-px drawings of a subject no emoji has (a purple five-pointed star with eyes,
+  shifted, scaled and turned a little) as DIR/00.png … 07.png.
 prep PHOTO DIR: eight 32-px views of one photo (four square crops around its middle, each also
   mirrored) as DIR/00.png … 07.png.
 verdict SUBJECT_DIR DATASET_DIR PICTURE BEFORE_PREFIX AFTER_PREFIX COUNT: for each generated image
@@ -8,14 +10,44 @@ verdict SUBJECT_DIR DATASET_DIR PICTURE BEFORE_PREFIX AFTER_PREFIX COUNT: for ea
   images before, after). Exits 1 unless every image after training is nearest to the subject.
 """
 import glob
+import math
 import os
 import sys
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw
+
+
+def star_points(cx, cy, radius, turn):
+    """The ten corners of a five-pointed star, the inner ones at 0.45 of the radius."""
+    points = []
+    for k in range(10):
+        r = radius if k % 2 == 0 else radius * 0.45
+        angle = turn + k * math.pi / 5 - math.pi / 2
+        points.append((cx + r * math.cos(angle), cy + r * math.sin(angle)))
+    return points
+
+
+def prep_star(out):
+    os.makedirs(out, exist_ok=True)
+    scale = 8  # drawn at 256 px, then downsampled: smooth edges like the emoji's
+    poses = [(0, 0, 13, 0), (1, -1, 12, 0.1), (-1, 1, 14, -0.1), (0, 1, 12.5, 0.05),
+             (1, 0, 13.5, -0.05), (-1, -1, 12, 0.15), (0, 0, 14, -0.15), (1, 1, 13, 0.0)]
+    for index, (dx, dy, radius, turn) in enumerate(poses):
+        image = Image.new("RGB", (32 * scale, 32 * scale), "white")
+        draw = ImageDraw.Draw(image)
+        cx, cy = (16 + dx) * scale, (17 + dy) * scale
+        draw.polygon(star_points(cx, cy, radius * scale, turn), fill=(128, 40, 200), outline=(70, 20, 120))
+        for ex in (-3, 3):
+            draw.ellipse([cx + (ex - 1.6) * scale, cy - 3 * scale, cx + (ex + 1.6) * scale, cy + 0.4 * scale], fill="white")
+            draw.ellipse([cx + (ex - 0.7) * scale, cy - 2 * scale, cx + (ex + 0.7) * scale, cy - 0.4 * scale], fill="black")
+        image.resize((32, 32), Image.Resampling.LANCZOS).save(os.path.join(out, f"{index:02d}.png"))
+    print(f"wrote {len(poses)} drawings of the star to {out}")
 
 
 def prep(photo, out):
+    if photo == "star":
+        return prep_star(out)
     image = Image.open(photo).convert("RGB")
     w, h = image.size
     os.makedirs(out, exist_ok=True)

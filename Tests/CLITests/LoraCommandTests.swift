@@ -72,7 +72,7 @@ final class TrainLoraCommandTests: XCTestCase {
                                            "--caption", "a sks icon", "--steps", "2", "--batch-size", "2", "--rank", "2",
                                            "--targets", "unet+text", "--sample-every", "0"])
         XCTAssertEqual(train.status, 0, train.stderr)
-        XCTAssertTrue(train.stderr.contains("train-lora: --steps 2 --batch-size 2 --lr 0.0001"), train.stderr)
+        XCTAssertTrue(train.stderr.contains("train-lora: --steps 2 --batch-size 2 --lr 0.001"), train.stderr)
         XCTAssertTrue(FileManager.default.fileExists(atPath: directory.appendingPathComponent("icon-training/lora.csv").path))
         let info = try DiffuseBinary.run(["info", out])
         XCTAssertTrue(info.stdout.contains("rank: 2") && info.stdout.contains("q_proj ×5"), info.stdout)
