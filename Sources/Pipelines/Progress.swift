@@ -5,18 +5,37 @@ import Foundation
 public final class ProgressBar {
     private var total: Int
     private let label: String
-    private let start = Date()
     private let enabled: Bool
+    private let interactive: Bool
+    private let clock: () -> Date
+    private let write: (String) -> Void
+    private let start: Date
     private var lastDraw = Date.distantPast
-    /// Smoothed seconds per unit, so the estimate follows the current pace, not the average.
+    /// Where the rate was last measured from: work done before this bar (a resumed run's
+    /// steps) is not counted as done in no time.
+    private var lastMeasure: (done: Int, time: Date)
+    /// Smoothed seconds per unit, so the estimate follows the current pace, not the average:
+    /// each unit's weight is 0.2, however many a redraw covers (one on a terminal, dozens
+    /// between a log's lines), so a slow first step fades within a few units.
     private var secondsPerUnit: Double?
-    private var lastDone = 0
-    private let interactive = isatty(STDERR_FILENO) != 0
 
-    public init(total: Int, label: String, enabled: Bool = true) {
+    /// A bar for `total` units, `startingAt` of them already done (a resumed run).
+    public convenience init(total: Int, label: String, enabled: Bool = true, startingAt done: Int = 0) {
+        self.init(total: total, label: label, enabled: enabled, startingAt: done,
+                  interactive: isatty(STDERR_FILENO) != 0, clock: Date.init,
+                  write: { FileHandle.standardError.write(Data($0.utf8)) })
+    }
+
+    init(total: Int, label: String, enabled: Bool, startingAt done: Int, interactive: Bool,
+         clock: @escaping () -> Date, write: @escaping (String) -> Void) {
         self.total = total
         self.label = label
         self.enabled = enabled
+        self.interactive = interactive
+        self.clock = clock
+        self.write = write
+        start = clock()
+        lastMeasure = (done, start)
     }
 
     /// Reports `done` of `total` units (the total may be corrected as work reveals it, e.g.
@@ -25,26 +44,29 @@ public final class ProgressBar {
         guard enabled else { return }
         if let newTotal { total = newTotal }
         let done = min(max(done, 0), total)
-        let now = Date()
+        let now = clock()
         guard done >= total || now.timeIntervalSince(lastDraw) > (interactive ? 0.1 : 30) else { return }
-        defer { lastDraw = now }
-        let elapsed = now.timeIntervalSince(start)
-        let interval = now.timeIntervalSince(lastDraw == .distantPast ? start : lastDraw)
-        if done > lastDone {
-            let recent = interval / Double(done - lastDone)
-            secondsPerUnit = secondsPerUnit.map { 0.8 * $0 + 0.2 * recent } ?? recent
-            lastDone = done
+        lastDraw = now
+        if done > lastMeasure.done {
+            let interval = now.timeIntervalSince(lastMeasure.time)
+            let recent = interval / Double(done - lastMeasure.done)
+            let weight = 1 - pow(0.8, Double(done - lastMeasure.done))
+            secondsPerUnit = secondsPerUnit.map { (1 - weight) * $0 + weight * recent } ?? recent
+            lastMeasure = (done, now)
         }
-        let rate = secondsPerUnit.map { $0 > 0 ? 1 / $0 : 0 } ?? 0
-        let remaining = rate > 0 ? Double(total - done) / rate : 0
+        let remaining = secondsPerUnit.map { Double(total - done) * $0 } ?? 0
         let width = 24
         let filled = total > 0 ? width * done / total : width
         let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-        let rateText = rate >= 1 ? String(format: "%.2f it/s", rate) : String(format: "%.2f s/it", rate > 0 ? 1 / rate : 0)
-        var line = "\(label) \(bar) \(done)/\(total) \(rateText) \(Self.format(elapsed)) elapsed, \(Self.format(remaining)) left"
+        var line = "\(label) \(bar) \(done)/\(total) \(Self.rate(secondsPerUnit ?? 0)) "
+            + "\(Self.format(now.timeIntervalSince(start))) elapsed, \(Self.format(remaining)) left"
         if !extra.isEmpty { line += " · \(extra)" }
-        let text = interactive ? "\r" + line + "\u{1B}[K" + (done >= total ? "\n" : "") : line + "\n"
-        FileHandle.standardError.write(Data(text.utf8))
+        write(interactive ? "\r" + line + "\u{1B}[K" + (done >= total ? "\n" : "") : line + "\n")
+    }
+
+    static func rate(_ secondsPerUnit: Double) -> String {
+        secondsPerUnit > 0 && secondsPerUnit <= 1 ? String(format: "%.2f it/s", 1 / secondsPerUnit)
+            : String(format: "%.2f s/it", secondsPerUnit)
     }
 
     static func format(_ seconds: Double) -> String {
