@@ -9,7 +9,10 @@ import TensorCore
 public struct EvaluationReport: Codable {
     public var psnrMean = 0.0, psnrP10 = 0.0, psnrImages = 0
     public var fidelityTop1 = 0.0, fidelityTop5 = 0.0, fidelityPrompts = 0
-    public var diversityMeanL2 = 0.0
+    /// Per diversity prompt, how far apart its seeds' images are; their mean, and how many
+    /// prompts gave copies (below `DiversityOutcome.copyThreshold`).
+    public var diversity: [DiversityOutcome] = []
+    public var diversityMean = 0.0, diversityCopies = 0
     public var secondsPerImage = 0.0
     public var steps = 0
     public var guidance: Float = 0
@@ -25,6 +28,18 @@ public struct PromptOutcome: Codable {
     public var caption: String
     public var ownRank: Int
     public var nearestCaption: String
+}
+
+/// One diversity prompt: the mean pairwise RMS distance (per pixel, in [-1, 1] units) between
+/// its images from different seeds; near zero means the seeds give copies.
+public struct DiversityOutcome: Codable {
+    public var prompt: String
+    public var meanPairwiseRMS: Double
+    /// A training caption measures recall, not how a model fills in what it was never shown.
+    public var isTrainingCaption: Bool
+    /// Below this the seeds' images are copies of one image (about 6 of 255 levels apart).
+    public static let copyThreshold = 0.05
+    public var isCopies: Bool { meanPairwiseRMS < Self.copyThreshold }
 }
 
 /// What the fidelity test saw, for the report and its picture.
@@ -103,24 +118,45 @@ public enum Evaluation {
         return try Image.grid(cells, columns: columns, padding: 4)
     }
 
-    /// Mean pairwise L2 distance (per pixel, in [-1, 1] units) between images of one prompt
-    /// drawn with different seeds: near zero means the seeds give copies.
-    public static func diversity(model: StableDiffusion, prompt: String, seeds: [UInt64], steps: Int, guidance: Float,
-                                 scheduler: String? = nil) throws -> Double {
-        let images = try seeds.map { seed -> [Float] in
-            var request = GenerationRequest(prompt: prompt)
-            request.seed = seed
-            request.steps = steps
-            request.guidance = guidance
-            request.scheduler = scheduler
-            return try model.generate(request).images.values
+    /// Each prompt drawn with each seed: how far apart one prompt's images are, and the images
+    /// (per prompt, one per seed) for the picture.
+    public static func diversity(model: StableDiffusion, prompts: [String], seeds: [UInt64], steps: Int, guidance: Float,
+                                 scheduler: String? = nil, trainingCaptions: Set<String> = [],
+                                 progress: (Int, Int) -> Void = { _, _ in }) throws -> (outcomes: [DiversityOutcome], images: [[Image]]) {
+        guard !prompts.isEmpty, seeds.count >= 2 else {
+            throw InputError(field: "diversity", reason: "needs at least one prompt and two seeds, got \(prompts.count) and \(seeds.count)")
         }
-        var total = 0.0, pairs = 0
-        for i in images.indices { for j in images.indices where j > i {
-            total += (squaredDistance(images[i], images[j]) / Double(images[i].count)).squareRoot()
-            pairs += 1
-        } }
-        return total / Double(max(1, pairs))
+        var outcomes: [DiversityOutcome] = [], images: [[Image]] = []
+        for (p, prompt) in prompts.enumerated() {
+            let pixels = try seeds.enumerated().map { s, seed -> Tensor in
+                var request = GenerationRequest(prompt: prompt)
+                request.seed = seed
+                request.steps = steps
+                request.guidance = guidance
+                request.scheduler = scheduler
+                defer { progress(p * seeds.count + s + 1, prompts.count * seeds.count) }
+                return try model.generate(request).images  // [1, 3, H, W] in [-1, 1]
+            }
+            let values = pixels.map(\.values)
+            var total = 0.0, pairs = 0
+            for i in values.indices { for j in values.indices where j > i {
+                total += (squaredDistance(values[i], values[j]) / Double(values[i].count)).squareRoot()
+                pairs += 1
+            } }
+            outcomes.append(DiversityOutcome(prompt: prompt, meanPairwiseRMS: total / Double(pairs),
+                                             isTrainingCaption: trainingCaptions.contains(prompt)))
+            images.append(try pixels.map { try $0.image() })
+        }
+        return (outcomes, images)
+    }
+
+    /// The diversity test as a picture: per prompt a row of its seeds' images, on red where
+    /// they are copies, on grey otherwise; rows in two columns past ten prompts.
+    public static func diversitySheet(_ outcomes: [DiversityOutcome], images: [[Image]]) throws -> Image {
+        let rows = try zip(outcomes, images).map { outcome, row in
+            try Image.grid(row, columns: row.count, padding: 2, background: outcome.isCopies ? [210, 60, 50] : [200, 200, 200])
+        }
+        return try Image.grid(rows, columns: rows.count > 10 ? 2 : 1, padding: 2)
     }
 
     static func squaredDistance(_ a: [Float], _ b: [Float]) -> Double {

@@ -227,6 +227,31 @@ final class TrainingTests: XCTestCase {
         XCTAssertEqual(sheet.width, 2 * cell + 3 * 4)
         XCTAssertEqual(sheet.height, 2 * (16 + 4) + 3 * 4)
 
+        // The diversity test: one seed twice gives copies (exactly 0 apart), three seeds give
+        // images as far apart as their pixels say (to 8-bit rounding), and the sheet has a row each.
+        let caption = fidelity.outcomes[0].caption
+        let captions = Set(data.items.map(\.caption))
+        let same = try Evaluation.diversity(model: model, prompts: [caption], seeds: [0, 0], steps: 2, guidance: 3,
+                                            trainingCaptions: captions)
+        XCTAssertEqual(same.outcomes[0].meanPairwiseRMS, 0)
+        XCTAssertTrue(same.outcomes[0].isCopies && same.outcomes[0].isTrainingCaption)
+        let spread = try Evaluation.diversity(model: model, prompts: [caption, "a caption never seen"], seeds: [0, 1, 2],
+                                              steps: 2, guidance: 3, trainingCaptions: captions)
+        XCTAssertEqual(spread.outcomes.map(\.isTrainingCaption), [true, false])
+        for (outcome, row) in zip(spread.outcomes, spread.images) {
+            let pixels = try row.map { try Tensor(image: $0).values }  // in [-1, 1]
+            var sum = 0.0
+            for (i, j) in [(0, 1), (0, 2), (1, 2)] {
+                sum += (zip(pixels[i], pixels[j]).map { Double($0 - $1) * Double($0 - $1) }.reduce(0, +) / Double(pixels[i].count)).squareRoot()
+            }
+            XCTAssertGreaterThan(outcome.meanPairwiseRMS, 0)
+            XCTAssertEqual(outcome.meanPairwiseRMS, sum / 3, accuracy: 1 / 127.5, outcome.prompt)
+        }
+        let diversitySheet = try Evaluation.diversitySheet(spread.outcomes, images: spread.images)
+        XCTAssertEqual(diversitySheet.width, 3 * 16 + 4 * 2 + 2 * 2)
+        XCTAssertEqual(diversitySheet.height, 2 * (16 + 2 * 2) + 3 * 2)
+        XCTAssertThrowsError(try Evaluation.diversity(model: model, prompts: [caption], seeds: [0], steps: 2, guidance: 3))
+
         // Continued training starts from the saved folder's weights and configs.
         var continued = tinyDiffusionOptions(steps: 2)
         continued.initialModelDirectory = straightDirectory
