@@ -11,7 +11,7 @@ typedef struct {
     float *o, *lse, *dq, *dk, *dv, *part;
     int64_t B, Lq, Lk, D, Dv, nch, groups;
     float scale;
-    int causal, bf16;  // bf16: the probabilities enter the second product rounded to bf16
+    int causal, bf16;  // bf16: probabilities (and their gradients) enter the products rounded to bf16
     volatile int err;
 } att_ctx;
 
@@ -138,6 +138,10 @@ static void bwd_body(void *p, int64_t begin, int64_t end) {
             dnnl_sgemm('N', 'T', m, kn, D, c->scale, qc, D, kb, D, 0.0f, S, kn);
             dnnl_sgemm('N', 'T', m, kn, Dv, 1.0f, doc, Dv, vb, Dv, 0.0f, dP, kn);
             bwd_probs(S, dP, c->lse_in + b * Lq + i0, delta, m, kn, i0, c->causal, c->scale);
+            if (c->bf16) {
+                dk_round_bf16(S, S, m * kn);
+                dk_round_bf16(dP, dP, m * kn);
+            }
             // dV [kn, Dv] += P^T . dOc;  dQc [m, D] = dS . K;  dK [kn, D] += dS^T . Qc
             dnnl_sgemm('T', 'N', kn, Dv, m, 1.0f, S, kn, doc, Dv, 1.0f, dV, Dv);
             dnnl_sgemm('N', 'N', m, D, kn, 1.0f, dP, kn, kb, D, 0.0f, c->dq + (b * Lq + i0) * D, D);
@@ -174,9 +178,29 @@ int dk_attention_backward(const float *q, const float *k, const float *v, const 
     att_ctx c = {.q = q, .k = k, .v = v, .out = out, .dout = dout, .lse_in = lse, .dq = dq, .dk = dk, .dv = dv,
                  .B = B, .Lq = Lq, .Lk = Lk, .D = D, .Dv = Dv, .nch = nch, .groups = groups, .scale = scale,
                  .causal = causal};
-    if (groups > 1 && !(c.part = dk_alloc_floats(B * groups * Lk * (D + Dv)))) return DK_ERR_ALLOC;
+    // Emulated bf16: every product reads bf16 values (q, k, v and the output gradient rounded
+    // once, the probabilities and their gradients per chunk); delta and the sums stay float32.
+    float *rounded = NULL;
+    if (dk_get_precision() == DK_PRECISION_BF16_EMULATED && Lq) {
+        int64_t nq = B * Lq * D, nk = B * Lk * D, nv = B * Lk * Dv, no = B * Lq * Dv;
+        if (!(rounded = dk_alloc_floats(nq + nk + nv + no))) return DK_ERR_ALLOC;
+        dk_round_bf16(q, rounded, nq);
+        dk_round_bf16(k, rounded + nq, nk);
+        dk_round_bf16(v, rounded + nq + nk, nv);
+        dk_round_bf16(dout, rounded + nq + nk + nv, no);
+        c.q = rounded;
+        c.k = rounded + nq;
+        c.v = rounded + nq + nk;
+        c.dout = rounded + nq + nk + nv;
+        c.bf16 = 1;
+    }
+    if (groups > 1 && !(c.part = dk_alloc_floats(B * groups * Lk * (D + Dv)))) {
+        dk_free(rounded);
+        return DK_ERR_ALLOC;
+    }
     dk_parallel_for(B * groups, 1, &c, bwd_body);
     if (groups > 1 && !c.err) dk_parallel_for(B * Lk * (D + Dv), 16384, &c, reduce_body);
     dk_free(c.part);
+    dk_free(rounded);
     return c.err;
 }

@@ -2,6 +2,7 @@
 #include "CKernels.h"
 #include "winograd_weights.h"
 #include <dnnl.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +48,10 @@ typedef struct {
 // bfloat16 inputs (activations, weights, incoming gradients) with float32 results and
 // accumulation, as torch.autocast does on CPU: twice the float32 rate with AVX-512 BF16.
 static int g_bf16;
+// Whether the gradients' kernels take bf16 as well: set by the probe in dk_conv_set_bf16,
+// which checks them against float32 once, so a wrong bf16 gradient kernel costs speed, not
+// a training run.
+static int g_bf16_gradients;
 
 // One execution argument: the user's plain buffer and, when oneDNN wants another
 // layout, an internal buffer plus the reorder between them.
@@ -201,17 +206,29 @@ static conv_entry *create_entry(const conv_key *k, int *err) {
     dnnl_format_tag_t act = blocked ? dnnl_format_tag_any : dnnl_nchw;
     dnnl_format_tag_t wt = blocked ? dnnl_format_tag_any : dnnl_oihw;
     dnnl_alg_kind_t alg = k->mode == DK_CONV_WINOGRAD ? dnnl_convolution_winograd : dnnl_convolution_direct;
-    // In bf16 (forward only) the kernel reads bf16 input and weights and writes f32.
-    dnnl_data_type_t in = k->bf16 ? dnnl_bf16 : dnnl_f32;
-    CHECK(dnnl_memory_desc_init_by_tag(&src_a, 4, sd, in, act));
-    CHECK(dnnl_memory_desc_init_by_tag(&w_a, 4, wd, in, wt));
-    CHECK(dnnl_memory_desc_init_by_tag(&dst_a, 4, dd, dnnl_f32, act));
+    // In bf16 each kernel reads bf16 operands and writes float32 (accumulating in float32):
+    // the forward reads input and weights, the data gradient the output gradient and weights,
+    // the weight gradient the input and output gradient. The backward kernels' forward hint
+    // is all bf16, a combination every bf16 CPU has.
+    dnnl_data_type_t bf = k->bf16 ? dnnl_bf16 : dnnl_f32;
+    dnnl_data_type_t src_t = k->kind == KIND_BWD_DATA ? dnnl_f32 : bf;
+    dnnl_data_type_t w_t = k->kind == KIND_BWD_WEIGHTS ? dnnl_f32 : bf;
+    dnnl_data_type_t dst_t = k->kind == KIND_FWD ? dnnl_f32 : bf;
+    CHECK(dnnl_memory_desc_init_by_tag(&src_a, 4, sd, src_t, act));
+    CHECK(dnnl_memory_desc_init_by_tag(&w_a, 4, wd, w_t, wt));
+    CHECK(dnnl_memory_desc_init_by_tag(&dst_a, 4, dd, dst_t, act));
     int bias = (int)k->has_bias;
 
     dnnl_convolution_desc_t fd;
+    dnnl_memory_desc_t src_h = src_a, w_h = w_a, dst_h = dst_a;
+    if (k->kind != KIND_FWD) {
+        CHECK(dnnl_memory_desc_init_by_tag(&src_h, 4, sd, bf, act));
+        CHECK(dnnl_memory_desc_init_by_tag(&w_h, 4, wd, bf, wt));
+        CHECK(dnnl_memory_desc_init_by_tag(&dst_h, 4, dd, bf, act));
+    }
     CHECK(dnnl_convolution_forward_desc_init(
         &fd, k->kind == KIND_FWD ? dnnl_forward_inference : dnnl_forward_training,
-        alg, &src_a, &w_a, bias ? &b_u : NULL, &dst_a, strides, pads_l, pads_r));
+        alg, &src_h, &w_h, bias ? &b_u : NULL, &dst_h, strides, pads_l, pads_r));
     CHECK(dnnl_primitive_desc_create(&fwd_pd, &fd, g_attr, g_engine, NULL));
     if (k->kind == KIND_FWD) {
         pd = fwd_pd;
@@ -266,6 +283,11 @@ static conv_entry *lookup(const conv_key *k, int *err) {
         conv_key direct = *k;
         direct.mode = DK_CONV_BLOCKED;
         if ((e = create_entry(&direct, err))) e->key = *k;
+    }
+    if (!e && k->bf16 && k->kind != KIND_FWD) {  // a bf16 gradient oneDNN refuses: float32, under the same key
+        conv_key f32 = *k;
+        f32.bf16 = 0;
+        if ((e = create_entry(&f32, err))) e->key = *k;
     }
     if (!e) return NULL;
     e->next = g_buckets[b];
@@ -467,8 +489,9 @@ static int run_conv(int kind, void *p0, void *p1, void *p2, void *p3, int64_t N,
     if (g_init_status) return g_init_status;
     conv_key k;
     memset(&k, 0, sizeof(k));
-    // bf16 is an inference option: gradients stay float32.
-    k = (conv_key){kind, 0, N, C, H, W, K, R, S, stride, pad, OH, OW, p3 != NULL, g_bf16 && kind == KIND_FWD,
+    // Gradients take bf16 too (mixed-precision training) where the probe found them right.
+    k = (conv_key){kind, 0, N, C, H, W, K, R, S, stride, pad, OH, OW, p3 != NULL,
+                   g_bf16 && (kind == KIND_FWD || g_bf16_gradients),
                    pad, pad, H * W, OH * OW, K, emulated};
     k.mode = g_forced_mode == DK_CONV_AUTO ? auto_mode(&k) : g_forced_mode;
     if (k.mode == DK_CONV_GEMM_1X1 && (!is_1x1(&k) || k.bf16)) k.mode = DK_CONV_BLOCKED;
@@ -483,33 +506,53 @@ static int run_conv(int kind, void *p0, void *p1, void *p2, void *p3, int64_t N,
     return run_key(&k, p0, p1, p2, p3);
 }
 
+// Emulated bf16: the float32 kernel on its two operands rounded to bf16 values (a and b hold
+// na and nb floats); the output, the bias and the bias gradient stay float32.
+static int run_conv_emulated(int kind, const float *a, int64_t na, const float *b, int64_t nb, float *out, float *p3,
+                             int64_t N, int64_t C, int64_t H, int64_t W, int64_t K, int64_t R, int64_t S,
+                             int64_t stride, int64_t pad, int64_t OH, int64_t OW) {
+    float *ra = dk_alloc_floats(na), *rb = ra ? dk_alloc_floats(nb) : NULL;
+    int rc = rb ? dk_round_bf16(a, ra, na) : DK_ERR_ALLOC;
+    if (!rc) rc = dk_round_bf16(b, rb, nb);
+    if (!rc) rc = run_conv(kind, ra, rb, out, p3, N, C, H, W, K, R, S, stride, pad, OH, OW, 1);
+    dk_free(ra);
+    dk_free(rb);
+    return rc;
+}
+
+static int emulating(int64_t N, int64_t C, int64_t H, int64_t W, int64_t K, int64_t R, int64_t S, int64_t stride,
+                     int64_t pad, int64_t OH, int64_t OW, const void *a, const void *b, const void *out) {
+    return dk_get_precision() == DK_PRECISION_BF16_EMULATED && !check_shape(N, C, H, W, K, R, S, stride, pad, OH, OW) &&
+           a && b && out;
+}
+
 int dk_conv2d_forward(const float *x, const float *w, const float *bias, float *y, int64_t N, int64_t C,
                       int64_t H, int64_t W, int64_t K, int64_t R, int64_t S, int64_t stride, int64_t pad,
                       int64_t OH, int64_t OW) {
-    if (dk_get_precision() != DK_PRECISION_BF16_EMULATED || check_shape(N, C, H, W, K, R, S, stride, pad, OH, OW) ||
-        !x || !w || !y)
-        return run_conv(KIND_FWD, (void *)x, (void *)w, y, (void *)bias, N, C, H, W, K, R, S, stride, pad, OH, OW, 0);
     // bf16's numerics on any CPU: float32 kernels (Winograd included, whose own error is ~1e-6,
     // far below bf16's 4e-3) on inputs and weights rounded to bf16 values; the bias stays float32
     // as oneDNN's bf16 kernels keep it.
-    float *rx = dk_alloc_floats(N * C * H * W), *rw = rx ? dk_alloc_floats(K * C * R * S) : NULL;
-    int rc = rw ? dk_round_bf16(x, rx, N * C * H * W) : DK_ERR_ALLOC;
-    if (!rc) rc = dk_round_bf16(w, rw, K * C * R * S);
-    if (!rc) rc = run_conv(KIND_FWD, rx, rw, y, (void *)bias, N, C, H, W, K, R, S, stride, pad, OH, OW, 1);
-    dk_free(rx);
-    dk_free(rw);
-    return rc;
+    if (emulating(N, C, H, W, K, R, S, stride, pad, OH, OW, x, w, y))
+        return run_conv_emulated(KIND_FWD, x, N * C * H * W, w, K * C * R * S, y, (float *)bias, N, C, H, W, K, R, S,
+                                 stride, pad, OH, OW);
+    return run_conv(KIND_FWD, (void *)x, (void *)w, y, (void *)bias, N, C, H, W, K, R, S, stride, pad, OH, OW, 0);
 }
 
 int dk_conv2d_backward_data(const float *dy, const float *w, float *dx, int64_t N, int64_t C, int64_t H,
                             int64_t W, int64_t K, int64_t R, int64_t S, int64_t stride, int64_t pad,
                             int64_t OH, int64_t OW) {
+    if (emulating(N, C, H, W, K, R, S, stride, pad, OH, OW, dy, w, dx))
+        return run_conv_emulated(KIND_BWD_DATA, dy, N * K * OH * OW, w, K * C * R * S, dx, NULL, N, C, H, W, K, R, S,
+                                 stride, pad, OH, OW);
     return run_conv(KIND_BWD_DATA, (void *)dy, (void *)w, dx, NULL, N, C, H, W, K, R, S, stride, pad, OH, OW, 0);
 }
 
 int dk_conv2d_backward_weights(const float *x, const float *dy, float *dw, float *db, int64_t N, int64_t C,
                                int64_t H, int64_t W, int64_t K, int64_t R, int64_t S, int64_t stride,
                                int64_t pad, int64_t OH, int64_t OW) {
+    if (emulating(N, C, H, W, K, R, S, stride, pad, OH, OW, x, dy, dw))
+        return run_conv_emulated(KIND_BWD_WEIGHTS, x, N * C * H * W, dy, N * K * OH * OW, dw, db, N, C, H, W, K, R, S,
+                                 stride, pad, OH, OW);
     return run_conv(KIND_BWD_WEIGHTS, (void *)x, (void *)dy, dw, db, N, C, H, W, K, R, S, stride, pad, OH, OW, 0);
 }
 
@@ -531,6 +574,31 @@ void dk_conv_clear_cache(void) {
     pthread_mutex_unlock(&g_lock);
 }
 
+// The largest difference between a bf16 gradient (g_bf16 set) and the float32 one, relative
+// to the float32 one's largest magnitude; kind is KIND_BWD_DATA or KIND_BWD_WEIGHTS.
+static float probe_gradient(int kind) {
+    enum { N = 2, C = 16, H = 6, W = 6, K = 16 };
+    static float a[N * K * H * W], b[N * C * H * W], out[2][K * C * 9 > N * C * H * W ? K * C * 9 : N * C * H * W];
+    for (int i = 0; i < N * K * H * W; i++) a[i] = sinf(0.37f * (float)i);
+    for (int i = 0; i < N * C * H * W; i++) b[i] = cosf(0.11f * (float)i);
+    float w[K * C * 9];
+    for (int i = 0; i < K * C * 9; i++) w[i] = 0.1f * sinf(0.53f * (float)i);
+    int64_t n = kind == KIND_BWD_DATA ? N * C * H * W : K * C * 9;
+    for (int pass = 0; pass < 2; pass++) {
+        g_bf16_gradients = pass == 0;
+        int rc = kind == KIND_BWD_DATA
+                     ? run_conv(kind, a, w, out[pass], NULL, N, C, H, W, K, 3, 3, 1, 1, H, W, 0)   // dy, w -> dx
+                     : run_conv(kind, b, a, out[pass], NULL, N, C, H, W, K, 3, 3, 1, 1, H, W, 0);  // x, dy -> dw
+        if (rc) return INFINITY;
+    }
+    float worst = 0, largest = 0;
+    for (int64_t i = 0; i < n; i++) {
+        worst = fmaxf(worst, fabsf(out[0][i] - out[1][i]));
+        largest = fmaxf(largest, fabsf(out[1][i]));
+    }
+    return worst / largest;
+}
+
 int dk_conv_set_bf16(int on) {
     if (!on) { g_bf16 = 0; return 0; }
     // Probe once with a small convolution: CPUs without AVX-512 BF16 (or AMX) refuse it.
@@ -546,5 +614,9 @@ int dk_conv_set_bf16(int on) {
     }
     if (!probed) return DK_ERR_BACKEND;
     g_bf16 = 1;
+    // bf16 operands (8 bits of mantissa) over 144-term sums: about 1e-3 of the largest value.
+    static int gradients_ok = -1;
+    if (gradients_ok < 0) gradients_ok = probe_gradient(KIND_BWD_DATA) < 2e-2f && probe_gradient(KIND_BWD_WEIGHTS) < 2e-2f;
+    g_bf16_gradients = gradients_ok;
     return 0;
 }

@@ -53,6 +53,7 @@ struct TrainLoRACommand: ParsableCommand {
             training.announce("train-lora", options.common, extra: " --seed \(options.common.seed) --resolution \(options.common.resolution) "
                 + "--rank \(rank) --alpha \(options.effectiveAlpha) --targets \(targets.rawValue) --sample-every \(sampleEvery)",
                 recipe: "diffusers' DreamBooth LoRA scale")
+            try training.usePrecision()
             let (pipeline, _) = try source.load()
             let data = try training.loadData()
             let trainer = try LoRATrainer(model: pipeline, data: data, output: URL(fileURLWithPath: training.out),

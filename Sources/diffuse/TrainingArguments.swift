@@ -59,6 +59,9 @@ struct TrainingArguments<Trainer: TrainerOptions>: ParsableArguments {
     @Option(help: "Threads to use (default: all cores).")
     var threads: Int?
 
+    @Option(help: "Precision of the products (GEMMs, convolutions, attention), forward and backward: bf16 is mixed-precision training (bfloat16 inputs, float32 accumulation, float32 weights and optimiser state) on CPUs with AVX-512 BF16 or AMX, and float32 elsewhere.")
+    var precision = ComputePrecision.float32
+
     @Flag(help: "No progress output.")
     var quiet = false
 
@@ -95,12 +98,24 @@ struct TrainingArguments<Trainer: TrainerOptions>: ParsableArguments {
         return try dataset.load(resolution: resolution, quiet: quiet)
     }
 
+    /// Makes every later product use `--precision`, saying so when this CPU runs float32 instead.
+    func usePrecision() throws {
+        do {
+            if try ComputePrecision.use(precision) == .float32 && precision == .bfloat16 && !quiet {
+                FileHandle.standardError.write(Data("warning: \(ComputePrecision.fallbackNotice)\n".utf8))
+            }
+        } catch {
+            throw CommandFailure(message: "\(error)")
+        }
+    }
+
     /// Runs a training command's body on this process's rank (the only one without mpirun),
     /// with errors in terms of flags; rank 0 alone prints, so the others run quiet.
     func runOnRanks(_ body: (TrainingArguments, DataParallelRun) throws -> Void) throws {
         try DataParallelRun.run(threads: threads) { parallel in
             var training = self
             training.quiet = quiet || !parallel.writes
+            try training.usePrecision()
             try reportingTrainingErrors { try body(training, parallel) }
         }
     }

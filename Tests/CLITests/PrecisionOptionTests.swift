@@ -44,4 +44,40 @@ final class PrecisionOptionTests: XCTestCase {
         XCTAssertGreaterThan(worst, 0, "bf16 should move the image")
         XCTAssertLessThanOrEqual(worst, 16, "within the bound of BFloat16QualityTests, in 8-bit levels")
     }
+
+    /// Trains a VAE for two steps on four images at `precision`; returns its weights and warning lines.
+    private func trainVAE(_ precision: String, environment: [String: String] = [:]) throws -> (Data, [Substring]) {
+        let data = directory.appendingPathComponent("data")
+        if !FileManager.default.fileExists(atPath: data.path) {
+            try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+            var captions = "file\tcaption\n"
+            for i in 0..<4 {
+                try FileManager.default.copyItem(atPath: try CLIFixture.rgbImage(), toPath: data.appendingPathComponent("\(i).png").path)
+                captions += "\(i).png\timage \(i)\n"
+            }
+            try Data(captions.utf8).write(to: data.appendingPathComponent("captions.tsv"))
+        }
+        let out = directory.appendingPathComponent("vae-\(precision)-\(environment.count)")
+        let result = try DiffuseBinary.run(["train-vae", "--data", data.path, "--out", out.path, "--steps", "2", "--batch-size", "2",
+                                            "--precision", precision], environment: environment)
+        assertSuccess(result, "train-vae --precision \(precision)")
+        let warnings = result.stderr.split(whereSeparator: \.isNewline).filter { $0.hasPrefix("warning:") }
+        return (try Data(contentsOf: out.appendingPathComponent("diffusion_pytorch_model.safetensors")), warnings)
+    }
+
+    func testTrainingTakesThePrecisionToo() throws {
+        let (float32, quiet) = try trainVAE("fp32")
+        XCTAssertEqual(quiet, [])
+        let (bfloat16, warnings) = try trainVAE("bf16")
+        if ComputePrecision.nativeBFloat16 {
+            XCTAssertEqual(warnings, [])
+            XCTAssertNotEqual(bfloat16, float32, "bf16 should move the weights")
+        } else {
+            XCTAssertEqual(warnings.count, 1, "one line says that bf16 runs as float32: \(warnings)")
+            XCTAssertEqual(bfloat16, float32, "the fallback is float32 itself")
+        }
+        let (emulated, none) = try trainVAE("bf16", environment: [ComputePrecision.emulationVariable: "1"])
+        XCTAssertEqual(none, [])
+        XCTAssertNotEqual(emulated, float32, "bf16 products should move the weights")
+    }
 }

@@ -105,6 +105,50 @@ final class BFloat16PrecisionTests: XCTestCase {
         assertClose(approximate, exact, relative: 0.02, "attention in bf16 against float32")
     }
 
+    func testEmulatedConvolutionGradientsAreFloat32GradientsOfRoundedOperands() throws {
+        // Mixed-precision training: each gradient kernel reads its two operands in bf16.
+        let (n, c, h, k) = (2, 24, 9, 32)
+        let x = testTensor([n, c, h, h], seed: 17), w = testTensor([k, c, 3, 3], seed: 18, scale: 0.1)
+        let dy = testTensor([n, k, h, h], seed: 19)
+        /// dx [N, C, H, W] and dw [K, C, 3, 3] of a 3×3 convolution with padding 1.
+        func gradients(x: [Float], w: [Float], dy: [Float]) -> (dx: [Float], dw: [Float]) {
+            var dx = [Float](repeating: 0, count: n * c * h * h), dw = [Float](repeating: 0, count: k * c * 9)
+            var db = [Float](repeating: 0, count: k)
+            let (N, C, H, K) = (Int64(n), Int64(c), Int64(h), Int64(k))
+            XCTAssertEqual(dk_conv2d_backward_data(dy, w, &dx, N, C, H, H, K, 3, 3, 1, 1, H, H), 0)
+            XCTAssertEqual(dk_conv2d_backward_weights(x, dy, &dw, &db, N, C, H, H, K, 3, 3, 1, 1, H, H), 0)
+            return (dx, dw)
+        }
+        let exact = gradients(x: x.values, w: w.values, dy: dy.values)
+        let expected = gradients(x: rounded(x.values), w: rounded(w.values), dy: rounded(dy.values))
+        try ComputePrecision.use(.bfloat16, emulate: true)
+        let emulated = gradients(x: x.values, w: w.values, dy: dy.values)
+        assertClose(emulated.dx, expected.dx, relative: 1e-6, "data gradient of rounded operands")
+        assertClose(emulated.dw, expected.dw, relative: 1e-6, "weight gradient of rounded operands")
+        for (name, approximate, float32) in [("dx", emulated.dx, exact.dx), ("dw", emulated.dw, exact.dw)] {
+            XCTAssertGreaterThan(maxAbsDifference(approximate, float32), 0, "\(name): bf16 should round somewhere")
+            assertClose(approximate, float32, relative: 0.02, "\(name) in bf16 against float32")
+        }
+    }
+
+    func testEmulatedAttentionGradientsStayNearFloat32() throws {
+        // Through autodiff: q, k, v [B, L, D] with 300 queries (two chunks).
+        func gradients() -> [[Float]] {
+            let q = testTensor([2, 300, 16], seed: 20).requiringGrad(), k = testTensor([2, 45, 16], seed: 21).requiringGrad()
+            let v = testTensor([2, 45, 8], seed: 22).requiringGrad()
+            let weights = testTensor([2, 300, 8], seed: 23)
+            (Tensor.attention(q, k, v, scale: 0.25) * weights).sum().backward()
+            return [q, k, v].map { $0.grad?.values ?? [] }
+        }
+        let exact = gradients()
+        try ComputePrecision.use(.bfloat16, emulate: true)
+        let emulated = gradients()
+        for (name, (approximate, float32)) in zip(["dq", "dk", "dv"], zip(emulated, exact)) {
+            XCTAssertGreaterThan(maxAbsDifference(approximate, float32), 0, "\(name): bf16 should round somewhere")
+            assertClose(approximate, float32, relative: 0.03, "\(name) in bf16 against float32")
+        }
+    }
+
     func testBFloat16FallsBackToFloat32OnlyWhereTheCPUHasNoBFloat16() throws {
         let x = testTensor([2, 32, 12, 12], seed: 15), w = testTensor([48, 32, 3, 3], seed: 16, scale: 0.1)
         let exact = Tensor.conv2d(x, w, bias: nil, padding: 1)
