@@ -19,10 +19,7 @@ extension StableDiffusion {
         let maskedImage = Autograd.withoutGrad { request.image * keep }                   // [1, 3, H, W]
         let latentMask = try Tensor(shape: [1, 1, h, w], values: Self.nearest(binary, width: width, height: height, to: w, h))
 
-        let guided = request.guidance > 1
-        let context = try encodePrompt(request.prompt, negativePrompt: request.negativePrompt, count: 1, guided: guided, warn: warn)
-        var scheduler = try makeScheduler(named: request.scheduler)
-        try scheduler.setTimesteps(request.steps)
+        var (context, scheduler) = try sampling(request, warn: warn)
         let timesteps = scheduler.timesteps
         // diffusers' order of draws: the initial latents, then the masked image's posterior sample.
         var generator = TorchGenerator(seed: request.seed)

@@ -40,10 +40,7 @@ extension StableDiffusion {
                                     values: Self.areaAverage(request.mask, width: width, height: height, to: w, h))
         let pixelMask = try Tensor(shape: [1, 1, height, width], values: request.mask)
 
-        let guided = request.guidance > 1
-        let context = try encodePrompt(request.prompt, negativePrompt: request.negativePrompt, count: 1, guided: guided, warn: warn)
-        var scheduler = try makeScheduler(named: request.scheduler)
-        try scheduler.setTimesteps(request.steps)
+        var (context, scheduler) = try sampling(request, warn: warn)
         let timesteps = scheduler.timesteps
         var generator = TorchGenerator(seed: request.seed)
         let start = try Tensor(shape: known.shape, values: generator.randn(count: known.count))
@@ -61,6 +58,16 @@ extension StableDiffusion {
         let decoded = try decode(latents: latents)
         let images = Autograd.withoutGrad { Self.blend(decoded, request.image, mask: pixelMask) }
         return GenerationResult(images: images, latents: latents, timesteps: timesteps)
+    }
+
+    /// Where both inpainting paths start: the prompt's context (with the negative prompt's when
+    /// guided) and the sampler set to the request's steps.
+    func sampling(_ request: InpaintRequest, warn: (String) -> Void) throws -> (context: Tensor, scheduler: Scheduler) {
+        let context = try encodePrompt(request.prompt, negativePrompt: request.negativePrompt, count: 1,
+                                       guided: request.guidance > 1, warn: warn)
+        var scheduler = try makeScheduler(named: request.scheduler)
+        try scheduler.setTimesteps(request.steps)
+        return (context, scheduler)
     }
 
     /// mask·inside + (1 − mask)·outside; the mask [1, 1, H, W] broadcasts over [N, C, H, W].

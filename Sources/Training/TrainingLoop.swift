@@ -63,7 +63,8 @@ public final class TrainingLoop {
             // a run; said even when quiet, since a typo in the output folder also lands here.
             say("warning: nothing to resume: \(checkpointURL.path) does not exist; training starts at step 0", quiet: !writes)
         }
-        let progress = ProgressBar(total: options.steps, label: objective.name, enabled: !options.quiet && writes,
+        // Up to where this run stops (--stop-after), so the time left is this run's.
+        let progress = ProgressBar(total: lastStep, label: objective.name, enabled: !options.quiet && writes,
                                    startingAt: state.step)
         let start = Date(timeIntervalSinceNow: -state.seconds)
         let (firstStep, runStart) = (state.step, Date())

@@ -92,10 +92,10 @@ final class TextToImageTests: XCTestCase {
         var request = GenerationRequest(prompt: PipelineFixture.prompt)
         request.steps = 5
         var seen = 0
-        XCTAssertThrowsError(try model.generate(request) { step in
+        XCTAssertThrowsError(try model.generate(request, onStep: { step in
             seen += 1
             if step.index == 1 { throw Stop() }
-        }) { XCTAssertTrue($0 is Stop, "\($0)") }
+        })) { XCTAssertTrue($0 is Stop, "\($0)") }
         XCTAssertEqual(seen, 2, "no step after the one that threw")
     }
 }
