@@ -3,7 +3,7 @@
 # 16×16×4 latents, so the U-Net and its cost per step stay those of the 32-px model), then the
 # U-Net on its latents, conditioned by the 32-px model's text encoder, kept fixed.
 # Usage: scripts/train-emoji64.sh [WORK_DIR]   (rerun to continue from the last checkpoints;
-#        STOP_AFTER ends stage 2 early, in time slices)
+#        STOP_AFTER ends stage 2 early, in time slices; SHIP=1 then replaces models/emoji)
 source "$(dirname "$0")/train-common.sh"
 data=../shared/datasets/emoji64
 work=${1:-.build-train/emoji64}
@@ -34,3 +34,20 @@ $diffuse train --data "$data" --resolution 64 --vae "$work/vae" --text-encoder "
   --out "$work/pipeline" --tokenizer models/clip-tokenizer \
   --steps 4000 --batch-size 32 --lr 5e-4 --warmup 150 --checkpoint-every 100 --sample-every 500 --seed 0 --fp16 \
   ${STOP_AFTER:+--stop-after $STOP_AFTER} $(resume "$work/pipeline")
+
+# 3. Ship (SHIP=1): the pipeline folder plus its training records (not the checkpoints), then
+#    the figures of the README: VAE PSNR, fidelity on 100 captions, diversity on 20 new ones.
+[ "${SHIP:-0}" = 1 ] || exit 0
+[ -f "$work/pipeline/unet/diffusion_pytorch_model.safetensors" ] || { echo "error: stage 2 has not finished" >&2; exit 1; }
+rm -rf models/emoji
+mkdir -p models/emoji/training
+cp -r "$work/pipeline"/{model_index.json,scheduler,text_encoder,tokenizer,unet,vae} models/emoji/
+cp "$work/pipeline/training"/{diffusion.csv,diffusion-loss.png} "$work/pipeline/training"/samples-*.png models/emoji/training/
+for stage in vae-1 vae; do
+  for file in vae.csv vae-loss.png vae-summary.txt; do
+    cp "$work/$stage/training/$file" "models/emoji/training/${stage}${file#vae}"  # vae-1.csv, vae-loss.png, …
+  done
+done
+$diffuse evaluate --data "$data" --prompts 100 --model models/emoji --json models/emoji/training/evaluation.json \
+  --sheet models/emoji/training/fidelity-sheet.png --diversity-prompts scripts/emoji-novel-prompts.txt \
+  --diversity-sheet models/emoji/training/diversity-sheet.png
