@@ -41,7 +41,7 @@ struct EvaluateCommand: ModelCommand {
         if prompts < 1 { throw ValidationError("--prompts must be at least 1, got \(prompts)") }
     }
 
-    /// The prompts of the diversity test, read before the model is loaded so a bad file fails fast.
+    /// The prompts of the diversity test, read first: a bad file fails before the long measurements.
     func diversityTestPrompts() throws -> [String] {
         var prompts = diversityPrompt
         if let diversityPrompts {
