@@ -10,7 +10,7 @@ import sys
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import torch  # noqa: E402
 from diffusers import StableDiffusionPipeline  # noqa: E402
-from safetensors import safe_open  # noqa: E402
+from diffuse_images import difference, require  # noqa: E402
 
 
 def main(pipeline, lora, prompt, steps, guidance, size, diffuse_images, bound):
@@ -27,16 +27,11 @@ def main(pipeline, lora, prompt, steps, guidance, size, diffuse_images, bound):
     # The file as it is; offline, diffusers wants its folder and name given apart.
     pipe.load_lora_weights(os.path.dirname(os.path.abspath(lora)), weight_name=os.path.basename(lora))
     adapted = image()
-    with safe_open(diffuse_images, "pt") as f:
-        ours = f.get_tensor("images")
-    if ours.shape != adapted.shape:
-        sys.exit(f"error: image shapes differ: Diffuse {tuple(ours.shape)}, diffusers {tuple(adapted.shape)}")
-    d = (ours - adapted).abs()
+    d = difference(diffuse_images, adapted)
     print(f"diffusers + load_lora_weights vs Diffuse --lora: max |diff| {d.max().item():.2e}, "
           f"median {d.median().item():.2e}; the LoRA moves diffusers' image by up to "
           f"{(adapted - base).abs().max().item():.3f} (mean {(adapted - base).abs().mean().item():.3f})")
-    if not d.max().item() <= bound:
-        sys.exit(f"error: the images differ by more than {bound}")
+    require(d, bound)
 
 
 if __name__ == "__main__":

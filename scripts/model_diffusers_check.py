@@ -10,7 +10,7 @@ import sys
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import torch  # noqa: E402
 from diffusers import StableDiffusionPipeline  # noqa: E402
-from safetensors import safe_open  # noqa: E402
+from diffuse_images import difference, require  # noqa: E402
 
 
 def main(model, prompt, steps, guidance, diffuse_images, bound):
@@ -19,15 +19,10 @@ def main(model, prompt, steps, guidance, diffuse_images, bound):
     with torch.no_grad():
         theirs = torch.from_numpy(pipe(prompt, num_inference_steps=steps, guidance_scale=guidance,
                                        generator=torch.Generator("cpu").manual_seed(0), output_type="np").images)
-    with safe_open(diffuse_images, "pt") as f:
-        ours = f.get_tensor("images")
-    if ours.shape != theirs.shape:
-        sys.exit(f"error: image shapes differ: Diffuse {tuple(ours.shape)}, diffusers {tuple(theirs.shape)}")
-    d = (ours - theirs).abs()
+    d = difference(diffuse_images, theirs)
     print(f"{model} ({type(pipe.scheduler).__name__}, {tuple(theirs.shape[1:3])}): diffusers vs Diffuse, "
           f"\"{prompt}\", {steps} steps, guidance {guidance}: max |diff| {d.max().item():.2e}, mean {d.mean().item():.2e}")
-    if not d.max().item() <= bound:
-        sys.exit(f"error: the images differ by more than {bound}")
+    require(d, bound)
 
 
 if __name__ == "__main__":

@@ -8,12 +8,15 @@ source "$(dirname "$0")/train-common.sh"
 data=../shared/datasets/emoji64
 work=${1:-.build-train/emoji64}
 mkdir -p "$work"
+# The 32-px model, whose text encoder and U-Net this one starts from: models/emoji32 once this
+# model has shipped, models/emoji before.
+emoji32=${INIT_FROM:-$([ -d models/emoji32 ] && echo models/emoji32 || echo models/emoji)}
 
-# 0. The text encoder of the 32-px model (models/emoji32, trained on the same 3411 captions),
-#    copied once: it stays fixed, so the shipped 64-px model carries the same one.
+# 0. The text encoder of the 32-px model (trained on the same 3411 captions), copied once: it
+#    stays fixed, so the shipped 64-px model carries the same one.
 if [ ! -f "$work/text-encoder/config.json" ]; then
   mkdir -p "$work/text-encoder"
-  cp "${INIT_FROM:-models/emoji32}"/text_encoder/* "$work/text-encoder/"
+  cp "$emoji32"/text_encoder/* "$work/text-encoder/"
 fi
 
 # 1. VAE: 64×64 RGB → 16×16×4 latents, channels 32/64/128 (about 2.3 s a step on two cores).
@@ -29,11 +32,11 @@ if [ ! -f "$work/vae/diffusion_pytorch_model.safetensors" ]; then
 fi
 
 # 2. U-Net on the frozen VAE's latents, with the fixed text encoder, from the 32-px model's U-Net
-#    (models/emoji32: the same 3-level U-Net on 16×16×4 latents). Its latents are another VAE's,
+#    (the same 3-level U-Net on 16×16×4 latents). Its latents are another VAE's,
 #    so the denoising is relearnt, but what the words mean for the picture carries over: the
 #    32-px model took about 12,000 steps from scratch to its fidelity.
 $diffuse train --data "$data" --resolution 64 --vae "$work/vae" --text-encoder "$work/text-encoder" \
-  --init-from "${INIT_FROM:-models/emoji32}" --out "$work/pipeline" --tokenizer models/clip-tokenizer \
+  --init-from "$emoji32" --out "$work/pipeline" --tokenizer models/clip-tokenizer \
   --steps 4000 --batch-size 32 --lr 5e-4 --warmup 150 --checkpoint-every 100 --sample-every 500 --seed 0 --fp16 \
   ${STOP_AFTER:+--stop-after $STOP_AFTER} $(resume "$work/pipeline")
 
@@ -41,7 +44,8 @@ $diffuse train --data "$data" --resolution 64 --vae "$work/vae" --text-encoder "
 #    the figures of the README: VAE PSNR, fidelity on 100 captions, diversity on 20 new ones.
 [ "${SHIP:-0}" = 1 ] || exit 0
 [ -f "$work/pipeline/unet/diffusion_pytorch_model.safetensors" ] || { echo "error: stage 2 has not finished" >&2; exit 1; }
-rm -rf models/emoji
+# The 32-px model stays, as models/emoji32: a rerun of this recipe starts from it.
+if [ -d models/emoji32 ]; then rm -rf models/emoji; else mv models/emoji models/emoji32; fi
 mkdir -p models/emoji/training
 cp -r "$work/pipeline"/{model_index.json,scheduler,text_encoder,tokenizer,unet,vae} models/emoji/
 cp "$work/pipeline/training"/{diffusion.csv,diffusion-loss.png} "$work/pipeline/training"/samples-*.png models/emoji/training/
