@@ -1,4 +1,5 @@
-// Matches diffusers DPMSolverMultistepScheduler: DPM-Solver++ multistep (2M by default, optional Karras sigmas).
+// Matches diffusers DPMSolverMultistepScheduler: DPM-Solver++ multistep (2M by default, optional Karras
+// sigmas), and its SDE variant (algorithm_type "sde-dpmsolver++", A1111's "DPM++ 2M SDE").
 import Foundation
 import TensorCore
 
@@ -12,7 +13,7 @@ public struct DPMSolverMultistepScheduler: SigmaScheduler {
 
     public init(config: SchedulerConfig) throws {
         let c = config.applyingDefaults(of: .dpmSolverMultistep)
-        try ConfigCheck.oneOf(c.algorithmType, ["dpmsolver++"], field: "algorithm_type", scheduler: Self.name)
+        try ConfigCheck.oneOf(c.algorithmType, ["dpmsolver++", "sde-dpmsolver++"], field: "algorithm_type", scheduler: Self.name)
         try ConfigCheck.oneOf(c.solverType, ["midpoint", "heun"], field: "solver_type", scheduler: Self.name)
         try ConfigCheck.oneOf(c.finalSigmasType, ["zero", "sigma_min"], field: "final_sigmas_type", scheduler: Self.name)
         try ConfigCheck.off(c.thresholding, field: "thresholding", scheduler: Self.name)
@@ -96,34 +97,51 @@ public struct DPMSolverMultistepScheduler: SigmaScheduler {
         modelOutputs.append(x0)
         if modelOutputs.count > config.solverOrder { modelOutputs.removeFirst() }
 
+        // The SDE variant draws fresh noise at every step, the last one included, as diffusers does.
+        let stochastic = config.algorithmType == "sde-dpmsolver++"
+        let drawn = stochastic ? try noise(like: sample, scheduler: Self.name) : nil  // [N, C, H, W]
+
         let t = Self.alphaSigmaLambda(try ladder.sigma(at: index + 1))
         let h = t.lambda - s0.lambda
-        let expm = Foundation.exp(-h) - 1
-        let sampleCoeff = t.level.noise / s0.level.noise
-        let d0Coeff = t.level.signal * expm
         let n = modelOutputs.count
-        let prev: Tensor
+        // x_t = sampleCoeff·x_s + Σ c_k·D_k (+ noiseCoeff·z): the ODE's exp(-h) - 1 becomes the
+        // SDE's -(1 - exp(-2h)), twice the step toward x̂₀, with the excess variance added back as noise.
+        let e = Foundation.exp(-h)
+        let phi1: Float = stochastic ? -(1 - e * e) : e - 1                  // φ₁ in the x̂₀ coefficient
+        let phi2: Float = stochastic ? phi1 / (2 * h) + 1 : phi1 / h + 1    // the Heun and third-order D1 term
+        let phi3: Float = stochastic ? (phi1 + 2 * h) / (4 * h * h) + 0.5 : (phi1 + h) / (h * h) - 0.5
+        let sampleCoeff = t.level.noise / s0.level.noise * (stochastic ? e : 1)
+        let d0Coeff = t.level.signal * phi1
+        let order: Int
         if config.solverOrder == 1 || lowerOrderNums < 1 || lowerOrderFinal {
-            prev = sample * sampleCoeff - x0 * d0Coeff
+            order = 1
         } else if config.solverOrder == 2 || lowerOrderNums < 2 || lowerOrderSecond {
+            order = 2
+        } else {
+            order = 3
+        }
+        var prev: Tensor
+        switch order {
+        case 1:
+            prev = sample * sampleCoeff - x0 * d0Coeff
+        case 2:
             let s1 = Self.alphaSigmaLambda(try ladder.sigma(at: index - 1))
             let m0 = modelOutputs[n - 1], m1 = modelOutputs[n - 2]
             let r0 = (s0.lambda - s1.lambda) / h
             let d1 = (m0 - m1) * (1 / r0)
-            let d1Coeff = config.solverType == "heun" ? -(t.level.signal * (expm / h + 1)) : 0.5 * d0Coeff
+            let d1Coeff = config.solverType == "heun" ? -(t.level.signal * phi2) : 0.5 * d0Coeff
             prev = sample * sampleCoeff - m0 * d0Coeff - d1 * d1Coeff
-        } else {
+        default:
             let s1 = Self.alphaSigmaLambda(try ladder.sigma(at: index - 1))
             let s2 = Self.alphaSigmaLambda(try ladder.sigma(at: index - 2))
             let m0 = modelOutputs[n - 1], m1 = modelOutputs[n - 2], m2 = modelOutputs[n - 3]
             let r0 = (s0.lambda - s1.lambda) / h, r1 = (s1.lambda - s2.lambda) / h
-            let d1Coeff = t.level.signal * (expm / h + 1)
-            let d2Coeff = t.level.signal * ((expm + h) / (h * h) - 0.5)
             let d10 = (m0 - m1) * (1 / r0), d11 = (m1 - m2) * (1 / r1)
             let d1 = d10 + (d10 - d11) * (r0 / (r0 + r1))
             let d2 = (d10 - d11) * (1 / (r0 + r1))
-            prev = sample * sampleCoeff - m0 * d0Coeff + d1 * d1Coeff - d2 * d2Coeff
+            prev = sample * sampleCoeff - m0 * d0Coeff + d1 * (t.level.signal * phi2) - d2 * (t.level.signal * phi3)
         }
+        if let drawn { prev = prev + drawn * (t.level.noise * (1 - e * e).squareRoot()) }
         lowerOrderNums = min(lowerOrderNums + 1, config.solverOrder)
         ladder.advance()
         return SchedulerStep(prevSample: prev, predOriginalSample: x0)

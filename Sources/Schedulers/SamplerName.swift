@@ -10,11 +10,14 @@ public enum SamplerName: String, CaseIterable {
     case eulerAncestral = "euler-a"
     case dpmpp2m = "dpm++2m"
     case dpmpp2mKarras = "dpm++2m-karras"
+    case dpmpp2mSDE = "dpm++2m-sde"
+    case dpmpp2mSDEKarras = "dpm++2m-sde-karras"
     case lms, heun, lcm, ddpm
 
     /// The table: (class, keys forced, keys defaulted only when the folder lacks them).
     var recipe: (kind: SchedulerKind, overrides: [String: ConfigValue], fallbacks: [String: ConfigValue]) {
         let dpmpp2m: [String: ConfigValue] = ["algorithm_type": .string("dpmsolver++"), "solver_order": .number(2)]
+        let dpmpp2mSDE = dpmpp2m.merging(["algorithm_type": .string("sde-dpmsolver++")]) { $1 }
         switch self {
         case .ddim: return (.ddim, [:], [:])
         // PNDM's class default runs Runge-Kutta warm-up steps; SD configs skip them.
@@ -24,6 +27,8 @@ public enum SamplerName: String, CaseIterable {
         case .eulerAncestral: return (.eulerAncestral, [:], [:])
         case .dpmpp2m: return (.dpmSolverMultistep, dpmpp2m.merging(["use_karras_sigmas": .bool(false)]) { $1 }, [:])
         case .dpmpp2mKarras: return (.dpmSolverMultistep, dpmpp2m.merging(["use_karras_sigmas": .bool(true)]) { $1 }, [:])
+        case .dpmpp2mSDE: return (.dpmSolverMultistep, dpmpp2mSDE.merging(["use_karras_sigmas": .bool(false)]) { $1 }, [:])
+        case .dpmpp2mSDEKarras: return (.dpmSolverMultistep, dpmpp2mSDE.merging(["use_karras_sigmas": .bool(true)]) { $1 }, [:])
         case .lms: return (.lms, [:], [:])
         case .heun: return (.heun, [:], [:])
         case .lcm: return (.lcm, [:], [:])
@@ -43,7 +48,7 @@ public enum SamplerName: String, CaseIterable {
     }
 }
 
-/// A scheduler by CLI name (`ddim|pndm|euler|euler-karras|euler-a|dpm++2m|dpm++2m-karras|lms|heun|lcm|ddpm`).
+/// A scheduler by CLI name (`ddim|pndm|euler|euler-karras|euler-a|dpm++2m|dpm++2m-karras|dpm++2m-sde|dpm++2m-sde-karras|lms|heun|lcm|ddpm`).
 public func makeScheduler(name: String, config: SchedulerConfig) throws -> Scheduler {
     guard let sampler = SamplerName(rawValue: name) else {
         throw SchedulerError.unknownSchedulerName(name, valid: SamplerName.allCases.map(\.rawValue))

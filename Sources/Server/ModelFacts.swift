@@ -13,8 +13,8 @@ public struct ModelFacts: @unchecked Sendable {
     public let defaultGuidance = SamplingDefaults.guidance
 
     /// Every sampler name Diffuse knows; the ones the model's config cannot build are left out.
-    static let candidateSamplers = ["euler", "euler-karras", "euler-a", "dpm++2m", "dpm++2m-karras", "ddim", "pndm",
-                                    "lms", "heun", "lcm", "ddpm"]
+    static let candidateSamplers = ["euler", "euler-karras", "euler-a", "dpm++2m", "dpm++2m-karras", "dpm++2m-sde",
+                                    "dpm++2m-sde-karras", "ddim", "pndm", "lms", "heun", "lcm", "ddpm"]
 
     public init(model: StableDiffusion, name: String) {
         self.name = name
@@ -53,6 +53,7 @@ public struct ModelFacts: @unchecked Sendable {
 enum SamplerNames {
     static let table: [(a1111: String, diffuse: String)] = [
         ("Euler", "euler"), ("Euler a", "euler-a"), ("DPM++ 2M", "dpm++2m"), ("DPM++ 2M Karras", "dpm++2m-karras"),
+        ("DPM++ 2M SDE", "dpm++2m-sde"), ("DPM++ 2M SDE Karras", "dpm++2m-sde-karras"),
         ("DDIM", "ddim"), ("PNDM", "pndm"), ("LMS", "lms"), ("Heun", "heun"), ("LCM", "lcm"),
     ]
     static var a1111Names: [String] { table.map(\.a1111) }

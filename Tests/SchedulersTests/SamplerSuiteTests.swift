@@ -50,10 +50,12 @@ final class SamplerSuiteTests: XCTestCase {
             .ddim: "DDIMScheduler", .pndm: "PNDMScheduler", .euler: "EulerDiscreteScheduler",
             .eulerKarras: "EulerDiscreteScheduler", .eulerAncestral: "EulerAncestralDiscreteScheduler",
             .dpmpp2m: "DPMSolverMultistepScheduler", .dpmpp2mKarras: "DPMSolverMultistepScheduler",
+            .dpmpp2mSDE: "DPMSolverMultistepScheduler", .dpmpp2mSDEKarras: "DPMSolverMultistepScheduler",
             .lms: "LMSDiscreteScheduler", .heun: "HeunDiscreteScheduler", .lcm: "LCMScheduler", .ddpm: "DDPMScheduler",
         ]
         XCTAssertEqual(SamplerName.allCases.map(\.rawValue),
-                       ["ddim", "pndm", "euler", "euler-karras", "euler-a", "dpm++2m", "dpm++2m-karras", "lms", "heun", "lcm", "ddpm"])
+                       ["ddim", "pndm", "euler", "euler-karras", "euler-a", "dpm++2m", "dpm++2m-karras", "dpm++2m-sde",
+                        "dpm++2m-sde-karras", "lms", "heun", "lcm", "ddpm"])
         for name in SamplerName.allCases {
             let scheduler = try name.make(config: SchedulerConfig())
             XCTAssertEqual(scheduler.config.className, expected[name], name.rawValue)

@@ -78,7 +78,7 @@ final class SchedulerConfigTests: XCTestCase {
             (#"{"prediction_type": "flow_prediction"}"#, .euler, "prediction_type", "flow_prediction"),
             (#"{"use_beta_sigmas": true}"#, .euler, "use_beta_sigmas", "true"),
             (#"{"timestep_spacing": "uniform"}"#, .ddim, "timestep_spacing", "uniform"),
-            (#"{"algorithm_type": "sde-dpmsolver++"}"#, .dpmSolverMultistep, "algorithm_type", "sde-dpmsolver++"),
+            (#"{"algorithm_type": "sde-dpmsolver"}"#, .dpmSolverMultistep, "algorithm_type", "sde-dpmsolver"),
             (#"{"prediction_type": "sample"}"#, .pndm, "prediction_type", "sample"),
             (#"{"thresholding": true}"#, .ddim, "thresholding", "true"),
             (#"{"trained_betas": [0.1, 0.2]}"#, .ddim, "trained_betas", "2 values"),

@@ -38,7 +38,7 @@ final class CompatibleAPITests: ServerTestCase {
         let served = try decodePNG(base64: try XCTUnwrap((json["images"] as? [String])?.first))
         let info = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try XCTUnwrap(json["info"] as? String).utf8)) as? [String: Any])
         XCTAssertEqual(info["steps"] as? Int, 10)
-        XCTAssertEqual(info["width"] as? Int, 32)
+        XCTAssertEqual(info["width"] as? Int, try ServerProcess.modelImageSize())
         let folder = try Self.temporaryDirectory()
         let cliOutput = folder.appendingPathComponent("cli.png").path
         try runCLI(["generate", "dog face", "--seed", "3", "--model", ServerProcess.modelPath, "--quiet", "-o", cliOutput])
@@ -73,21 +73,22 @@ final class CompatibleAPITests: ServerTestCase {
         let json = try post("/sdapi/v1/img2img", ["prompt": "green apple", "init_images": ["data:image/png;base64," + initImage],
                                                   "denoising_strength": 0.6, "seed": 5, "steps": 5])
         let result = try decodePNG(base64: try XCTUnwrap((json["images"] as? [String])?.first))
-        XCTAssertEqual(result.image.width, 32)
+        let size = try ServerProcess.modelImageSize()
+        XCTAssertEqual(result.image.width, size)
         let parameters = try XCTUnwrap(json["parameters"] as? [String: Any])
         XCTAssertEqual(parameters["denoising_strength"] as? Double, 0.6)
         XCTAssertNil(parameters["init_images"], "init images are not echoed back")
 
         // A mask: the left half repaints, the right half keeps its pixels exactly.
-        var maskPixels = [UInt8](repeating: 0, count: 32 * 32 * 3)
-        for y in 0..<32 { for x in 0..<16 { for c in 0..<3 { maskPixels[(y * 32 + x) * 3 + c] = 255 } } }
-        let mask = try Image(width: 32, height: 32, channels: 3, pixels: maskPixels)
+        var maskPixels = [UInt8](repeating: 0, count: size * size * 3)
+        for y in 0..<size { for x in 0..<size / 2 { for c in 0..<3 { maskPixels[(y * size + x) * 3 + c] = 255 } } }
+        let mask = try Image(width: size, height: size, channels: 3, pixels: maskPixels)
         let maskBase64 = Data(try mask.pngData()).base64EncodedString()
         let inpainted = try post("/sdapi/v1/img2img", ["prompt": "blue circle", "init_images": [initImage], "mask": maskBase64,
                                                        "seed": 2, "steps": 4])
         let painted = try decodePNG(base64: try XCTUnwrap((inpainted["images"] as? [String])?.first)).image
         let original = try decodePNG(base64: initImage).image
-        for y in 0..<32 { for x in 16..<32 {
+        for y in 0..<size { for x in size / 2..<size {
             XCTAssertEqual(painted[x, y, 0], original[x, y, 0], "kept pixel (\(x), \(y)) changed")
         } }
     }

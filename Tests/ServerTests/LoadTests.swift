@@ -60,7 +60,7 @@ final class LoadTests: ServerTestCase {
             let compute = try XCTUnwrap(json["seconds"] as? Double)
             single.append(String(format: "%.0f ms (compute %.0f ms)", wall * 1000, compute * 1000))
         }
-        print("single job at the defaults (10 steps, 32×32), submit to done: \(single.joined(separator: ", "))")
+        print("single job at the defaults (10 steps, the native size), submit to done: \(single.joined(separator: ", "))")
         let startMemory = server.residentBytes
         let clients = 4, each = 3, rounds = 3
         var results: [(latencies: [Double], failures: [String], images: Int)] = []

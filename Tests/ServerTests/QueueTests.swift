@@ -59,7 +59,8 @@ final class QueueTests: ServerTestCase {
         }
         let previews = events.flatMap { $0["previews"] as? [String] ?? [] }
         XCTAssertEqual(previews.count, 5, "one decoded x̂₀ per step")
-        for preview in previews { XCTAssertEqual(try decodePNG(base64: preview).image.width, 32) }
+        let size = try ServerProcess.modelImageSize()
+        for preview in previews { XCTAssertEqual(try decodePNG(base64: preview).image.width, size) }
         let last = try XCTUnwrap(events.last)
         XCTAssertEqual(last["state"] as? String, "done")
         XCTAssertEqual((last["images"] as? [[String: Any]])?.count, 1)

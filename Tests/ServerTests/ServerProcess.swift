@@ -32,6 +32,23 @@ final class ServerProcess {
 
     static var modelPath: String { SharedData.repositoryRoot.appendingPathComponent("models/emoji").path }
 
+    /// The shipped model's image side, read from its folder: the U-Net's latent `sample_size`
+    /// times the VAE's down-sampling (one halving per block after the first).
+    static func modelImageSize() throws -> Int {
+        func config(_ component: String) throws -> [String: Any] {
+            let url = URL(fileURLWithPath: modelPath).appendingPathComponent("\(component)/config.json")
+            guard let json = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any] else {
+                throw HTTPClientError(message: "\(url.path) is not a JSON object")
+            }
+            return json
+        }
+        guard let latentSize = try config("unet")["sample_size"] as? Int,
+              let blocks = (try config("vae")["block_out_channels"] as? [Int])?.count, blocks >= 1 else {
+            throw HTTPClientError(message: "models/emoji has no unet sample_size or vae block_out_channels")
+        }
+        return latentSize << (blocks - 1)
+    }
+
     init() throws {
         outputDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("diffuse-serve-\(UUID().uuidString)")
         process.executableURL = try Self.binary()
