@@ -30,10 +30,13 @@ struct ModelFolderReport: Encodable {
     var diffusersVersion: String?
     var components: [String: ModelComponentReport]
     var totalParameters: Int
+    /// The side of the images the model makes by default: the U-Net's latent `sample_size` times the
+    /// VAE's down-sampling (one halving per block after the first); nil when the configs do not say.
+    var imageSize: Int?
 
     enum CodingKeys: String, CodingKey {
         case folder, pipeline, components
-        case diffusersVersion = "diffusers_version", totalParameters = "total_parameters"
+        case diffusersVersion = "diffusers_version", totalParameters = "total_parameters", imageSize = "image_size"
     }
 
     /// The config keys worth showing for each component, in display order.
@@ -84,6 +87,10 @@ struct ModelFolderReport: Encodable {
             components[name] = report
         }
         totalParameters = components.values.reduce(0) { $0 + ($1.parameters ?? 0) }
+        if case .number(let latent)? = components["unet"]?.config["sample_size"], (1...65536).contains(latent),
+           case .array(let blocks)? = components["vae"]?.config["block_out_channels"], (1...16).contains(blocks.count) {
+            imageSize = Int(latent) << (blocks.count - 1)
+        }
     }
 
     var orderedNames: [String] {
@@ -99,6 +106,7 @@ struct ModelFolderReport: Encodable {
     func text() -> String {
         var lines = ["folder:       \(folder)",
                      "pipeline:     \(pipeline)" + (diffusersVersion.map { " (diffusers \($0))" } ?? "")]
+        if let imageSize { lines.append("image size:   \(imageSize)×\(imageSize) by default") }
         for name in orderedNames {
             guard let component = components[name] else { continue }
             var head = "\(name + ":")".padding(toLength: 14, withPad: " ", startingAt: 0) + component.className

@@ -18,6 +18,7 @@ final class InfoModelFolderTests: XCTestCase {
         for text in ["UNet2DConditionModel", "AutoencoderKL", "CLIPTextModel", "CLIPTokenizer", "PNDMScheduler",
                      "block_out_channels: [32, 64]", "latent_channels: 4", "scaling_factor: 0.18215",
                      "cross_attention_dim: 32", "hidden_size: 32", "num_hidden_layers: 5", "prediction_type: epsilon",
+                     "image size:   64×64 by default",  // 32×32 latents, two VAE blocks: one halving
                      "total:        \(expectedParameters.values.reduce(0, +)) parameters"] {
             XCTAssertTrue(result.stdout.contains(text), "missing '\(text)' in:\n\(result.stdout)")
         }
@@ -34,6 +35,7 @@ final class InfoModelFolderTests: XCTestCase {
             XCTAssertEqual(components[name]?["dtype"] as? String, "F32", name)
         }
         XCTAssertEqual(object["total_parameters"] as? Int, expectedParameters.values.reduce(0, +))
+        XCTAssertEqual(object["image_size"] as? Int, 64)
         XCTAssertEqual(components["unet"]?["class"] as? String, "UNet2DConditionModel")
         XCTAssertEqual(components["scheduler"]?["class"] as? String, "PNDMScheduler")
         XCTAssertNil(components["scheduler"]?["parameters"])

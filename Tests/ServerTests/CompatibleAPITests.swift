@@ -51,10 +51,11 @@ final class CompatibleAPITests: ServerTestCase {
         XCTAssertEqual(samplers.status, 200)
         let list = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(samplers.body)) as? [[String: Any]])
         let names = list.compactMap { $0["name"] as? String }
-        for name in ["Euler", "Euler a", "DPM++ 2M", "DPM++ 2M Karras", "DDIM", "PNDM", "LMS", "Heun", "LCM"] {
+        for name in ["Euler", "Euler a", "DPM++ 2M", "DPM++ 2M Karras", "DPM++ 2M SDE", "DPM++ 2M SDE Karras", "DDIM", "PNDM",
+                     "LMS", "Heun", "LCM"] {
             XCTAssertTrue(names.contains(name), "\(name) missing from \(names)")
         }
-        for name in ["Euler a", "DDIM", "Heun"] {
+        for name in ["Euler a", "DPM++ 2M SDE Karras", "DDIM", "Heun"] {
             let json = try post("/sdapi/v1/txt2img", ["prompt": "red apple", "seed": 1, "steps": 2, "sampler_name": name])
             XCTAssertEqual((json["images"] as? [String])?.count, 1, name)
         }
