@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Does train-lora teach the shipped model a subject it has never seen? Eight 32-px images of one
-# subject, all captioned alike, `train-lora` with its defaults on models/emoji; then the caption's
+# subject, all captioned alike, `train-lora` with its defaults on models/emoji32 (the 32-px model); then the caption's
 # images before and after, each with its nearest neighbour (pixel RMS) among the eight and all of
 # emoji32. Exits 1 unless every image after training is nearest to one of the eight. Writes
 # samples/lora-learns.png (rows: the eight, before, after). Not part of CI (minutes of training).
@@ -21,10 +21,10 @@ esac
 mkdir -p "$work"
 
 "$python" scripts/lora_learns.py prep "$source_images" "$work/data"
-"$diffuse" generate "$caption" --model models/emoji --count "$count" --seed 0 -o "$work/before.png" --quiet
-[ -f "$work/sks.safetensors" ] || nice -n 10 "$diffuse" train-lora --model models/emoji --data "$work/data" \
+"$diffuse" generate "$caption" --model models/emoji32 --count "$count" --seed 0 -o "$work/before.png" --quiet
+[ -f "$work/sks.safetensors" ] || nice -n 10 "$diffuse" train-lora --model models/emoji32 --data "$work/data" \
   --caption "$caption" --out "$work/sks.safetensors"
-"$diffuse" generate "$caption" --model models/emoji --lora "$work/sks.safetensors" --count "$count" --seed 0 \
+"$diffuse" generate "$caption" --model models/emoji32 --lora "$work/sks.safetensors" --count "$count" --seed 0 \
   -o "$work/after.png" --quiet
 "$python" scripts/lora_learns.py verdict "$work/data" ../shared/datasets/emoji32 samples/lora-learns.png \
   "$work/before" "$work/after" "$count"

@@ -104,7 +104,7 @@ public final class DiffusionTrainer: TrainingObjective {
         }
 
         // The sampler every trained pipeline ships with: Euler on Karras sigmas, which at 10
-        // steps beat DPM-Solver++ 2M at 15 on models/emoji's fidelity (README, quality).
+        // steps beat DPM-Solver++ 2M at 15 on models/emoji32's fidelity (README, quality).
         schedulerConfig = [
             "_class_name": .string(Self.schedulerClassName), "_diffusers_version": .string(ConfigFile.diffusersVersion),
             "num_train_timesteps": .number(1000), "beta_start": .number(0.00085), "beta_end": .number(0.012),

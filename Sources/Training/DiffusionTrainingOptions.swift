@@ -25,7 +25,7 @@ public struct DiffusionTrainingOptions {
     /// instead of once: rare kinds of image get more training without duplicating files.
     public var oversampledFiles: Set<String> = []
     public var oversampleFactor = 1
-    /// Steps between sample grids (0: none); 600 as in the recipe of models/emoji.
+    /// Steps between sample grids (0: none); 600 as in the recipe of models/emoji32.
     public var sampleEvery = 600
     public var samplePrompts: [String] = []
     public var sampleSteps = 20

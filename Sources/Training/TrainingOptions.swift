@@ -25,11 +25,11 @@ public struct TrainingOptions: Equatable {
 
     public init() {}
 
-    /// The VAE stage of models/emoji (scripts/train-emoji.sh): 1000 steps of 24 images at
+    /// The VAE stage of the 32-px model, models/emoji32 (scripts/train-emoji.sh): 1000 steps of 24 images at
     /// 6e-4, 50 warm-up steps, a checkpoint every 100.
     public static var vaeRecipe: TrainingOptions { recipe(steps: 1000, batchSize: 24, learningRate: 6e-4, warmupSteps: 50) }
 
-    /// The first diffusion stage of models/emoji: 2400 steps of 32 images at 5e-4, 150
+    /// The first diffusion stage of models/emoji32: 2400 steps of 32 images at 5e-4, 150
     /// warm-up steps, a checkpoint every 100 (samples every 600: `DiffusionTrainingOptions`).
     public static var diffusionRecipe: TrainingOptions { recipe(steps: 2400, batchSize: 32, learningRate: 5e-4, warmupSteps: 150) }
 

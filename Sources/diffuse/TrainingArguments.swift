@@ -84,7 +84,7 @@ struct TrainingArguments<Trainer: TrainerOptions>: ParsableArguments {
     }
 
     /// One line at the start: the values this run trains with, as flags.
-    func announce(_ command: String, _ options: TrainingOptions, extra: String = "", recipe: String = "the recipe of models/emoji") {
+    func announce(_ command: String, _ options: TrainingOptions, extra: String = "", recipe: String = "the recipe of models/emoji32") {
         guard !quiet else { return }
         let line = "\(command): --steps \(options.steps) --batch-size \(options.batchSize) --lr \(options.learningRate) "
             + "--warmup \(options.warmupSteps) --checkpoint-every \(options.checkpointEvery)\(extra) "

@@ -133,7 +133,7 @@ final class TrainingLoopTests: XCTestCase {
         XCTAssertThrowsError(try diffusion.validate()) { XCTAssertEqual(($0 as? TrainingError)?.fields, ["TrainingOptions.horizontalFlip"]) }
     }
 
-    /// The defaults are the recipe of models/emoji (scripts/train-emoji.sh).
+    /// The defaults are the first stages of the 32-px model's recipe (models/emoji32, scripts/train-emoji.sh).
     func testDefaultsAreTheShippedRecipe() {
         let vae = VAETrainingOptions().common
         XCTAssertEqual([vae.steps, vae.batchSize, vae.warmupSteps, vae.checkpointEvery], [1000, 24, 50, 100])
