@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Does train-lora teach the shipped model a subject it has never seen? Eight 32-px images of one
-# subject, all captioned alike, `train-lora` with its defaults on models/emoji32 (the 32-px model); then the caption's
+# Does train-lora teach the 32-px model (models/emoji32) a subject it has never seen? Eight 32-px
+# images of one subject, all captioned alike, `train-lora` with its defaults; then the caption's
 # images before and after, each with its nearest neighbour (pixel RMS) among the eight and all of
 # emoji32. Exits 1 unless every image after training is nearest to one of the eight. Writes
 # samples/lora-learns.png (rows: the eight, before, after). Not part of CI (minutes of training).
