@@ -112,26 +112,17 @@ public struct DPMSolverMultistepScheduler: SigmaScheduler {
         let phi3: Float = stochastic ? (phi1 + 2 * h) / (4 * h * h) + 0.5 : (phi1 + h) / (h * h) - 0.5
         let sampleCoeff = t.level.noise / s0.level.noise * (stochastic ? e : 1)
         let d0Coeff = t.level.signal * phi1
-        let order: Int
-        if config.solverOrder == 1 || lowerOrderNums < 1 || lowerOrderFinal {
-            order = 1
-        } else if config.solverOrder == 2 || lowerOrderNums < 2 || lowerOrderSecond {
-            order = 2
-        } else {
-            order = 3
-        }
         var prev: Tensor
-        switch order {
-        case 1:
+        if config.solverOrder == 1 || lowerOrderNums < 1 || lowerOrderFinal {
             prev = sample * sampleCoeff - x0 * d0Coeff
-        case 2:
+        } else if config.solverOrder == 2 || lowerOrderNums < 2 || lowerOrderSecond {
             let s1 = Self.alphaSigmaLambda(try ladder.sigma(at: index - 1))
             let m0 = modelOutputs[n - 1], m1 = modelOutputs[n - 2]
             let r0 = (s0.lambda - s1.lambda) / h
             let d1 = (m0 - m1) * (1 / r0)
             let d1Coeff = config.solverType == "heun" ? -(t.level.signal * phi2) : 0.5 * d0Coeff
             prev = sample * sampleCoeff - m0 * d0Coeff - d1 * d1Coeff
-        default:
+        } else {
             let s1 = Self.alphaSigmaLambda(try ladder.sigma(at: index - 1))
             let s2 = Self.alphaSigmaLambda(try ladder.sigma(at: index - 2))
             let m0 = modelOutputs[n - 1], m1 = modelOutputs[n - 2], m2 = modelOutputs[n - 3]
