@@ -8,6 +8,8 @@
 
 typedef struct {
     const float *q, *k, *v, *out, *dout, *lse_in;
+    const uint16_t *q16, *k16, *v16;  // native bf16: q as rows, k and v packed in pairs (dk_bf16_gemm)
+    int64_t Dp, Lkp;                  // D rounded up to even; Lk rounded up to 16
     float *o, *lse, *dq, *dk, *dv, *part;
     int64_t B, Lq, Lk, D, Dv, nch, groups;
     float scale;
@@ -60,6 +62,61 @@ static void fwd_body(void *p, int64_t begin, int64_t end) {
     dk_free(S);
 }
 
+// Native bf16: the chunk in blocks of SUB rows, whose scores [SUB, Lk] stay in the L2 cache.
+#define SUB 48
+
+static void fwd_body_bf16(void *p, int64_t begin, int64_t end) {
+    att_ctx *c = p;
+    int64_t knp = (c->Lk + 1) / 2 * 2;
+    float *S = dk_alloc_floats(SUB * c->Lk + SUB * knp / 2), inv[SUB];
+    if (!S) { c->err = DK_ERR_ALLOC; return; }
+    uint16_t *P = (uint16_t *)(S + SUB * c->Lk);
+    for (int64_t t = begin; t < end; t++) {
+        int64_t b = t / c->nch, i0 = (t % c->nch) * QC, m = min64(QC, c->Lq - i0);
+        for (int64_t s0 = 0; s0 < m; s0 += SUB) {
+            int64_t rows = min64(SUB, m - s0), r0 = i0 + s0;
+            int64_t kn = c->causal ? min64(c->Lk, r0 + rows) : c->Lk, kp = (kn + 1) / 2;
+            // S [rows, kn] = scale * Q [rows, D] . K^T [D, kn]
+            dk_bf16_gemm(rows, kn, c->Dp / 2, c->q16 + (b * c->Lq + r0) * c->Dp, c->Dp,
+                         c->k16 + b * c->Dp * c->Lkp, c->Lkp, c->scale, NULL, S, kn);
+            softmax_chunk(S, inv, c->lse ? c->lse + b * c->Lq + r0 : NULL, rows, kn, r0, c->causal);
+            dk_bf16_pack_rows(S, rows, kn, kn, P, 2 * kp);
+            // out [rows, Dv] = (P [rows, kn] . V [kn, Dv]) / row sums
+            int64_t vw = dk_bf16_pairs_width(c->Dv);
+            dk_bf16_gemm(rows, c->Dv, kp, P, 2 * kp, c->v16 + b * ((c->Lk + 1) / 2) * 2 * vw, vw, 1.0f, inv,
+                         c->o + (b * c->Lq + r0) * c->Dv, c->Dv);
+        }
+    }
+    dk_free(S);
+}
+
+// Converts q to bf16 rows and packs k, v in pairs, per batch entry.
+static void pack_body(void *p, int64_t begin, int64_t end) {
+    att_ctx *c = p;
+    int64_t vsize = (c->Lk + 1) / 2 * 2 * dk_bf16_pairs_width(c->Dv);
+    for (int64_t b = begin; b < end; b++) {
+        dk_bf16_pack_rows(c->q + b * c->Lq * c->D, c->Lq, c->D, c->D, (uint16_t *)c->q16 + b * c->Lq * c->Dp, c->Dp);
+        dk_bf16_pack_pairs(c->k + b * c->Lk * c->D, c->D, c->Lk, c->D, 1, (uint16_t *)c->k16 + b * c->Dp * c->Lkp);
+        dk_bf16_pack_pairs(c->v + b * c->Lk * c->Dv, c->Lk, c->Dv, c->Dv, 0, (uint16_t *)c->v16 + b * vsize);
+    }
+}
+
+static int forward_bf16(att_ctx *c) {
+    c->Dp = (c->D + 1) / 2 * 2;
+    c->Lkp = dk_bf16_pairs_width(c->Lk);
+    int64_t nq = c->B * c->Lq * c->Dp, nk = c->B * c->Dp * c->Lkp;
+    int64_t nv = c->B * ((c->Lk + 1) / 2 * 2) * dk_bf16_pairs_width(c->Dv);
+    uint16_t *buf = (uint16_t *)dk_alloc_floats((nq + nk + nv + 1) / 2);
+    if (!buf) return DK_ERR_ALLOC;
+    c->q16 = buf;
+    c->k16 = buf + nq;
+    c->v16 = buf + nq + nk;
+    dk_parallel_for(c->B, 1, c, pack_body);
+    dk_parallel_for(c->B * c->nch, 1, c, fwd_body_bf16);
+    dk_free(buf);
+    return c->err;
+}
+
 static int check(const void *q, const void *k, const void *v, const void *o, int64_t B, int64_t Lq, int64_t Lk,
                  int64_t D, int64_t Dv) {
     if (B < 0 || Lq < 0 || Lk <= 0 || D <= 0 || Dv <= 0) return DK_ERR_SHAPE;
@@ -74,6 +131,9 @@ int dk_attention_forward(const float *q, const float *k, const float *v, float *
     if (rc || B == 0 || Lq == 0) return rc;
     att_ctx c = {.q = q, .k = k, .v = v, .o = out, .lse = lse_out, .B = B, .Lq = Lq, .Lk = Lk, .D = D,
                  .Dv = Dv, .nch = (Lq + QC - 1) / QC, .scale = scale, .causal = causal};
+    // Native bf16: both products on bf16 operands (q, k, v converted once, the probabilities per
+    // block), as the emulated path below computes them.
+    if (dk_get_precision() == DK_PRECISION_BF16 && dk_bf16_gemm_available()) return forward_bf16(&c);
     if (dk_get_precision() != DK_PRECISION_BF16_EMULATED) {
         dk_parallel_for(B * c.nch, 1, &c, fwd_body);
         return c.err;

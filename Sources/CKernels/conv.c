@@ -122,11 +122,17 @@ static int is_1x1(const conv_key *k) {
 // output pixels with 128 channels and up: the SD 1.5 U-Net's 64x64 and 32x32 levels ran 3x
 // faster than direct (forward 10.5 -> 8.5 s), its VAE decoder 13.8 -> 8.3 s. Below that size the
 // per-call weight transform outweighs the saving.
+//
+// oneDNN has no bf16 Winograd, and with AVX-512 BF16 (twice float32's rate, not AMX's) float32
+// Winograd still beats bf16 direct on those layers: 557-613 against 378-413 GFLOP/s at 320
+// channels and 64x64, about even at 640 and 32x32 (Zen 4, session 13). So in bf16 they stay
+// float32 Winograd, which is also the more accurate; with AMX they run bf16 direct.
 #define WINOGRAD_MIN_PIXELS 2048         // N x OH x OW
 #define WINOGRAD_MAX_ELEMENTS (1 << 24)  // N x OH x OW x max(C, K) of one band
 static int auto_mode(const conv_key *k) {
     int64_t pixels = k->N * k->OH * k->OW;
-    if (k->kind == KIND_FWD && !k->bf16 && k->R == 3 && k->S == 3 && k->stride == 1 && k->pad == 1 &&
+    if (k->bf16 && dnnl_get_effective_cpu_isa() >= dnnl_cpu_isa_avx512_core_amx) pixels = 0;
+    if (k->kind == KIND_FWD && k->R == 3 && k->S == 3 && k->stride == 1 && k->pad == 1 &&
         k->C >= 128 && k->K >= 128 && pixels >= WINOGRAD_MIN_PIXELS)
         return DK_CONV_WINOGRAD;
     if (is_1x1(k)) return k->kind == KIND_BWD_WEIGHTS ? DK_CONV_GEMM_1X1 : DK_CONV_PLAIN;
@@ -494,6 +500,7 @@ static int run_conv(int kind, void *p0, void *p1, void *p2, void *p3, int64_t N,
                    g_bf16 && (kind == KIND_FWD || g_bf16_gradients),
                    pad, pad, H * W, OH * OW, K, emulated};
     k.mode = g_forced_mode == DK_CONV_AUTO ? auto_mode(&k) : g_forced_mode;
+    if (k.mode == DK_CONV_WINOGRAD) k.bf16 = 0;  // float32 Winograd (see auto_mode)
     if (k.mode == DK_CONV_GEMM_1X1 && (!is_1x1(&k) || k.bf16)) k.mode = DK_CONV_BLOCKED;
     if (k.mode == DK_CONV_WINOGRAD && (kind != KIND_FWD || stride != 1)) k.mode = DK_CONV_BLOCKED;
     if (k.mode == DK_CONV_GEMM_1X1) {

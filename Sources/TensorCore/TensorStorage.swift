@@ -1,4 +1,5 @@
 // TensorStorage: an aligned, uninitialised float32 buffer owned by one or more tensors.
+import CKernels
 import Foundation
 
 public final class TensorStorage {
@@ -8,15 +9,13 @@ public final class TensorStorage {
     /// Allocates `count` floats aligned to 64 bytes (a cache line, an AVX-512 register).
     public init(count: Int) {
         self.count = count
-        var raw: UnsafeMutableRawPointer?
-        let bytes = max(count, 1) * MemoryLayout<Float>.stride
-        if posix_memalign(&raw, 64, bytes) != 0 || raw == nil {
+        guard let p = dk_alloc_floats(Int64(count)) else {
             // Out of memory is not recoverable for a numeric engine; report it plainly.
-            fputs("error: out of memory allocating \(bytes) bytes\n", stderr)
+            fputs("error: out of memory allocating \(max(count, 1) * MemoryLayout<Float>.stride) bytes\n", stderr)
             exit(70)
         }
-        pointer = raw!.bindMemory(to: Float.self, capacity: max(count, 1))
+        pointer = p
     }
 
-    deinit { free(pointer) }
+    deinit { dk_free(pointer) }
 }

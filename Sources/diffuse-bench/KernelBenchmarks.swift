@@ -1,6 +1,7 @@
 // Kernel throughput: GFLOP/s for sgemm, convolution and attention; GB/s for memory-bound kernels.
 import CKernels
 import Foundation
+import TensorCore
 
 enum KernelBenchmarks {
     /// A 64-byte aligned float buffer filled with values in [-0.5, 0.5).
@@ -43,7 +44,7 @@ enum KernelBenchmarks {
     }
 
     static func emit(_ name: String, gflops: Double) {
-        print("{\"name\": \"\(name)\", \"gflops\": \(String(format: "%.1f", gflops))}")
+        print("{\"name\": \"\(name)\", \"gflops\": \(String(format: "%.1f", gflops)), \"precision\": \"\(ComputePrecision.mode.name)\"}")
         fflush(stdout)
     }
 

@@ -30,7 +30,7 @@ func runCase(_ body: () throws -> Void) {
 
 switch arguments.first {
 case "kernels":
-    KernelBenchmarks.run(options: Set(arguments.dropFirst()))
+    runCase { KernelBenchmarks.run(options: Set(arguments.dropFirst())) }
 case "all":
     exit(ModelBenchmarks.runAll(sharedDirectory: shared, runs: runs, precision: precision))
 case GenerationBenchmark.name:
@@ -41,7 +41,7 @@ case let name? where ModelBenchmarks.cases.contains(name):
     runCase { try ModelBenchmarks.run(name, sharedDirectory: shared, runs: runs) }
 default:
     FileHandle.standardError.write(Data("""
-    usage: diffuse-bench kernels [--conv-modes]
+    usage: diffuse-bench kernels [--conv-modes] [--precision fp32|bf16]
            diffuse-bench all | bench_unet_fwd | bench_unet_train | sd15_unet_fwd | sd15_vae_decode [--runs N] [--shared DIR] [--precision fp32|bf16]
            diffuse-bench emoji_generate [--model DIR] [--runs N] [--precision fp32|bf16]
            diffuse-bench emoji_lora_train | emoji_full_train [--model DIR] [--batch N] [--runs N]

@@ -30,7 +30,8 @@ enum {
 };
 
 // ---- memory and BLAS (memory.c) ----
-/// 64-byte aligned float buffer (free with dk_free); NULL on failure.
+/// 64-byte aligned float buffer (free with dk_free, which keeps the last few freed blocks of 32 MB
+/// and more mapped for reuse); NULL on failure.
 float *dk_alloc_floats(int64_t n);
 void dk_free(void *p);
 /// dst[0..<n] = src[0..<n], in parallel.
@@ -68,6 +69,22 @@ int dk_gemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alp
 /// bf16 inputs (bf16 = 1; DK_ERR_BACKEND on CPUs without AVX-512 BF16) or float32 ones (bf16 = 0).
 int dk_matmul(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
               const float *B, int64_t ldb, float beta, float *C, int64_t ldc, int bf16);
+
+// ---- a single-threaded bf16 GEMM for parallel regions (bf16_gemm.c; AVX-512 BF16 only) ----
+/// 1 when this CPU (and build) runs the kernels below; call none of them otherwise.
+int dk_bf16_gemm_available(void);
+/// Columns of a packed right operand: n rounded up to 16.
+int64_t dk_bf16_pairs_width(int64_t n);
+/// dst [rows, dst_ld] bf16 = src [rows, cols] (leading dimension ld), zero-padded to dst_ld columns.
+void dk_bf16_pack_rows(const float *src, int64_t rows, int64_t cols, int64_t ld, uint16_t *dst, int64_t dst_ld);
+/// The right operand B [K, N] (trans = 0: src[k * ld + n]; trans = 1: src[n * ld + k]) packed in
+/// pairs along K: out [(K + 1) / 2][dk_bf16_pairs_width(N)][2] bf16, zero-padded.
+void dk_bf16_pack_pairs(const float *src, int64_t K, int64_t N, int64_t ld, int trans, uint16_t *out);
+/// C [M, N] (ldc) = alpha * row_scale[r] (when non-NULL) * A [M, 2 KP] . B, in float32; A is bf16
+/// rows of stride lda (even); Bp is packed by dk_bf16_pack_pairs, np columns wide (>= N), with at
+/// least KP pairs (its first N columns and KP pairs are read).
+void dk_bf16_gemm(int64_t M, int64_t N, int64_t KP, const uint16_t *A, int64_t lda, const uint16_t *Bp, int64_t np,
+                  float alpha, const float *row_scale, float *C, int64_t ldc);
 
 // ---- convolution (conv.c): oneDNN, groups = 1, NCHW activations, OIHW weights ----
 // x [N, C, H, W], w [K, C, R, S], bias [K], y [N, K, OH, OW];

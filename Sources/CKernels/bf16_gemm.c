@@ -1,0 +1,117 @@
+// A single-threaded GEMM with bfloat16 operands and float32 accumulation on AVX-512 BF16
+// (vdpbf16ps), for products that run inside parallel regions where oneDNN's primitives would
+// serialise: attention's two products, one query chunk per thread. The right operand is packed
+// once in pairs along the reduction ([K/2][N16][2], the layout vdpbf16ps reads); the left is
+// bf16 rows whose pairs are broadcast. Compiled for AVX-512 BF16 only in this file and called
+// only where the CPU has it (dk_bf16_gemm_available).
+#include "CKernels.h"
+#include "dk_math.h"
+#include <immintrin.h>
+
+#define BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
+#define MR 6           // rows of a register tile
+#define NB 4           // 16-column vectors of a register tile: 24 accumulators
+#define KP_BLOCK 128   // pairs of the reduction per pass: a 64-column panel slice is 32 KB (L1)
+
+int dk_bf16_gemm_available(void) {
+    return __builtin_cpu_supports("avx512bf16") && dk_bf16_native_supported();
+}
+
+int64_t dk_bf16_pairs_width(int64_t n) { return (n + 15) / 16 * 16; }
+
+// Round to nearest even, as dk_round_bf16 and vcvtneps2bf16 (which also flushes denormals).
+DK_INLINE uint16_t to_bf16(float x) {
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u | 0x00400000u) >> 16);
+    return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+
+BF16_TARGET void dk_bf16_pack_rows(const float *src, int64_t rows, int64_t cols, int64_t ld, uint16_t *dst,
+                                   int64_t dst_ld) {
+    for (int64_t r = 0; r < rows; r++) {
+        const float *s = src + r * ld;
+        uint16_t *d = dst + r * dst_ld;
+        int64_t j = 0;
+        for (; j + 16 <= cols; j += 16)
+            _mm256_storeu_si256((__m256i *)(d + j), (__m256i)_mm512_cvtneps_pbh(_mm512_loadu_ps(s + j)));
+        for (; j < cols; j++) d[j] = to_bf16(s[j]);
+        for (; j < dst_ld; j++) d[j] = 0;
+    }
+}
+
+void dk_bf16_pack_pairs(const float *src, int64_t K, int64_t N, int64_t ld, int trans, uint16_t *out) {
+    int64_t np = dk_bf16_pairs_width(N), kp = (K + 1) / 2;
+    for (int64_t p = 0; p < kp; p++) {
+        uint16_t *o = out + p * np * 2;
+        for (int64_t n = 0; n < np; n++)
+            for (int h = 0; h < 2; h++) {
+                int64_t k = 2 * p + h;
+                float v = k < K && n < N ? (trans ? src[n * ld + k] : src[k * ld + n]) : 0.0f;
+                o[2 * n + h] = to_bf16(v);
+            }
+    }
+}
+
+// acc [mr][nb] over kp pairs; then C = (first ? 0 : C) + acc, scaled when last.
+BF16_TARGET DK_INLINE void tile(const int mr, const int nb, int64_t kp, const uint32_t *a, int64_t lda,
+                                const uint16_t *b, int64_t np, float *c, int64_t ldc, int64_t ncols, int first,
+                                int last, float alpha, const float *row_scale) {
+    __m512 acc[MR][NB];
+    for (int i = 0; i < mr; i++)
+        for (int j = 0; j < nb; j++) acc[i][j] = _mm512_setzero_ps();
+    for (int64_t p = 0; p < kp; p++) {
+        __m512bh bv[NB];
+        for (int j = 0; j < nb; j++) bv[j] = (__m512bh)_mm512_loadu_si512(b + (p * np + 16 * j) * 2);
+        for (int i = 0; i < mr; i++) {
+            __m512bh av = (__m512bh)_mm512_set1_epi32((int)a[i * lda + p]);
+            for (int j = 0; j < nb; j++) acc[i][j] = _mm512_dpbf16_ps(acc[i][j], av, bv[j]);
+        }
+    }
+    for (int j = 0; j < nb; j++) {
+        int64_t left = ncols - 16 * j;
+        __mmask16 mask = left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1);
+        for (int i = 0; i < mr; i++) {
+            float *cp = c + i * ldc + 16 * j;
+            __m512 v = acc[i][j];
+            if (!first) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, cp));
+            if (last) v = _mm512_mul_ps(v, _mm512_set1_ps(row_scale ? alpha * row_scale[i] : alpha));
+            _mm512_mask_storeu_ps(cp, mask, v);
+        }
+    }
+}
+
+#define TILE_CASE(m, n)                                                                          \
+    case (m) * 8 + (n):                                                                          \
+        tile(m, n, kp, a, lda, b, np, c, ldc, ncols, first, last, alpha, row_scale);              \
+        break;
+#define TILE_ROW(m) TILE_CASE(m, 1) TILE_CASE(m, 2) TILE_CASE(m, 3) TILE_CASE(m, 4)
+
+BF16_TARGET static void dispatch(int mr, int nb, int64_t kp, const uint32_t *a, int64_t lda, const uint16_t *b,
+                                 int64_t np, float *c, int64_t ldc, int64_t ncols, int first, int last, float alpha,
+                                 const float *row_scale) {
+    switch (mr * 8 + nb) {
+        TILE_ROW(1) TILE_ROW(2) TILE_ROW(3) TILE_ROW(4) TILE_ROW(5) TILE_ROW(6)
+    }
+}
+
+BF16_TARGET void dk_bf16_gemm(int64_t M, int64_t N, int64_t KP, const uint16_t *A, int64_t lda, const uint16_t *Bp,
+                              int64_t np, float alpha, const float *row_scale, float *C, int64_t ldc) {
+    const uint32_t *a32 = (const uint32_t *)A;  // pairs of A's rows; lda is even
+    for (int64_t k0 = 0; k0 < KP; k0 += KP_BLOCK) {
+        int64_t kp = KP - k0 < KP_BLOCK ? KP - k0 : KP_BLOCK;
+        int first = k0 == 0, last = k0 + kp >= KP;
+        for (int64_t n0 = 0; n0 < N; n0 += 16 * NB) {
+            int64_t ncols = N - n0 < 16 * NB ? N - n0 : 16 * NB;
+            int nb = (int)((ncols + 15) / 16);
+            for (int64_t m0 = 0; m0 < M; m0 += MR) {
+                int mr = (int)(M - m0 < MR ? M - m0 : MR);
+                dispatch(mr, nb, kp, a32 + m0 * (lda / 2) + k0, lda / 2, Bp + (k0 * np + n0) * 2, np,
+                         C + m0 * ldc + n0, ldc, ncols, first, last, alpha, row_scale ? row_scale + m0 : NULL);
+            }
+        }
+    }
+    if (KP == 0)
+        for (int64_t r = 0; r < M; r++)
+            for (int64_t n = 0; n < N; n++) C[r * ldc + n] = 0.0f;
+}
