@@ -320,7 +320,7 @@ static int64_t g_frozen_count, g_frozen_capacity;
 // or over budget (the caller then uses the shared scratch). *fresh: the buffer must be filled.
 static void *frozen_weights(const conv_entry *e, const conv_slot *s, const void *weights, int *fresh) {
     *fresh = 1;
-    if (!g_frozen_depth || s->arg != DNNL_ARG_WEIGHTS || e->key.kind != KIND_FWD || e->key.emulated) return NULL;
+    if (!g_frozen_depth || s->arg != DNNL_ARG_WEIGHTS || e->key.kind != KIND_FWD || e->key.emulated || s->wino) return NULL;
     for (int64_t i = 0; i < g_frozen_count; i++)
         if (g_frozen[i].entry == e && g_frozen[i].weights == weights) {
             *fresh = 0;
