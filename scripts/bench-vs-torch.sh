@@ -5,18 +5,20 @@
 #   TORCH_PYTHON: a python with torch and diffusers 0.39 (default ../torchref/bin/python; the
 #   README says how to make it). Run on a quiet machine: a second busy process on the same
 #   cores slows oneDNN and PyTorch several-fold and makes every figure lie.
+#   $DIFFUSE_BENCH: a diffuse-bench binary to use as it is (default: build .build/release/diffuse-bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python=${1:-../torchref/bin/python}
 shift || true
 cases=${*:-bench_unet_fwd bench_unet_train sd15_unet_fwd sd15_vae_decode}
 [ -x "$python" ] || { echo "error: no python with torch at $python (see README: Performance)" >&2; exit 1; }
-swift build -c release --product diffuse-bench >&2
+bench=${DIFFUSE_BENCH:-.build/release/diffuse-bench}
+[ -n "${DIFFUSE_BENCH:-}" ] || swift build -c release --product diffuse-bench >&2
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 for name in $cases; do
   # Alternate the two sides case by case so that drift in machine speed hits both alike.
-  .build/release/diffuse-bench "$name" --shared ../shared | tee -a "$out/diffuse.jsonl"
+  "$bench" "$name" --shared ../shared | tee -a "$out/diffuse.jsonl"
   "$python" ../shared/bench/bench_torch.py --cases "$name" --jsonl | grep '^{' | tee -a "$out/torch.jsonl"
 done
 python3 - "$out/diffuse.jsonl" "$out/torch.jsonl" <<'EOF'

@@ -21,7 +21,9 @@ final class SingleFileCommandTests: XCTestCase {
     }
 
     func testGenerateFromSingleFilesMatchesDiffusers() throws {
-        for (name, tolerance) in [("sd1", Float(5e-3)), ("sd2", Float(2e-4))] {
+        // sd1 is chaotic: float32 rounding moves its image by 2.6e-3 to 8.6e-3, depending on the CPU
+        // (SingleFileGenerationTests).
+        for (name, tolerance) in [("sd1", Float(1.5e-2)), ("sd2", Float(2e-4))] {
             let tensor = path("\(name).safetensors")
             let result = try DiffuseBinary.run(["generate", "a red apple", "--model", try fixture("\(name).safetensors"),
                                                 "--config", try fixture(name), "--steps", "4", "--guidance", "5",

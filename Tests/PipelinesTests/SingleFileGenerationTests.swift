@@ -24,12 +24,18 @@ final class SingleFileGenerationTests: XCTestCase {
         return (try model.generate(request), reference)
     }
 
-    /// Measured: max |Δ| 2.6e-3 (median 2e-4). This tiny random SD 1.x pipeline under DDIM with
-    /// guidance 5 is chaotic: a 1e-4 relative change of its initial latents moves the image by 2.6e-2
-    /// (SD 2.x: 8.6e-4), so float32 rounding differences show at this level.
+    /// This tiny random SD 1.x pipeline under DDIM with guidance 5 is chaotic: a 1e-4 relative change
+    /// of its initial latents moves the image by 2.6e-2 (SD 2.x: 8.6e-4), so float32 rounding
+    /// differences show at this level, and they differ between CPUs: max |Δ| 2.6e-3 on a 2-core AVX2
+    /// EPYC, 8.6e-3 on Zen 4 (oneDNN's AVX-512 kernels). A wrong weight or sampler moves it by 0.1 and
+    /// more, and the mean (7.9e-4 on Zen 4) stays far below the largest.
     func testSD1FileMatchesDiffusers() throws {
         let (result, reference) = try generate("sd1")
-        assertClose(result.images.imagesToUnitNHWC(), try Tensor(reference, "images_sd1"), absolute: 5e-3, "sd1 image")
+        let (image, expected) = (result.images.imagesToUnitNHWC(), try Tensor(reference, "images_sd1"))
+        assertClose(image, expected, absolute: 1.5e-2, "sd1 image")
+        let mean = zip(image.values, expected.values).map { abs($0 - $1) }.reduce(0, +) / Float(max(1, expected.values.count))
+        print("sd1 image: mean |Δ| \(mean)")
+        XCTAssertLessThanOrEqual(mean, 2e-3, "sd1 image: mean difference")
     }
 
     /// Measured: max |Δ| 2.2e-5.
