@@ -7,7 +7,7 @@
 #   SECONDS: how long each phase runs (default 20). ENV=VALUE: set for every diffuse process,
 #   e.g. GOMP_SPINCOUNT=300000 for libgomp's default spinning (what diffuse did before it set
 #   its own wait policy), or OMP_WAIT_POLICY=passive.
-# Each run loads the shipped model and writes one 32×32 image: the whole CLI, as a user runs it.
+# Each run loads the shipped model and writes one 64×64 image: the whole CLI, as a user runs it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-20}
