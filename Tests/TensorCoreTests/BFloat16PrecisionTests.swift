@@ -175,8 +175,15 @@ final class BFloat16PrecisionTests: XCTestCase {
         if ComputePrecision.nativeBFloat16 {
             // oneDNN's own bf16 kernels: the emulated path's numerics, up to summation order.
             XCTAssertEqual(mode, .bfloat16)
+            // A 1x1 convolution with a bias (oneDNN's bf16 kernel on plain layouts).
+            let w1 = testTensor([40, 32, 1, 1], seed: 17, scale: 0.1), b1 = testTensor([40], seed: 18)
+            let pointwise = Tensor.conv2d(x, w1, bias: b1, padding: 0)
             try ComputePrecision.use(.bfloat16, emulate: true)
             assertClose(result, Tensor.conv2d(x, w, bias: nil, padding: 1), relative: 1e-5, "native against emulated bf16")
+            assertClose(pointwise, Tensor.conv2d(x, w1, bias: b1, padding: 0), relative: 1e-5, "1x1: native against emulated bf16")
+            try ComputePrecision.use(.float32)
+            XCTAssertGreaterThan(maxAbsDifference(pointwise.values, Tensor.conv2d(x, w1, bias: b1, padding: 0).values), 0,
+                                 "1x1: bf16 should round somewhere")
         } else {
             XCTAssertEqual(mode, .float32, "no bf16 on this CPU: float32, never the slow reference kernels")
             XCTAssertEqual(dk_set_precision(Int32(DK_PRECISION_BF16)), Int32(DK_ERR_BACKEND), "the kernel refuses too")
