@@ -9,7 +9,7 @@
 typedef struct {
     const float *q, *k, *v, *out, *dout, *lse_in;
     const uint16_t *q16, *k16, *v16;  // native bf16: q as rows, k and v packed in pairs (dk_bf16_gemm)
-    int64_t Dp, Lkp;                  // D rounded up to even; Lk rounded up to 16
+    int64_t Dp, Lkp, Vw;              // D rounded up to even; Lk and Dv rounded up to 16
     float *o, *lse, *dq, *dk, *dv, *part;
     int64_t B, Lq, Lk, D, Dv, nch, groups;
     float scale;
@@ -65,6 +65,9 @@ static void fwd_body(void *p, int64_t begin, int64_t end) {
 // Native bf16: the chunk in blocks of SUB rows, whose scores [SUB, Lk] stay in the L2 cache.
 #define SUB 48
 
+// bf16 values in one batch entry's packed v: (Lk + 1) / 2 pairs of rows, Vw columns.
+static int64_t v_panel(const att_ctx *c) { return (c->Lk + 1) / 2 * 2 * c->Vw; }
+
 static void fwd_body_bf16(void *p, int64_t begin, int64_t end) {
     att_ctx *c = p;
     int64_t knp = (c->Lk + 1) / 2 * 2;
@@ -82,8 +85,7 @@ static void fwd_body_bf16(void *p, int64_t begin, int64_t end) {
             softmax_chunk(S, inv, c->lse ? c->lse + b * c->Lq + r0 : NULL, rows, kn, r0, c->causal);
             dk_bf16_pack_rows(S, rows, kn, kn, P, 2 * kp);
             // out [rows, Dv] = (P [rows, kn] . V [kn, Dv]) / row sums
-            int64_t vw = dk_bf16_pairs_width(c->Dv);
-            dk_bf16_gemm(rows, c->Dv, kp, P, 2 * kp, c->v16 + b * ((c->Lk + 1) / 2) * 2 * vw, vw, 1.0f, inv,
+            dk_bf16_gemm(rows, c->Dv, kp, P, 2 * kp, c->v16 + b * v_panel(c), c->Vw, 1.0f, inv,
                          c->o + (b * c->Lq + r0) * c->Dv, c->Dv);
         }
     }
@@ -91,27 +93,26 @@ static void fwd_body_bf16(void *p, int64_t begin, int64_t end) {
 }
 
 // Converts q to bf16 rows and packs k, v in pairs, per batch entry.
-static void pack_body(void *p, int64_t begin, int64_t end) {
+static void bf16_operands_body(void *p, int64_t begin, int64_t end) {
     att_ctx *c = p;
-    int64_t vsize = (c->Lk + 1) / 2 * 2 * dk_bf16_pairs_width(c->Dv);
     for (int64_t b = begin; b < end; b++) {
         dk_bf16_pack_rows(c->q + b * c->Lq * c->D, c->Lq, c->D, c->D, (uint16_t *)c->q16 + b * c->Lq * c->Dp, c->Dp);
         dk_bf16_pack_pairs(c->k + b * c->Lk * c->D, c->D, c->Lk, c->D, 1, (uint16_t *)c->k16 + b * c->Dp * c->Lkp);
-        dk_bf16_pack_pairs(c->v + b * c->Lk * c->Dv, c->Lk, c->Dv, c->Dv, 0, (uint16_t *)c->v16 + b * vsize);
+        dk_bf16_pack_pairs(c->v + b * c->Lk * c->Dv, c->Lk, c->Dv, c->Dv, 0, (uint16_t *)c->v16 + b * v_panel(c));
     }
 }
 
 static int forward_bf16(att_ctx *c) {
     c->Dp = (c->D + 1) / 2 * 2;
     c->Lkp = dk_bf16_pairs_width(c->Lk);
-    int64_t nq = c->B * c->Lq * c->Dp, nk = c->B * c->Dp * c->Lkp;
-    int64_t nv = c->B * ((c->Lk + 1) / 2 * 2) * dk_bf16_pairs_width(c->Dv);
+    c->Vw = dk_bf16_pairs_width(c->Dv);
+    int64_t nq = c->B * c->Lq * c->Dp, nk = c->B * c->Dp * c->Lkp, nv = c->B * v_panel(c);
     uint16_t *buf = (uint16_t *)dk_alloc_floats((nq + nk + nv + 1) / 2);
     if (!buf) return DK_ERR_ALLOC;
     c->q16 = buf;
     c->k16 = buf + nq;
     c->v16 = buf + nq + nk;
-    dk_parallel_for(c->B, 1, c, pack_body);
+    dk_parallel_for(c->B, 1, c, bf16_operands_body);
     dk_parallel_for(c->B * c->nch, 1, c, fwd_body_bf16);
     dk_free(buf);
     return c->err;

@@ -131,8 +131,8 @@ static int is_1x1(const conv_key *k) {
 #define WINOGRAD_MAX_ELEMENTS (1 << 24)  // N x OH x OW x max(C, K) of one band
 static int auto_mode(const conv_key *k) {
     int64_t pixels = k->N * k->OH * k->OW;
-    if (k->bf16 && dnnl_get_effective_cpu_isa() >= dnnl_cpu_isa_avx512_core_amx) pixels = 0;
-    if (k->kind == KIND_FWD && k->R == 3 && k->S == 3 && k->stride == 1 && k->pad == 1 &&
+    int bf16_direct_wins = k->bf16 && dnnl_get_effective_cpu_isa() >= dnnl_cpu_isa_avx512_core_amx;
+    if (k->kind == KIND_FWD && !bf16_direct_wins && k->R == 3 && k->S == 3 && k->stride == 1 && k->pad == 1 &&
         k->C >= 128 && k->K >= 128 && pixels >= WINOGRAD_MIN_PIXELS)
         return DK_CONV_WINOGRAD;
     if (is_1x1(k)) return k->kind == KIND_BWD_WEIGHTS ? DK_CONV_GEMM_1X1 : DK_CONV_PLAIN;

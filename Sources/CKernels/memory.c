@@ -19,8 +19,8 @@ static int g_big_count;
 static pthread_mutex_t g_big_lock = PTHREAD_MUTEX_INITIALIZER;
 
 // The smallest kept block of at least `bytes`, or NULL. A larger block serves a smaller request
-// (its pages are resident already; best fit rather than a near-exact size: SD 1.5 VAE decode 5.7-6.1
-// -> 5.4-5.7 s, its peak 1.79 -> 1.90 GB). When none is large enough, all are freed before a new
+// (its pages are resident already; best fit rather than a near-exact size: SD 1.5 VAE decode in
+// bf16 5.7-6.1 -> 5.4-5.7 s, its peak 1.71-1.75 -> 1.86-1.91 GB). When none is large enough, all are freed before a new
 // one is mapped, which bounds what they add to the peak.
 static void *reuse_big(size_t bytes) {
     void *p = NULL;
