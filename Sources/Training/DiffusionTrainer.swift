@@ -144,7 +144,7 @@ public final class DiffusionTrainer: TrainingObjective {
         let scheduler = (try? JSONEncoder.sorted.encode(ladder)).map { String(decoding: $0, as: UTF8.self) } ?? "?"
         let files = options.oversampledFiles.sorted().joined(separator: "\n")
         let digest = SHA256.hash(Array(files.utf8)).prefix(6).map { String(format: "%02x", $0) }.joined()
-        return [
+        var settings = [
             "DiffusionTrainingOptions.predictionType": options.predictionType.rawValue,
             "DiffusionTrainingOptions.minSNRGamma": options.minSNRGamma.map { "\($0)" } ?? "none",
             "DiffusionTrainer.scheduler": scheduler,
@@ -152,6 +152,9 @@ public final class DiffusionTrainer: TrainingObjective {
             "DiffusionTrainingOptions.oversampledFiles": options.oversampledFiles.isEmpty
                 ? "none" : "\(options.oversampledFiles.count) files (sha256 \(digest)…) \(options.oversampleFactor)× per epoch",
         ]
+        // Only when used, so checkpoints written before the option still resume.
+        if options.partialCaptions > 0 { settings["DiffusionTrainingOptions.partialCaptions"] = "\(options.partialCaptions)" }
+        return settings
     }
 
     public func makeSampler(seed: UInt64) -> BatchSampler { BatchSampler(count: captions.count, seed: seed, repeats: repeats) }
@@ -205,14 +208,16 @@ public final class DiffusionTrainer: TrainingObjective {
         try loss(batch: indices, shard: indices.indices, step: step, randomness: &randomness)
     }
 
-    /// Every draw for the whole batch (posterior noise, noise, timesteps, caption dropout, in
-    /// that order), then the loss of the examples of `shard`.
+    /// Every draw for the whole batch (posterior noise, noise, timesteps, caption dropout,
+    /// partial captions, in that order), then the loss of the examples of `shard`.
     public func loss(batch indices: [Int], shard: Range<Int>, step: Int, randomness: inout TrainingRandomness) throws -> MicroBatchLoss {
         let mean = Self.rows(latentMeans, indices), std = Self.rows(latentStds, indices)  // [B, C, h, w]
         let posteriorNoise = try randomness.randn(mean.shape)
         let allNoise = try randomness.randn(mean.shape)
         let allTimesteps = indices.map { _ in Int(randomness.next() % UInt64(schedule.alphasCumprod.count)) }
         let dropped = indices.map { _ in randomness.unit() < options.captionDropout }
+        let shortened = options.partialCaptions > 0
+            ? indices.map { Self.partialCaption(captions[$0], share: options.partialCaptions, randomness: &randomness) } : nil
         let rows = { (tensor: Tensor) in BatchShard.rows(tensor, shard) }
         let z0 = (rows(mean) + rows(std) * rows(posteriorNoise)) * Float(vae.config.scalingFactor)  // [b, C, h, w]
         let noise = rows(allNoise)
@@ -220,7 +225,12 @@ public final class DiffusionTrainer: TrainingObjective {
         let alphaBar = timesteps.map { schedule.alphasCumprod[$0] }
         let alphaProd = try Tensor(shape: [shard.count, 1, 1, 1], values: alphaBar)  // [b, 1, 1, 1]
         let noisy = z0 * alphaProd.sqrt() + noise * (1 - alphaProd).sqrt()
-        let ids = shard.flatMap { dropped[$0] ? emptyIDs : captionIDs[indices[$0]] }
+        let tokenLength = textEncoder.config.maxPositionEmbeddings
+        let ids = shard.flatMap { row -> [Int] in
+            if dropped[row] { return emptyIDs }
+            if let words = shortened?[row] { return tokenizer.inputIDs(words, maxLength: tokenLength).ids }
+            return captionIDs[indices[row]]
+        }
         let context = textEncoder(ids: ids, batch: shard.count).lastHidden
         let prediction = unet(noisy, timesteps: timesteps.map(Float.init), context: context)
         let target = options.predictionType.target(original: z0, noise: noise, alphaProd: alphaProd)
@@ -232,6 +242,18 @@ public final class DiffusionTrainer: TrainingObjective {
         }
         let perSample = (prediction - target).square().mean(axes: [1, 2, 3])  // [b]
         return MicroBatchLoss(loss: (perSample * (try Tensor(shape: [shard.count], values: weights))).mean())
+    }
+
+    /// With probability `share`, a random non-empty subset of the caption's words (each kept
+    /// with probability 1/2, in order); nil for the whole caption. A one-word caption draws
+    /// once and stays whole.
+    public static func partialCaption(_ caption: String, share: Double, randomness: inout TrainingRandomness) -> String? {
+        guard randomness.unit() < share else { return nil }
+        let words = caption.split(separator: " ")
+        guard words.count > 1 else { return nil }
+        var kept = words.filter { _ in randomness.unit() < 0.5 }
+        if kept.isEmpty { kept = [words[Int(randomness.next() % UInt64(words.count))]] }
+        return kept.joined(separator: " ")
     }
 
     /// Trains (or resumes) to `steps` or `stopAfter`, then writes the pipeline folder (EMA weights).

@@ -15,6 +15,11 @@ public struct DiffusionTrainingOptions {
     public var minSNRGamma: Float? = 5
     /// Share of captions replaced by "" so the model also learns the unconditional prediction.
     public var captionDropout = 0.1
+    /// Share of (kept) captions cut to a random non-empty subset of their words. A caption
+    /// then fits several images ("apple" fits the red and the green one), so the model learns
+    /// to let the noise choose where the words leave room: new combinations of the words
+    /// vary across seeds instead of repeating the nearest training image.
+    public var partialCaptions = 0.0
     public var emaDecay: Float = 0.999
     /// Keep the text encoder fixed (given with `textEncoderDirectory`).
     public var textEncoderDirectory: URL?
@@ -43,6 +48,8 @@ public struct DiffusionTrainingOptions {
                     "must be positive (or nil for none), got \(minSNRGamma ?? 0)")
         try require((0...1).contains(captionDropout), "DiffusionTrainingOptions.captionDropout",
                     "must be in [0, 1], got \(captionDropout)")
+        try require((0...1).contains(partialCaptions), "DiffusionTrainingOptions.partialCaptions",
+                    "must be in [0, 1], got \(partialCaptions)")
         try require(emaDecay >= 0 && emaDecay < 1, "DiffusionTrainingOptions.emaDecay", "must be in [0, 1), got \(emaDecay)")
         try require(oversampleFactor >= 1, "DiffusionTrainingOptions.oversampleFactor", "must be at least 1, got \(oversampleFactor)")
         try require(sampleEvery >= 0, "DiffusionTrainingOptions.sampleEvery", "must be at least 0, got \(sampleEvery)")

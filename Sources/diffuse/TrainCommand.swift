@@ -39,6 +39,10 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Share of captions dropped for classifier-free guidance.")
     var captionDropout = 0.1
 
+    @Option(help: ArgumentHelp("Share of captions cut to a random subset of their words, so new combinations of the words vary across seeds.",
+                               valueName: "share"))
+    var partialCaptions = 0.0
+
     @Option(help: "EMA decay of the saved weights.")
     var emaDecay: Float = 0.999
 
@@ -66,6 +70,7 @@ struct TrainCommand: ParsableCommand {
         options.predictionType = prediction.predictionType
         options.minSNRGamma = minSnrGamma > 0 ? minSnrGamma : nil
         options.captionDropout = captionDropout
+        options.partialCaptions = partialCaptions
         options.emaDecay = emaDecay
         options.sampleEvery = sampleEvery
         options.saveDType = fp16 ? .f16 : .f32

@@ -24,6 +24,7 @@ enum TrainingFlags {
         "DiffusionTrainingOptions.predictionType": "--prediction",
         "DiffusionTrainingOptions.minSNRGamma": "--min-snr-gamma",
         "DiffusionTrainingOptions.captionDropout": "--caption-dropout",
+        "DiffusionTrainingOptions.partialCaptions": "--partial-captions",
         "DiffusionTrainingOptions.emaDecay": "--ema-decay",
         "DiffusionTrainingOptions.oversampledFiles": "--oversample",
         "DiffusionTrainingOptions.oversampleFactor": "--oversample-factor",

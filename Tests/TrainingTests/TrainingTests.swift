@@ -175,8 +175,11 @@ final class TrainingTests: XCTestCase {
         vPrediction.predictionType = .vPrediction
         var plainMSE = tinyDiffusionOptions(steps: 8)
         plainMSE.minSNRGamma = nil
+        var partial = tinyDiffusionOptions(steps: 8)
+        partial.partialCaptions = 0.5
         for (field, var changed) in [("DiffusionTrainingOptions.predictionType", vPrediction),
-                                     ("DiffusionTrainingOptions.minSNRGamma", plainMSE)] {
+                                     ("DiffusionTrainingOptions.minSNRGamma", plainMSE),
+                                     ("DiffusionTrainingOptions.partialCaptions", partial)] {
             changed.common.resume = true
             XCTAssertThrowsError(try DiffusionTrainer(data: data, vaeDirectory: vaeDirectory, tokenizerDirectory: tokenizerDirectory,
                                                       output: resumedDirectory, options: changed).train()) {
@@ -279,6 +282,29 @@ final class TrainingTests: XCTestCase {
         let data = try CaptionedImageFolder(directory: dataDirectory, resolution: 16)
         XCTAssertEqual(data.count, 8)
         XCTAssertEqual(data.skipped.map(\.file), ["zz-broken.png"])
+    }
+
+    func testPartialCaptionsAreNonEmptySubsetsInOrderAtTheirShare() {
+        var randomness = TrainingRandomness(seed: 1, decisionSeed: 2)
+        let words = ["red", "square", "left"]
+        var seen: [String: Int] = [:]
+        var shortened = 0
+        for _ in 0..<4000 {
+            guard let partial = DiffusionTrainer.partialCaption(words.joined(separator: " "), share: 0.5, randomness: &randomness) else { continue }
+            shortened += 1
+            let kept = partial.split(separator: " ").map(String.init)
+            XCTAssertFalse(kept.isEmpty)
+            XCTAssertEqual(kept, words.filter(kept.contains), "a subset in the caption's order: \(partial)")
+            seen[partial, default: 0] += 1
+        }
+        XCTAssertEqual(Double(shortened) / 4000, 0.5, accuracy: 0.03)
+        // Every non-empty subset occurs, the whole caption included (all words kept).
+        XCTAssertEqual(seen.count, 7, "\(seen)")
+        XCTAssertNil(DiffusionTrainer.partialCaption("apple", share: 1, randomness: &randomness), "one word stays whole")
+        XCTAssertNil(DiffusionTrainer.partialCaption("red apple", share: 0, randomness: &randomness))
+        var invalid = DiffusionTrainingOptions()
+        invalid.partialCaptions = 1.5
+        XCTAssertThrowsError(try invalid.validate()) { XCTAssertTrue("\($0)".contains("partialCaptions"), "\($0)") }
     }
 
     func testCaptionSources() throws {
