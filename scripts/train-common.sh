@@ -9,3 +9,10 @@ diffuse=.build/release/diffuse
 resume() {
   if [ -f "$1/training/checkpoint.safetensors" ]; then echo --resume; fi
 }
+
+# True when output folder DIR's diffusion run has logged step STEP and written its pipeline.
+finished() {
+  local log="$1/training/diffusion.csv"
+  [ -f "$1/unet/diffusion_pytorch_model.safetensors" ] && [ -f "$log" ] &&
+    [ "$(tail -n 1 "$log" | cut -d, -f1)" -ge "$2" ] 2>/dev/null
+}

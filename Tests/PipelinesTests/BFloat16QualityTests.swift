@@ -52,10 +52,10 @@ final class BFloat16QualityTests: XCTestCase {
     }
 
     /// "red apple", seed 0, at generate's defaults (10 Euler-Karras steps, guidance 7.5, 64×64).
-    /// Measured: emulated max 4.4–5.0, mean 0.24 levels (the 32-px model: 3.1, 0.19); native on
-    /// Zen 4 max 9.9, mean 0.27 (5.5, 0.25 with attention in float32). The sampler carries a
-    /// difference on from step to step, so the largest single pixel moves from run to run of the
-    /// kernels; the mean is the steady measure.
+    /// Measured: emulated max 3.9, mean 0.24 levels; native on Zen 4 max 4.4, mean 0.23 (stage 2's
+    /// model before the partial-caption stage: native 9.9, 0.27; the 32-px model emulated 3.1,
+    /// 0.19). The sampler carries a difference on from step to step, so the largest single pixel
+    /// moves from run to run of the kernels; the mean is the steady measure.
     func testShippedModelImageInBFloat16StaysNearFloat32() throws {
         let model = try StableDiffusion.load(directory: SharedData.repositoryRoot.appendingPathComponent("models/emoji"))
         var request = GenerationRequest(prompt: "red apple")
