@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The recipe of the 64-pixel emoji model (issue 25): a VAE with two down-samplings (64 px →
 # 16×16×4 latents, so the U-Net and its cost per step stay those of the 32-px model), then the
-# U-Net on its latents, conditioned by the 32-px model's text encoder, kept fixed.
+# U-Net on its latents, conditioned by the 32-px model's text encoder, kept fixed, and a short
+# last stage on partial captions, so that new combinations of the words vary across seeds.
 # Usage: scripts/train-emoji64.sh [WORK_DIR]   (rerun to continue from the last checkpoints;
 #        STOP_AFTER ends stage 2 early, in time slices; SHIP=1 then replaces models/emoji)
 source "$(dirname "$0")/train-common.sh"
