@@ -48,7 +48,7 @@ let package = Package(
                 swiftSettings: optimized),
         // The HTTP studio and APIs over Pipelines (static page files copied as resources).
         .target(name: "Server", dependencies: [
-            "Pipelines", "Imaging", "TensorCore", "FileIO",
+            "Pipelines", "Schedulers", "Imaging", "TensorCore", "FileIO",
             .product(name: "Hummingbird", package: "hummingbird"),
         ], resources: [.copy("Static")]),
         // Data-parallel training over MPI: launch detection, ranks, the gradient all-reduce.

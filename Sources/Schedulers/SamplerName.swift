@@ -3,16 +3,17 @@ import TensorCore
 
 /// A sampler by CLI name. Each maps to a scheduler class and the config keys it forces,
 /// applied over the pipeline folder's config as diffusers' `Class.from_config(config, **overrides)`
-/// does: the folder's betas, prediction type, spacing and offset are kept.
+/// does: the folder's betas, prediction type, spacing and offset are kept. The cases are in the
+/// order people meet them (`--help`, the studio's list): the samplers that need few steps first.
 public enum SamplerName: String, CaseIterable {
-    case ddim, pndm, euler
+    case euler
     case eulerKarras = "euler-karras"
     case eulerAncestral = "euler-a"
     case dpmpp2m = "dpm++2m"
     case dpmpp2mKarras = "dpm++2m-karras"
     case dpmpp2mSDE = "dpm++2m-sde"
     case dpmpp2mSDEKarras = "dpm++2m-sde-karras"
-    case lms, heun, lcm, ddpm
+    case ddim, pndm, lms, heun, lcm, ddpm
 
     /// The table: (class, keys forced, keys defaulted only when the folder lacks them).
     var recipe: (kind: SchedulerKind, overrides: [String: ConfigValue], fallbacks: [String: ConfigValue]) {

@@ -1,6 +1,7 @@
 // What requests are checked against: the loaded model's size rules, samplers and defaults.
 import Foundation
 import Pipelines
+import Schedulers
 
 public struct ModelFacts: @unchecked Sendable {
     public let name: String
@@ -12,15 +13,12 @@ public struct ModelFacts: @unchecked Sendable {
     public let defaultSteps = SamplingDefaults.steps
     public let defaultGuidance = SamplingDefaults.guidance
 
-    /// Every sampler name Diffuse knows; the ones the model's config cannot build are left out.
-    static let candidateSamplers = ["euler", "euler-karras", "euler-a", "dpm++2m", "dpm++2m-karras", "dpm++2m-sde",
-                                    "dpm++2m-sde-karras", "ddim", "pndm", "lms", "heun", "lcm", "ddpm"]
-
     public init(model: StableDiffusion, name: String) {
         self.name = name
         nativeSize = model.nativeSize
         sizeMultiple = (1...512).first { (try? model.validateSize(width: $0, height: $0)) != nil } ?? 8
-        samplers = Self.candidateSamplers.filter { (try? model.makeScheduler(named: $0)) != nil }
+        // Every sampler Diffuse knows, less those the model's config cannot build.
+        samplers = SamplerName.allCases.map(\.rawValue).filter { (try? model.makeScheduler(named: $0)) != nil }
     }
 
     /// Checks a requested size; `field` names the request's own field in the error.

@@ -54,8 +54,8 @@ final class SamplerSuiteTests: XCTestCase {
             .lms: "LMSDiscreteScheduler", .heun: "HeunDiscreteScheduler", .lcm: "LCMScheduler", .ddpm: "DDPMScheduler",
         ]
         XCTAssertEqual(SamplerName.allCases.map(\.rawValue),
-                       ["ddim", "pndm", "euler", "euler-karras", "euler-a", "dpm++2m", "dpm++2m-karras", "dpm++2m-sde",
-                        "dpm++2m-sde-karras", "lms", "heun", "lcm", "ddpm"])
+                       ["euler", "euler-karras", "euler-a", "dpm++2m", "dpm++2m-karras", "dpm++2m-sde",
+                        "dpm++2m-sde-karras", "ddim", "pndm", "lms", "heun", "lcm", "ddpm"])
         for name in SamplerName.allCases {
             let scheduler = try name.make(config: SchedulerConfig())
             XCTAssertEqual(scheduler.config.className, expected[name], name.rawValue)
