@@ -18,10 +18,10 @@ static big_block g_big[BIG_SLOTS];  // oldest first
 static int g_big_count;
 static pthread_mutex_t g_big_lock = PTHREAD_MUTEX_INITIALIZER;
 
-// The smallest kept block of at least `bytes`, or NULL. A larger block serves a smaller request
-// (its pages are resident already; best fit rather than a near-exact size: SD 1.5 VAE decode in
-// bf16 5.7-6.1 -> 5.4-5.7 s, its peak 1.71-1.75 -> 1.86-1.91 GB). When none is large enough, all are freed before a new
-// one is mapped, which bounds what they add to the peak.
+// The smallest kept block of at least `bytes`, or NULL. A larger block serves a smaller request:
+// its pages are resident already (best fit rather than a near-exact size took the SD 1.5 VAE
+// decode in bf16 from 5.7-6.1 to 5.4-5.7 s, its peak from 1.71-1.75 to 1.86-1.91 GB). When none
+// is large enough, all are freed before a new one is mapped, which bounds what they add to the peak.
 static void *reuse_big(size_t bytes) {
     void *p = NULL;
     pthread_mutex_lock(&g_big_lock);

@@ -22,8 +22,7 @@ final class BFloat16QualityTests: XCTestCase {
     /// Largest and mean |a − b| of two [N, H, W, 3] images in [0, 1], in 8-bit levels (× 255).
     func levels(_ a: Tensor, _ b: Tensor) -> (max: Float, mean: Float) {
         XCTAssertEqual(a.shape, b.shape)
-        let d = zip(a.values, b.values).map { abs($0 - $1) * 255 }
-        return (d.max() ?? .infinity, d.reduce(0, +) / Float(max(d.count, 1)))
+        return (maxAbsDifference(a.values, b.values) * 255, meanAbsDifference(a.values, b.values) * 255)
     }
 
     /// The fixture's 5-step, 64×64 generation from diffusers' own initial latents. Measured: bf16

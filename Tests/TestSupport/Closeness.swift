@@ -13,6 +13,12 @@ public func maxAbsDifference(_ actual: [Float], _ expected: [Float]) -> Float {
     return worst
 }
 
+/// The mean |a − e| (infinity when the counts differ; 0 for none).
+public func meanAbsDifference(_ actual: [Float], _ expected: [Float]) -> Float {
+    guard actual.count == expected.count else { return .infinity }
+    return zip(actual, expected).reduce(0) { $0 + abs($1.0 - $1.1) } / Float(max(1, expected.count))
+}
+
 /// Asserts max |actual − expected| ≤ `relative` · max(1, max |expected|) + `absolute`, and no NaN.
 /// `relative` scales with the reference's magnitude (fixtures in diffusers' units); `absolute`
 /// is for values near zero.
