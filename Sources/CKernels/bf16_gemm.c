@@ -19,14 +19,6 @@ int dk_bf16_gemm_available(void) {
 
 int64_t dk_bf16_pairs_width(int64_t n) { return (n + 15) / 16 * 16; }
 
-// Round to nearest even, as dk_round_bf16 and vcvtneps2bf16 (which also flushes denormals).
-DK_INLINE uint16_t to_bf16(float x) {
-    uint32_t u;
-    memcpy(&u, &x, sizeof u);
-    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u | 0x00400000u) >> 16);
-    return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
-}
-
 BF16_TARGET void dk_bf16_pack_rows(const float *src, int64_t rows, int64_t cols, int64_t ld, uint16_t *dst,
                                    int64_t dst_ld) {
     for (int64_t r = 0; r < rows; r++) {
@@ -35,7 +27,7 @@ BF16_TARGET void dk_bf16_pack_rows(const float *src, int64_t rows, int64_t cols,
         int64_t j = 0;
         for (; j + 16 <= cols; j += 16)
             _mm256_storeu_si256((__m256i *)(d + j), (__m256i)_mm512_cvtneps_pbh(_mm512_loadu_ps(s + j)));
-        for (; j < cols; j++) d[j] = to_bf16(s[j]);
+        for (; j < cols; j++) d[j] = dk_bf16_bits(s[j]);
         for (; j < dst_ld; j++) d[j] = 0;
     }
 }
@@ -48,7 +40,7 @@ void dk_bf16_pack_pairs(const float *src, int64_t K, int64_t N, int64_t ld, int 
             for (int h = 0; h < 2; h++) {
                 int64_t k = 2 * p + h;
                 float v = k < K && n < N ? (trans ? src[n * ld + k] : src[k * ld + n]) : 0.0f;
-                o[2 * n + h] = to_bf16(v);
+                o[2 * n + h] = dk_bf16_bits(v);
             }
     }
 }

@@ -1,5 +1,6 @@
 // 2-D convolution (groups = 1) through oneDNN, with primitives cached per shape.
 #include "CKernels.h"
+#include "bf16_weights.h"
 #include "winograd_weights.h"
 #include <dnnl.h>
 #include <math.h>
@@ -58,8 +59,10 @@ static int g_bf16_gradients;
 typedef struct {
     int arg, is_output;
     dnnl_memory_t user, inner;   // inner == user when no reorder is needed
-    dnnl_primitive_t reorder;    // or, for Winograd weights, our own transform (wino != NULL)
+    // or our own conversion: for Winograd weights (wino != NULL) or blocked bf16 weights (bf16_weights)
+    dnnl_primitive_t reorder;
     const dnnl_wino_desc_t *wino;
+    const dnnl_memory_desc_t *bf16_weights;
     int64_t K, C;
     size_t scratch_offset;       // where inner's buffer lies in the shared scratch
 } conv_slot;
@@ -178,6 +181,10 @@ static int add_slot(conv_entry *e, const_dnnl_primitive_desc_t pd, int arg, int 
         s->wino = &inner_md->format_desc.wino_desc;
         s->K = user_md->dims[0];
         s->C = user_md->dims[1];
+        return 0;
+    }
+    if (arg == DNNL_ARG_WEIGHTS && !is_output && dk_bf16_weights_supported(md)) {
+        CHECK(dnnl_memory_get_memory_desc(s->inner, &s->bf16_weights));
         return 0;
     }
     dnnl_primitive_desc_t rpd = NULL;
@@ -381,6 +388,8 @@ static int execute(conv_entry *e, void *const *ptrs) {
         if (!fresh) continue;
         if (s->wino) {
             if (dk_wino_transform_weights(ptrs[i], inner, s->wino, s->K, s->C)) return DK_ERR_BACKEND;
+        } else if (s->bf16_weights) {
+            if (dk_bf16_weights(ptrs[i], inner, s->bf16_weights)) return DK_ERR_BACKEND;
         } else if (s->reorder && !s->is_output) {
             dnnl_exec_arg_t ra[2] = {{DNNL_ARG_FROM, s->user}, {DNNL_ARG_TO, s->inner}};
             if (dnnl_primitive_execute(s->reorder, g_stream, 2, ra) != dnnl_success) return DK_ERR_BACKEND;

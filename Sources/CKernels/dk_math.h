@@ -10,6 +10,15 @@
 // clone called their baseline (SSE2) build instead of vectorising them for its own target.
 #define DK_INLINE static inline __attribute__((always_inline))
 
+// float -> bfloat16 bits, round to nearest even as PyTorch, oneDNN and vcvtneps2bf16 (which
+// also flushes denormals); a NaN stays a (quiet) NaN.
+DK_INLINE uint16_t dk_bf16_bits(float x) {
+    uint32_t u;
+    memcpy(&u, &x, sizeof u);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u | 0x00400000u) >> 16);
+    return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
+}
+
 // exp(x) to ~2 ulp on [-87, 88] (Cephes expf), flushing below to ~1e-38 and clamping above.
 DK_INLINE float dk_exp(float x) {
     x = x < -87.0f ? -87.0f : x;

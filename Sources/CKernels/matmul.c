@@ -96,23 +96,20 @@ fail:
     return NULL;
 }
 
-// Round to nearest even, as dk_round_bf16, keeping the upper 16 bits.
-DK_INLINE uint16_t bf16_bits(float x) {
-    uint32_t u;
-    memcpy(&u, &x, sizeof u);
-    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u | 0x00400000u) >> 16);
-    return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
-}
-
-typedef struct { const float *src; void *dst; int64_t cols, ld; int bf16; } pack_ctx;
+typedef struct { const float *src; void *dst; int64_t cols, ld; int bf16, vcvt; } pack_ctx;
 
 DK_HOT static void pack_body(void *p, int64_t begin, int64_t end) {
     const pack_ctx *c = p;
+    if (c->bf16 && c->vcvt) {  // AVX-512 BF16's conversion: a third of the scalar rounding's time
+        dk_bf16_pack_rows(c->src + begin * c->ld, end - begin, c->cols, c->ld, (uint16_t *)c->dst + begin * c->cols,
+                          c->cols);
+        return;
+    }
     for (int64_t r = begin; r < end; r++) {
         const float *s = c->src + r * c->ld;
         if (c->bf16) {
             uint16_t *d = (uint16_t *)c->dst + r * c->cols;
-            for (int64_t j = 0; j < c->cols; j++) d[j] = bf16_bits(s[j]);
+            for (int64_t j = 0; j < c->cols; j++) d[j] = dk_bf16_bits(s[j]);
         } else {
             float *d = (float *)c->dst + r * c->cols;
             for (int64_t j = 0; j < c->cols; j++) d[j] = s[j];
@@ -125,7 +122,7 @@ static void *pack(const float *m, int64_t rows, int64_t cols, int64_t ld, int bf
     void *out = NULL;
     size_t bytes = (size_t)(rows * cols) * (bf16 ? 2 : 4);
     if (posix_memalign(&out, 64, bytes ? bytes : 64)) return NULL;
-    pack_ctx c = {m, out, cols, ld, bf16};
+    pack_ctx c = {m, out, cols, ld, bf16, bf16 && dk_bf16_gemm_available()};
     dk_parallel_for(rows, 16384 / (cols + 1) + 1, &c, pack_body);
     return out;
 }

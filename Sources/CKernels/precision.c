@@ -27,13 +27,9 @@ int dk_set_precision(int precision) {
 
 int dk_get_precision(void) { return g_precision; }
 
-// Round to nearest even on the upper 16 bits, as PyTorch's float -> bfloat16; NaN stays NaN.
+// x rounded to the nearest bfloat16 value, kept as a float.
 DK_INLINE float round_bf16(float x) {
-    uint32_t u;
-    memcpy(&u, &x, sizeof u);
-    uint32_t nan = (u & 0x7fffffffu) > 0x7f800000u;
-    uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) & 0xffff0000u;
-    u = nan ? ((u | 0x00400000u) & 0xffff0000u) : rounded;
+    uint32_t u = (uint32_t)dk_bf16_bits(x) << 16;
     memcpy(&x, &u, sizeof x);
     return x;
 }

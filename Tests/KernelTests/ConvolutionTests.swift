@@ -168,6 +168,26 @@ final class ConvolutionTests: XCTestCase {
         XCTAssertLessThan(relativeError(y, reference(s, x, w, nil)), 1e-5)
     }
 
+    // bf16 forward convolutions convert their weights with bf16_weights.c instead of oneDNN's
+    // reorder; the bytes must be the same, padding included (K or C not a multiple of the block).
+    func testBF16WeightConversionMatchesOneDNN() {
+        let cases: [(K: Int, C: Int, R: Int, S: Int, block: Int32)] = [
+            (320, 320, 3, 3, 32), (40, 24, 3, 3, 16), (33, 17, 3, 3, 32), (70, 300, 1, 1, 64),
+            (8, 5, 5, 5, 16), (16, 40, 3, 1, 64), (64, 1, 3, 3, 32),
+        ]
+        for (K, C, R, S, block) in cases {
+            var rng = TestRandom(seed: UInt64(K * 1000 + C))
+            var w = rng.floats(K * C * R * S, scale: 3)
+            // Halfway cases round to even; infinities and signed zeros pass through.
+            let special: [Float] = [1 + 1.0 / 256, 1 + 3.0 / 256, -(1 + 1.0 / 256), .infinity, -.infinity, -0.0, 65504]
+            for (i, v) in special.enumerated() where i < w.count { w[i * 7 % w.count] = v }
+            let mismatches = dk_bf16_weights_mismatches(w, Int64(K), Int64(C), Int64(R), Int64(S), block)
+            XCTAssertEqual(mismatches, 0, "K \(K) C \(C) \(R)x\(S), block \(block)")
+        }
+        XCTAssertEqual(dk_bf16_weights_mismatches([1], 1, 1, 1, 1, 8), Int64(DK_ERR_ARG), "no such layout")
+        XCTAssertEqual(dk_bf16_weights_mismatches([1], 0, 1, 1, 1, 16), Int64(DK_ERR_SHAPE))
+    }
+
     func testBadSizesReturnErrors() {
         var y = [Float](repeating: 0, count: 64)
         let x = [Float](repeating: 0, count: 64), w = [Float](repeating: 0, count: 64)

@@ -119,6 +119,10 @@ void dk_conv_clear_cache(void);
 /// weight tensor used meanwhile changes or is freed. Calls nest; the outermost end frees the copies.
 void dk_conv_weights_frozen_begin(size_t budget_bytes);
 void dk_conv_weights_frozen_end(void);
+/// Checks the bf16 weight conversion (bf16_weights.c) against oneDNN's reorder: converts
+/// w [K, C, R, S] into the layout OhwI{block}o2i (block 16, 32 or 64) both ways and returns the
+/// number of bytes that differ, or a negative DK_ERR.
+int64_t dk_bf16_weights_mismatches(const float *w, int64_t K, int64_t C, int64_t R, int64_t S, int block);
 
 // ---- normalisation (norm.c) ----
 /// Group norm over x [N, C, HW] with G groups (C % G == 0); gamma/beta [C] (NULL: 1/0).
