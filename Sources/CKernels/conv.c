@@ -1,6 +1,7 @@
 // 2-D convolution (groups = 1) through oneDNN, with primitives cached per shape.
 #include "CKernels.h"
 #include "bf16_weights.h"
+#include "frozen.h"
 #include "winograd_weights.h"
 #include <dnnl.h>
 #include <math.h>
@@ -308,67 +309,14 @@ static conv_entry *lookup(const conv_key *k, int *err) {
     return e;
 }
 
-// Frozen weights: while a caller promises that no weights change (dk_conv_weights_frozen_begin),
-// the reordered or transformed copy of each weight tensor is kept, keyed by primitive and
-// address, so a loop over one model reorders its weights once instead of every step. For the
-// bench U-Net at batch 2 the weight reorders took almost as long as the convolutions (8.4 vs
-// 9.3 ms a forward).
-typedef struct {
-    const conv_entry *entry;
-    const void *weights;
-    void *copy;
-} frozen_copy;
-static int g_frozen_depth;
-static size_t g_frozen_budget, g_frozen_bytes;
-static frozen_copy *g_frozen;
-static int64_t g_frozen_count, g_frozen_capacity;
-
-// The kept copy of slot s's weights for entry e, allocated on first use; NULL when not frozen
-// or over budget (the caller then uses the shared scratch). *fresh: the buffer must be filled.
+// The kept copy of slot s's weights for entry e (frozen.c), or NULL: the caller then uses the
+// shared scratch. *fresh: the buffer must be filled.
 static void *frozen_weights(const conv_entry *e, const conv_slot *s, const void *weights, int *fresh) {
     *fresh = 1;
-    if (!g_frozen_depth || s->arg != DNNL_ARG_WEIGHTS || e->key.kind != KIND_FWD || e->key.emulated || s->wino) return NULL;
-    for (int64_t i = 0; i < g_frozen_count; i++)
-        if (g_frozen[i].entry == e && g_frozen[i].weights == weights) {
-            *fresh = 0;
-            return g_frozen[i].copy;
-        }
+    if (s->arg != DNNL_ARG_WEIGHTS || e->key.kind != KIND_FWD || e->key.emulated || s->wino) return NULL;
     const dnnl_memory_desc_t *md = NULL;
     if (dnnl_memory_get_memory_desc(s->inner, &md) != dnnl_success) return NULL;
-    size_t bytes = dnnl_memory_desc_get_size(md);
-    if (g_frozen_bytes + bytes > g_frozen_budget) return NULL;
-    if (g_frozen_count == g_frozen_capacity) {
-        int64_t capacity = g_frozen_capacity ? 2 * g_frozen_capacity : 64;
-        frozen_copy *grown = realloc(g_frozen, (size_t)capacity * sizeof(frozen_copy));
-        if (!grown) return NULL;
-        g_frozen = grown;
-        g_frozen_capacity = capacity;
-    }
-    void *copy = NULL;
-    if (posix_memalign(&copy, 64, bytes ? bytes : 64)) return NULL;
-    g_frozen[g_frozen_count++] = (frozen_copy){e, weights, copy};
-    g_frozen_bytes += bytes;
-    return copy;
-}
-
-static void free_frozen(void) {
-    for (int64_t i = 0; i < g_frozen_count; i++) free(g_frozen[i].copy);
-    free(g_frozen);
-    g_frozen = NULL;
-    g_frozen_count = g_frozen_capacity = 0;
-    g_frozen_bytes = 0;
-}
-
-void dk_conv_weights_frozen_begin(size_t budget_bytes) {
-    pthread_mutex_lock(&g_lock);
-    if (g_frozen_depth++ == 0) g_frozen_budget = budget_bytes;
-    pthread_mutex_unlock(&g_lock);
-}
-
-void dk_conv_weights_frozen_end(void) {
-    pthread_mutex_lock(&g_lock);
-    if (g_frozen_depth > 0 && --g_frozen_depth == 0) free_frozen();
-    pthread_mutex_unlock(&g_lock);
+    return dk_frozen_copy(e, weights, dnnl_memory_desc_get_size(md), fresh);
 }
 
 // Runs input reorders, the convolution, then output reorders. ptrs[i] is slot i's user buffer.
@@ -574,7 +522,7 @@ int dk_conv2d_backward_weights(const float *x, const float *dy, float *dw, float
 
 void dk_conv_clear_cache(void) {
     pthread_mutex_lock(&g_lock);
-    free_frozen();
+    dk_frozen_clear();  // keyed by entries that are about to go
     for (int b = 0; b < NBUCKETS; b++) {
         conv_entry *e = g_buckets[b];
         while (e) {

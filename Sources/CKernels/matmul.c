@@ -4,6 +4,7 @@
 // everywhere and only the data type differs on a CPU with AVX-512 BF16.
 #include "CKernels.h"
 #include "dk_math.h"
+#include "frozen.h"
 #include <dnnl.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -117,18 +118,47 @@ DK_HOT static void pack_body(void *p, int64_t begin, int64_t end) {
     }
 }
 
-// A rows x cols matrix with leading dimension ld, packed (and converted to bf16 bits when bf16).
+// A rows x cols matrix with leading dimension ld, packed into out (converted to bf16 bits when bf16).
+static void pack_into(void *out, const float *m, int64_t rows, int64_t cols, int64_t ld, int bf16) {
+    pack_ctx c = {m, out, cols, ld, bf16, bf16 && dk_bf16_gemm_available()};
+    dk_parallel_for(rows, 16384 / (cols + 1) + 1, &c, pack_body);
+}
+
 static void *pack(const float *m, int64_t rows, int64_t cols, int64_t ld, int bf16) {
     void *out = NULL;
     size_t bytes = (size_t)(rows * cols) * (bf16 ? 2 : 4);
     if (posix_memalign(&out, 64, bytes ? bytes : 64)) return NULL;
-    pack_ctx c = {m, out, cols, ld, bf16, bf16 && dk_bf16_gemm_available()};
-    dk_parallel_for(rows, 16384 / (cols + 1) + 1, &c, pack_body);
+    pack_into(out, m, rows, cols, ld, bf16);
     return out;
+}
+
+// Owners of kept bf16 weight operands in frozen.c: one per stored orientation.
+static const char g_kept_plain, g_kept_transposed;
+
+// B's bf16 copy kept in a frozen scope (keep_b, a packed weight), else a fresh one (*kept = 0).
+static void *weight_operand(const float *B, int64_t rows, int64_t cols, int64_t ld, int trans, int bf16, int keep_b,
+                            int *kept) {
+    *kept = 0;
+    if (keep_b && bf16 && ld == cols) {
+        int fresh = 1;
+        void *copy = dk_frozen_copy(trans ? &g_kept_transposed : &g_kept_plain, B, (size_t)(rows * cols) * 2, &fresh);
+        if (copy) {
+            if (fresh) pack_into(copy, B, rows, cols, ld, 1);
+            *kept = 1;
+            return copy;
+        }
+    }
+    return pack(B, rows, cols, ld, bf16);
 }
 
 int dk_matmul(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
               const float *B, int64_t ldb, float beta, float *C, int64_t ldc, int bf16) {
+    return dk_matmul_weights(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bf16, 0);
+}
+
+int dk_matmul_weights(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+                      int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc, int bf16,
+                      int keep_b) {
     int64_t minA = trans_a ? M : K, minB = trans_b ? K : N;
     if (M < 0 || N < 0 || K < 0 || lda < (minA > 1 ? minA : 1) || ldb < (minB > 1 ? minB : 1) || ldc < (N > 1 ? N : 1))
         return DK_ERR_SHAPE;
@@ -138,7 +168,8 @@ int dk_matmul(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float a
     pthread_once(&g_once, init_engine);
     if (g_init_status) return DK_ERR_BACKEND;
     int64_t ar = trans_a ? K : M, ac = trans_a ? M : K, br = trans_b ? N : K, bc = trans_b ? K : N;
-    void *a = pack(A, ar, ac, lda, bf16), *b = a ? pack(B, br, bc, ldb, bf16) : NULL;
+    int kept = 0;
+    void *a = pack(A, ar, ac, lda, bf16), *b = a ? weight_operand(B, br, bc, ldb, trans_b, bf16, keep_b, &kept) : NULL;
     int rc = b ? 0 : DK_ERR_ALLOC;
     if (!rc) {
         mm_key key;
@@ -164,6 +195,6 @@ int dk_matmul(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float a
         pthread_mutex_unlock(&g_lock);
     }
     free(a);
-    free(b);
+    if (!kept) free(b);
     return rc;
 }

@@ -62,14 +62,15 @@ static float *rounded_copy(const float *m, int64_t rows, int64_t cols, int64_t l
     return copy;
 }
 
-int dk_gemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
-            int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
+static int gemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+                int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc, int weights) {
     int64_t minA = trans_a ? M : K, minB = trans_b ? K : N;
     int sizes_ok = M > 0 && N > 0 && K > 0 && lda >= minA && ldb >= minB && ldc >= N;
     if (g_precision == DK_PRECISION_BF16 && sizes_ok && !omp_in_parallel()) {
         // Inside a parallel region (many small products, one per thread) the shared primitive
         // cache would serialise them: those stay float32, as does any shape oneDNN refuses.
-        if (dk_matmul(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, 1) == 0) return 0;
+        if (dk_matmul_weights(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, 1, weights) == 0)
+            return 0;
     }
     if (g_precision != DK_PRECISION_BF16_EMULATED || !sizes_ok || !A || !B || !C)
         return dk_sgemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
@@ -80,4 +81,14 @@ int dk_gemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alp
     dk_free(a);
     dk_free(b);
     return rc;
+}
+
+int dk_gemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+            int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
+    return gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, 0);
+}
+
+int dk_gemm_weights(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+                    int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
+    return gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, 1);
 }

@@ -20,7 +20,7 @@ public final class Linear: Module {
     /// [..., in] → [..., out]
     public func callAsFunction(_ x: Tensor) -> Tensor {
         let rows = x.reshaped([-1, weight.shape[1]])   // [M, in]
-        var out = Tensor.linear(rows, weight: weight.value, bias: bias?.value)
+        var out = Tensor.linear(rows, weight: weight.value, bias: bias?.value, weightIsParameter: true)
         if let adapter { out = out + adapter(rows) }
         return out.reshaped(Array(x.shape.dropLast()) + [weight.shape[0]])
     }

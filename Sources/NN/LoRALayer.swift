@@ -19,7 +19,7 @@ public final class LoRALayer: Module {
 
     /// [M, in] → [M, out]: the delta only (the Linear adds it to its own output).
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        let hidden = Tensor.linear(x, weight: down.value, bias: nil)           // [M, rank]
-        return Tensor.linear(hidden, weight: up.value, bias: nil) * scale      // [M, out]
+        let hidden = Tensor.linear(x, weight: down.value, bias: nil, weightIsParameter: true)         // [M, rank]
+        return Tensor.linear(hidden, weight: up.value, bias: nil, weightIsParameter: true) * scale  // [M, out]
     }
 }

@@ -44,7 +44,9 @@ extension Tensor {
 
     /// x·Wᵀ + b (nn.Linear): x [M, K], weight [N, K], bias [N] → [M, N]. The bias is laid
     /// into the result first and the GEMM accumulates onto it, saving a pass over the output.
-    public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?) -> Tensor {
+    /// `weightIsParameter`: `weight` holds a model parameter's own storage (not a temporary), so
+    /// inside `FrozenWeights.during` its bf16 copy may be kept across calls.
+    public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, weightIsParameter: Bool = false) -> Tensor {
         guard x.rank == 2, weight.rank == 2, x.shape[1] == weight.shape[1],
               bias.map({ $0.shape == [weight.shape[0]] }) ?? true else {
             shapeFailure("linear of \(x.shape) with weight \(weight.shape) and bias \(bias?.shape ?? [])")
@@ -52,8 +54,9 @@ extension Tensor {
         let (m, k, n) = (x.shape[0], x.shape[1], weight.shape[0])
         let result = Tensor(uninitializedShape: [m, n])
         if let bias { dk_repeat_rows(bias.pointer, result.pointer, Int64(m), Int64(n)) }
-        gemmBatched(x.pointer, weight.pointer, result.pointer, batch: 1, m: m, n: n, k: k,
-                    transposeA: false, transposeB: true, sharedB: false, accumulate: bias != nil)
+        let gemm = weightIsParameter ? dk_gemm_weights : dk_gemm
+        check(gemm(0, 1, Int64(m), Int64(n), Int64(k), 1, x.pointer, Int64(k), weight.pointer, Int64(k),
+                   bias != nil ? 1 : 0, result.pointer, Int64(n)), "linear")
         return record(result, [x, weight] + (bias.map { [$0] } ?? [])) { g in
             [x.requiresGrad ? matmul(g, weight) : nil,
              weight.requiresGrad ? matmul(g, x, transposeA: true) : nil,

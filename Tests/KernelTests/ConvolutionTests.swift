@@ -145,14 +145,14 @@ final class ConvolutionTests: XCTestCase {
             return y
         }
         let expected1 = forward(w1), expected2 = forward(w2)
-        dk_conv_weights_frozen_begin(64 << 20)
+        dk_weights_frozen_begin(64 << 20)
         XCTAssertEqual(forward(w1), expected1)
         XCTAssertEqual(forward(w2), expected2, "a second weight tensor of the same shape")
         XCTAssertEqual(forward(w1), expected1, "the first one's copy, reused")
-        dk_conv_weights_frozen_begin(0)  // nested: the outer budget holds
+        dk_weights_frozen_begin(0)  // nested: the outer budget holds
         XCTAssertEqual(forward(w2), expected2)
-        dk_conv_weights_frozen_end()
-        dk_conv_weights_frozen_end()
+        dk_weights_frozen_end()
+        dk_weights_frozen_end()
         // The same buffer with new values after the scope: read afresh (conv(-w) + b = 2b - (conv(w) + b)).
         for i in w1.indices { w1[i] = -w1[i] }
         let negated = expected1.indices.map { 2 * b[($0 / (H * H)) % K] - expected1[$0] }

@@ -63,6 +63,38 @@ final class GEMMTests: XCTestCase {
         } } }
     }
 
+    /// In a frozen-weights scope a weight operand's bf16 copy (dk_matmul_weights) is kept: the
+    /// same product as a fresh conversion, call after call, and a later change to the weights is
+    /// not seen until the scope ends (the promise the caller makes). An operand that is not
+    /// marked as a weight is converted afresh on every call.
+    func testWeightOperandKeptInFrozenScope() {
+        guard dk_bf16_native_supported() != 0 else {
+            var y: [Float] = [0]
+            XCTAssertEqual(dk_matmul_weights(0, 1, 1, 1, 1, 1, [1], 1, [1], 1, 0, &y, 1, 1, 1), Int32(DK_ERR_BACKEND))
+            return
+        }
+        let M = 9, N = 40, K = 24
+        var rng = TestRandom(seed: 11)
+        let x = rng.floats(M * K)
+        var w = rng.floats(N * K)
+        func product(keep: Int32) -> [Float] {
+            var y = [Float](repeating: 0, count: M * N)
+            XCTAssertEqual(dk_matmul_weights(0, 1, Int64(M), Int64(N), Int64(K), 1, x, Int64(K), w, Int64(K), 0, &y,
+                                             Int64(N), 1, keep), 0)
+            return y
+        }
+        let before = product(keep: 1)  // outside a scope: nothing kept
+        dk_weights_frozen_begin(1 << 20)
+        XCTAssertEqual(product(keep: 1), before, "first call: converted into the kept copy")
+        XCTAssertEqual(product(keep: 1), before, "second call: the kept copy")
+        for i in w.indices { w[i] = -w[i] }
+        let negated = before.map { -$0 }
+        XCTAssertEqual(product(keep: 0), negated, "not a weight: converted afresh")
+        XCTAssertEqual(product(keep: 1), before, "a weight: its kept copy, made before the change")
+        dk_weights_frozen_end()
+        XCTAssertEqual(product(keep: 1), negated, "after the scope: converted afresh")
+    }
+
     /// The single-threaded bf16 GEMM of attention: odd K (a zero-padded last pair), N across a
     /// partial 16-column vector and a partial 64-column block, row tiles with a remainder, a
     /// reduction longer than one pass, a packed operand wider than N, alpha and row scales:

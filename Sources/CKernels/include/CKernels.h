@@ -64,11 +64,19 @@ int dk_round_bf16(const float *src, float *dst, int64_t n);
 /// to bf16 first (products of bf16 values are exact in float32, so this is bf16 x bf16 -> f32).
 int dk_gemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
             int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
+/// dk_gemm where B is a model weight: inside a frozen-weights scope (dk_weights_frozen_begin) its
+/// bf16 conversion is kept across calls instead of redone on each.
+int dk_gemm_weights(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+                    int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
 
 /// C [M, N] (ldc must be N) = alpha * op(A) . op(B) + beta * C on oneDNN's matmul primitive, with
 /// bf16 inputs (bf16 = 1; DK_ERR_BACKEND on CPUs without AVX-512 BF16) or float32 ones (bf16 = 0).
 int dk_matmul(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
               const float *B, int64_t ldb, float beta, float *C, int64_t ldc, int bf16);
+/// dk_matmul that keeps B's bf16 copy in a frozen-weights scope when keep_b (B a packed weight).
+int dk_matmul_weights(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+                      int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc, int bf16,
+                      int keep_b);
 
 // ---- a single-threaded bf16 GEMM for parallel regions (bf16_gemm.c; AVX-512 BF16 only) ----
 /// 1 when this CPU (and build) runs the kernels below; call none of them otherwise.
@@ -114,11 +122,12 @@ int dk_conv2d_backward_weights(const float *x, const float *dy, float *dw, float
                                int64_t stride, int64_t pad, int64_t OH, int64_t OW);
 /// Frees every cached oneDNN primitive and buffer.
 void dk_conv_clear_cache(void);
-/// Until the matching end, forward convolutions keep their weights' reordered copies (up to
-/// budget_bytes in all) instead of reordering them on every call. The caller promises that no
-/// weight tensor used meanwhile changes or is freed. Calls nest; the outermost end frees the copies.
-void dk_conv_weights_frozen_begin(size_t budget_bytes);
-void dk_conv_weights_frozen_end(void);
+/// Until the matching end, forward convolutions keep their weights' reordered copies and bf16
+/// GEMMs their weight operands' converted ones (dk_gemm_weights), up to budget_bytes in all,
+/// instead of converting them on every call. The caller promises that no weight tensor used
+/// meanwhile changes or is freed. Calls nest; the outermost end frees the copies.
+void dk_weights_frozen_begin(size_t budget_bytes);
+void dk_weights_frozen_end(void);
 /// Checks the bf16 weight conversion (bf16_weights.c) against oneDNN's reorder: converts
 /// w [K, C, R, S] into the layout OhwI{block}o2i (block 16, 32 or 64) both ways and returns the
 /// number of bytes that differ, or a negative DK_ERR.

@@ -67,7 +67,7 @@ public final class UNetTransformer2D: Module {
             case .conv(let layer):
                 let (out, input) = (layer.weight.shape[0], layer.weight.shape[1])
                 let y = Tensor.linear(x.reshaped([-1, input]), weight: layer.weight.value.reshaped([out, input]),
-                                      bias: layer.bias?.value)                            // [N·L, out]
+                                      bias: layer.bias?.value, weightIsParameter: true)  // [N·L, out]
                 return y.reshaped([x.shape[0], x.shape[1], out])
             }
         }
