@@ -1,4 +1,4 @@
-// Pointwise activations (SiLU, GELU erf/tanh, quick-GELU), forward and backward.
+// Pointwise activations (SiLU, GELU erf/tanh, quick-GELU) and GEGLU, forward and backward.
 #include "CKernels.h"
 #include "dk_math.h"
 
@@ -87,5 +87,52 @@ int dk_activation_backward(int kind, const float *x, const float *dy, float *dx,
     if (n && (!x || !dy || !dx)) return DK_ERR_ARG;
     act_ctx c = {kind, x, dy, dx};
     dk_parallel_for(n, ACT_GRAIN, &c, bwd_body);
+    return 0;
+}
+
+// GEGLU: y [rows, inner] = h * gelu(g) for each row x = [h | g] of 2 * inner values: one pass
+// instead of two slices, a GELU and a product (the SD 1.5 U-Net's feed-forwards wrote 84 MB of
+// temporaries at 64x64). The same float operations as that composite, in the same order.
+typedef struct { const float *x, *dy; float *out; int64_t inner; } geglu_ctx;
+
+DK_HOT static void geglu_fwd_body(void *p, int64_t begin, int64_t end) {
+    const geglu_ctx *c = p;
+    const int64_t inner = c->inner;
+    for (int64_t r = begin; r < end; r++) {
+        const float *restrict h = c->x + r * 2 * inner, *restrict g = h + inner;
+        float *restrict y = c->out + r * inner;
+        for (int64_t j = 0; j < inner; j++) y[j] = h[j] * (g[j] * dk_phi(g[j]));
+    }
+}
+
+DK_HOT static void geglu_bwd_body(void *p, int64_t begin, int64_t end) {
+    const geglu_ctx *c = p;
+    const int64_t inner = c->inner;
+    for (int64_t r = begin; r < end; r++) {
+        const float *restrict h = c->x + r * 2 * inner, *restrict g = h + inner, *restrict dy = c->dy + r * inner;
+        float *restrict dh = c->out + r * 2 * inner, *restrict dg = dh + inner;
+        for (int64_t j = 0; j < inner; j++) {
+            float v = g[j];
+            dh[j] = dy[j] * (v * dk_phi(v));
+            dg[j] = (dy[j] * h[j]) * (dk_phi(v) + v * INV_SQRT_2PI * dk_exp(-0.5f * v * v));
+        }
+    }
+}
+
+static int64_t geglu_grain(int64_t inner) { return ACT_GRAIN / inner + 1; }
+
+int dk_geglu_forward(const float *x, float *y, int64_t rows, int64_t inner) {
+    if (rows < 0 || inner <= 0) return DK_ERR_SHAPE;
+    if (rows && (!x || !y)) return DK_ERR_ARG;
+    geglu_ctx c = {x, NULL, y, inner};
+    dk_parallel_for(rows, geglu_grain(inner), &c, geglu_fwd_body);
+    return 0;
+}
+
+int dk_geglu_backward(const float *x, const float *dy, float *dx, int64_t rows, int64_t inner) {
+    if (rows < 0 || inner <= 0) return DK_ERR_SHAPE;
+    if (rows && (!x || !dy || !dx)) return DK_ERR_ARG;
+    geglu_ctx c = {x, dy, dx, inner};
+    dk_parallel_for(rows, geglu_grain(inner), &c, geglu_bwd_body);
     return 0;
 }

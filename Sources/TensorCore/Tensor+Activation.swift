@@ -29,6 +29,21 @@ extension Tensor {
     public func silu() -> Tensor { activation(.silu) }
     public func gelu() -> Tensor { activation(.gelu) }
 
+    /// GEGLU (diffusers): the last dim [2·inner] is [hidden | gate] → hidden · gelu(gate) [..., inner].
+    public func geglu() -> Tensor {
+        let width = shape.last ?? 0
+        guard width > 0, width % 2 == 0 else { shapeFailure("geglu of \(shape): the last dim must be even") }
+        let inner = width / 2, rows = count / width
+        let y = Tensor(uninitializedShape: Array(shape.dropLast()) + [inner])
+        Tensor.check(dk_geglu_forward(pointer, y.pointer, Int64(rows), Int64(inner)), "geglu")
+        let x = self
+        return Tensor.record(y, [x]) { g in
+            let dx = Tensor(uninitializedShape: x.shape)
+            Tensor.check(dk_geglu_backward(x.pointer, g.pointer, dx.pointer, Int64(rows), Int64(inner)), "geglu backward")
+            return [dx]
+        }
+    }
+
     /// Softmax over the last dim.
     public func softmax() -> Tensor {
         let cols = shape[rank - 1], rows = count / Swift.max(cols, 1)

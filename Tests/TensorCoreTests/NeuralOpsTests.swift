@@ -69,6 +69,24 @@ final class NeuralOpsTests: XCTestCase {
         for f in [Activation.silu, .gelu, .geluTanh, .quickGelu] { checkGradients([v]) { $0[0].activation(f) } }
     }
 
+    // GEGLU is the composite it replaces (slices, GELU, product) to the bit, forward and backward.
+    func testGEGLUMatchesCompositeAndGradients() {
+        let x = testTensor([3, 4, 2 * 19], seed: 40, scale: 3)
+        let y = x.geglu()
+        let composite = x.slice(axis: 2, start: 0, length: 19) * x.slice(axis: 2, start: 19, length: 19).gelu()
+        XCTAssertEqual(y.shape, [3, 4, 19])
+        XCTAssertEqual(y.values, composite.values)
+        let weights = testTensor([3, 4, 19], seed: 41)
+        func gradient(_ f: (Tensor) -> Tensor) -> [Float] {
+            let input = x.requiringGrad()
+            (f(input) * weights).sum().backward()
+            return input.grad?.values ?? []
+        }
+        XCTAssertEqual(gradient { $0.geglu() },
+                       gradient { $0.slice(axis: 2, start: 0, length: 19) * $0.slice(axis: 2, start: 19, length: 19).gelu() })
+        checkGradients([testTensor([2, 6], seed: 42, scale: 2)]) { $0[0].geglu() }
+    }
+
     func testAttentionMatchesNaiveAndGradients() {
         let q = testTensor([2, 5, 4], seed: 35), k = testTensor([2, 7, 4], seed: 36), v = testTensor([2, 7, 3], seed: 37)
         for causal in [false, true] {

@@ -167,6 +167,10 @@ enum {
 int dk_activation_forward(int kind, const float *x, float *y, int64_t n);
 /// dx = dy * f'(x).
 int dk_activation_backward(int kind, const float *x, const float *dy, float *dx, int64_t n);
+/// GEGLU: y [rows, inner] = h * gelu(g) (erf GELU) for each row x = [h | g] of x [rows, 2 * inner].
+int dk_geglu_forward(const float *x, float *y, int64_t rows, int64_t inner);
+/// dx [rows, 2 * inner] (overwritten) given dy [rows, inner].
+int dk_geglu_backward(const float *x, const float *dy, float *dx, int64_t rows, int64_t inner);
 
 // ---- scaled dot-product attention (attention.c) ----
 /// Queries per chunk: scores exist only as [DK_ATTENTION_CHUNK, Lk] blocks per thread. 256

@@ -19,23 +19,8 @@ public final class UNetFeedForward: Module {
 
     /// x [B, L, dim] → [B, L, dim]: out(hidden · gelu(gate)), where [hidden, gate] = proj(x).
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        let dim = x.shape[x.rank - 1]
-        let rows = x.reshaped([-1, dim])                                                   // [T, dim]
-        let hidden: Tensor, gate: Tensor                                                    // [T, inner]
-        if rows.shape[0] >= dim {
-            // Many tokens: split the (smaller) weight and project twice.
-            let weight = geluProj.weight.value, bias = geluProj.bias?.value
-            hidden = Tensor.linear(rows, weight: weight.slice(axis: 0, start: 0, length: innerDim),
-                                   bias: bias?.slice(axis: 0, start: 0, length: innerDim))
-            gate = Tensor.linear(rows, weight: weight.slice(axis: 0, start: innerDim, length: innerDim),
-                                 bias: bias?.slice(axis: 0, start: innerDim, length: innerDim))
-        } else {
-            // Few tokens: project once and split the (smaller) activations.
-            let both = geluProj(rows)                                                       // [T, 2·inner]
-            hidden = both.slice(axis: 1, start: 0, length: innerDim)
-            gate = both.slice(axis: 1, start: innerDim, length: innerDim)
-        }
-        let out = outProj(hidden * gate.gelu())                                             // [B·L, dim]
+        let rows = x.reshaped([-1, x.shape[x.rank - 1]])     // [T, dim]
+        let out = outProj(geluProj(rows).geglu())            // [T, 2·inner] → [T, inner] → [T, dim]
         return out.reshaped(x.shape)
     }
 }
