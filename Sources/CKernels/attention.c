@@ -13,12 +13,18 @@ typedef struct {
     int64_t Dp, Lkp, Vw;              // D rounded up to even; Lk and Dv rounded up to 16
     float *o, *lse, *dq, *dk, *dv, *part;
     int64_t B, Lq, Lk, D, Dv, nch, groups;
+    int64_t H;  // forward: batch entry b is head b % H of item b / H, rows H * D (H * Dv) apart
     float scale;
     int causal, bf16;  // bf16: probabilities (and their gradients) enter the products rounded to bf16
     volatile int err;
 } att_ctx;
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
+
+// Batch entry b's first row in a [B / H, L, H * width] tensor (heads side by side in each row).
+static int64_t entry_start(const att_ctx *c, int64_t b, int64_t L, int64_t width) {
+    return (b / c->H * L * c->H + b % c->H) * width;
+}
 
 // Rows of S become unnormalised probabilities exp(s - max), their sums' inverses go to inv[r];
 // entries at or past `valid` (causal mask) become 0. Normalising the [m, Dv] output after the
@@ -80,16 +86,17 @@ static void fwd_body(void *p, int64_t begin, int64_t end) {
     for (int64_t t = begin; t < end; t++) {
         int64_t b = t / c->nch, i0 = (t % c->nch) * QC, m = min64(QC, c->Lq - i0);
         int64_t kn = c->causal ? min64(c->Lk, i0 + m) : c->Lk;  // keys any row of the chunk can see
-        const float *qc = c->q + (b * c->Lq + i0) * c->D;
+        const int64_t ldq = c->H * c->D, ldv = c->H * c->Dv;
+        const float *qc = c->q + entry_start(c, b, c->Lq, c->D) + i0 * ldq;
         // S [m, kn] = scale * Qc [m, D] . K^T [D, kn]
-        dnnl_sgemm('N', 'T', m, kn, c->D, c->scale, qc, c->D, c->k + b * c->Lk * c->D, c->D, 0.0f, S, kn);
+        dnnl_sgemm('N', 'T', m, kn, c->D, c->scale, qc, ldq, c->k + entry_start(c, b, c->Lk, c->D), ldq, 0.0f, S, kn);
         softmax_chunk(S, inv, c->lse ? c->lse + b * c->Lq + i0 : NULL, m, kn, i0, c->causal);
         if (c->bf16) dk_round_bf16(S, S, m * kn);
         // out [m, Dv] = (P [m, kn] . V [kn, Dv]) / row sums
-        float *o = c->o + (b * c->Lq + i0) * c->Dv;
-        dnnl_sgemm('N', 'N', m, c->Dv, kn, 1.0f, S, kn, c->v + b * c->Lk * c->Dv, c->Dv, 0.0f, o, c->Dv);
+        float *o = c->o + entry_start(c, b, c->Lq, c->Dv) + i0 * ldv;
+        dnnl_sgemm('N', 'N', m, c->Dv, kn, 1.0f, S, kn, c->v + entry_start(c, b, c->Lk, c->Dv), ldv, 0.0f, o, ldv);
         for (int64_t r = 0; r < m; r++)
-            for (int64_t d = 0; d < c->Dv; d++) o[r * c->Dv + d] *= inv[r];
+            for (int64_t d = 0; d < c->Dv; d++) o[r * ldv + d] *= inv[r];
     }
     dk_free(S);
 }
@@ -117,7 +124,7 @@ static void fwd_body_bf16(void *p, int64_t begin, int64_t end) {
             softmax_chunk_bf16(S, P, 2 * kp, inv, c->lse ? c->lse + b * c->Lq + r0 : NULL, rows, kn, r0, c->causal);
             // out [rows, Dv] = (P [rows, kn] . V [kn, Dv]) / row sums
             dk_bf16_gemm(rows, c->Dv, kp, P, 2 * kp, c->v16 + b * v_panel(c), c->Vw, 1.0f, inv,
-                         c->o + (b * c->Lq + r0) * c->Dv, c->Dv);
+                         c->o + entry_start(c, b, c->Lq, c->Dv) + r0 * c->H * c->Dv, c->H * c->Dv);
         }
     }
     dk_free(S);
@@ -127,9 +134,13 @@ static void fwd_body_bf16(void *p, int64_t begin, int64_t end) {
 static void bf16_operands_body(void *p, int64_t begin, int64_t end) {
     att_ctx *c = p;
     for (int64_t b = begin; b < end; b++) {
-        dk_bf16_pack_rows(c->q + b * c->Lq * c->D, c->Lq, c->D, c->D, (uint16_t *)c->q16 + b * c->Lq * c->Dp, c->Dp);
-        dk_bf16_pack_pairs(c->k + b * c->Lk * c->D, c->D, c->Lk, c->D, 1, (uint16_t *)c->k16 + b * c->Dp * c->Lkp);
-        dk_bf16_pack_pairs(c->v + b * c->Lk * c->Dv, c->Lk, c->Dv, c->Dv, 0, (uint16_t *)c->v16 + b * v_panel(c));
+        const int64_t ld = c->H * c->D, ldv = c->H * c->Dv;
+        dk_bf16_pack_rows(c->q + entry_start(c, b, c->Lq, c->D), c->Lq, c->D, ld,
+                          (uint16_t *)c->q16 + b * c->Lq * c->Dp, c->Dp);
+        dk_bf16_pack_pairs(c->k + entry_start(c, b, c->Lk, c->D), c->D, c->Lk, ld, 1,
+                           (uint16_t *)c->k16 + b * c->Dp * c->Lkp);
+        dk_bf16_pack_pairs(c->v + entry_start(c, b, c->Lk, c->Dv), c->Lk, c->Dv, ldv, 0,
+                           (uint16_t *)c->v16 + b * v_panel(c));
     }
 }
 
@@ -157,12 +168,14 @@ static int check(const void *q, const void *k, const void *v, const void *o, int
     return 0;
 }
 
-int dk_attention_forward(const float *q, const float *k, const float *v, float *out, int64_t B, int64_t Lq,
-                         int64_t Lk, int64_t D, int64_t Dv, float scale, int causal, float *lse_out) {
+static int forward(const float *q, const float *k, const float *v, float *out, int64_t N, int64_t H, int64_t Lq,
+                   int64_t Lk, int64_t D, int64_t Dv, float scale, int causal, float *lse_out) {
+    if (H <= 0 || N < 0 || N > INT64_MAX / H) return DK_ERR_SHAPE;
+    int64_t B = N * H;
     int rc = check(q, k, v, out, B, Lq, Lk, D, Dv);
     if (rc || B == 0 || Lq == 0) return rc;
     att_ctx c = {.q = q, .k = k, .v = v, .o = out, .lse = lse_out, .B = B, .Lq = Lq, .Lk = Lk, .D = D,
-                 .Dv = Dv, .nch = (Lq + QC - 1) / QC, .scale = scale, .causal = causal};
+                 .Dv = Dv, .nch = (Lq + QC - 1) / QC, .scale = scale, .causal = causal, .H = H};
     // Native bf16: both products on bf16 operands (q, k, v converted once, the probabilities per
     // block), as the emulated path below computes them.
     if (dk_get_precision() == DK_PRECISION_BF16 && dk_bf16_gemm_available()) return forward_bf16(&c);
@@ -185,6 +198,16 @@ int dk_attention_forward(const float *q, const float *k, const float *v, float *
     dk_parallel_for(B * c.nch, 1, &c, fwd_body);
     dk_free(rq);
     return c.err;
+}
+
+int dk_attention_forward(const float *q, const float *k, const float *v, float *out, int64_t B, int64_t Lq,
+                         int64_t Lk, int64_t D, int64_t Dv, float scale, int causal, float *lse_out) {
+    return forward(q, k, v, out, B, 1, Lq, Lk, D, Dv, scale, causal, lse_out);
+}
+
+int dk_attention_forward_heads(const float *q, const float *k, const float *v, float *out, int64_t N, int64_t H,
+                               int64_t Lq, int64_t Lk, int64_t D, int64_t Dv, float scale, int causal) {
+    return forward(q, k, v, out, N, H, Lq, Lk, D, Dv, scale, causal, NULL);
 }
 
 // P = exp(S - lse) (masked), then dS = scale * P * (dP - delta) in place over dP.
@@ -267,7 +290,7 @@ int dk_attention_backward(const float *q, const float *k, const float *v, const 
     // so results are the same whatever the thread count.
     int64_t groups = min64(nch, (8 + B - 1) / B);
     if (groups < 1) groups = 1;
-    att_ctx c = {.q = q, .k = k, .v = v, .out = out, .dout = dout, .lse_in = lse, .dq = dq, .dk = dk, .dv = dv,
+    att_ctx c = {.H = 1, .q = q, .k = k, .v = v, .out = out, .dout = dout, .lse_in = lse, .dq = dq, .dk = dk, .dv = dv,
                  .B = B, .Lq = Lq, .Lk = Lk, .D = D, .Dv = Dv, .nch = nch, .groups = groups, .scale = scale,
                  .causal = causal};
     // Emulated bf16: every product reads bf16 values (q, k, v and the output gradient rounded

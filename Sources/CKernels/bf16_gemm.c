@@ -34,6 +34,12 @@ BF16_TARGET void dk_bf16_pack_rows(const float *src, int64_t rows, int64_t cols,
 
 void dk_bf16_pack_pairs(const float *src, int64_t K, int64_t N, int64_t ld, int trans, uint16_t *out) {
     int64_t np = dk_bf16_pairs_width(N), kp = (K + 1) / 2;
+    if (trans) {  // src [N, K]: row by row, so a strided source (attention's heads) is read in order
+        for (int64_t n = 0; n < np; n++)
+            for (int64_t k = 0; k < 2 * kp; k++)
+                out[k / 2 * np * 2 + 2 * n + k % 2] = k < K && n < N ? dk_bf16_bits(src[n * ld + k]) : 0;
+        return;
+    }
     for (int64_t p = 0; p < kp; p++) {
         uint16_t *o = out + p * np * 2;
         for (int64_t n = 0; n < np; n++)

@@ -27,23 +27,16 @@ public final class Attention: Module {
     /// x [B, L, queryDim], context [B, S, contextDim] (self-attention when nil) → [B, L, queryDim].
     public func callAsFunction(_ x: Tensor, context: Tensor? = nil) -> Tensor {
         let source = context ?? x
-        let q = splitHeads(toQ(x)), k = splitHeads(toK(source)), v = splitHeads(toV(source))
+        let q = toQ(x), k = toK(source), v = toV(source)                      // [B, L or S, h*dh]
         let scale = 1 / Float(headDim).squareRoot()
-        probe?.observe(queries: q, keys: k, heads: heads, scale: scale)
-        let out = Tensor.attention(q, k, v, scale: scale)  // [B*h, L, dh]
-        return toOut(mergeHeads(out, batch: x.shape[0]))
+        probe?.observe(queries: splitHeads(q), keys: splitHeads(k), heads: heads, scale: scale)
+        return toOut(Tensor.attention(q, k, v, heads: heads, scale: scale))  // [B, L, h*dh]
     }
 
     /// [B, L, h*dh] → [B*h, L, dh]
     public func splitHeads(_ t: Tensor) -> Tensor {
         let (b, l) = (t.shape[0], t.shape[1])
         return t.reshaped([b, l, heads, headDim]).permuted([0, 2, 1, 3]).reshaped([b * heads, l, headDim])
-    }
-
-    /// [B*h, L, dh] → [B, L, h*dh]
-    public func mergeHeads(_ t: Tensor, batch: Int) -> Tensor {
-        let l = t.shape[1]
-        return t.reshaped([batch, heads, l, headDim]).permuted([0, 2, 1, 3]).reshaped([batch, l, heads * headDim])
     }
 }
 

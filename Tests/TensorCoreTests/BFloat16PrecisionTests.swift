@@ -123,6 +123,28 @@ final class BFloat16PrecisionTests: XCTestCase {
         }
     }
 
+    // Attention on the heads' own layout [B, L, heads·D] reads and writes the heads in place; it
+    // must give what splitting the heads, attending and merging them gives, in every precision.
+    func testAttentionOnTheHeadsLayoutMatchesSplitHeads() throws {
+        let (b, heads, d, dv) = (2, 3, 7, 5)
+        let q = testTensor([b, 70, heads * d], seed: 24), k = testTensor([b, 33, heads * d], seed: 25)
+        let v = testTensor([b, 33, heads * dv], seed: 26)
+        func split(_ t: Tensor, _ width: Int) -> Tensor {
+            t.reshaped([b, t.shape[1], heads, width]).permuted([0, 2, 1, 3]).reshaped([b * heads, t.shape[1], width])
+        }
+        let modes: [(ComputePrecision, Bool)] = [(.float32, false), (.bfloat16, true), (.bfloat16, false)]
+        for (format, emulate) in modes {
+            let mode = try ComputePrecision.use(format, emulate: emulate)
+            for causal in [false, true] {
+                let inPlace = Tensor.attention(q, k, v, heads: heads, scale: 0.4, causal: causal)
+                let perHead = Tensor.attention(split(q, d), split(k, d), split(v, dv), scale: 0.4, causal: causal)
+                let merged = perHead.reshaped([b, heads, 70, dv]).permuted([0, 2, 1, 3]).reshaped([b, 70, heads * dv])
+                XCTAssertEqual(inPlace.shape, [b, 70, heads * dv])
+                assertClose(inPlace, merged, relative: 1e-6, "\(mode), causal \(causal)")
+            }
+        }
+    }
+
     func testEmulatedConvolutionGradientsAreFloat32GradientsOfRoundedOperands() throws {
         // Mixed-precision training: each gradient kernel reads its two operands in bf16.
         let (n, c, h, k) = (2, 24, 9, 32)

@@ -181,6 +181,11 @@ int dk_geglu_backward(const float *x, const float *dy, float *dx, int64_t rows, 
 /// (top-left aligned, as torch's is_causal). logsumexp [B, Lq] saved when non-NULL.
 int dk_attention_forward(const float *q, const float *k, const float *v, float *out, int64_t B, int64_t Lq,
                          int64_t Lk, int64_t D, int64_t Dv, float scale, int causal, float *logsumexp_out);
+/// The same forward on the heads' own layout: q [N, Lq, H * D], k [N, Lk, H * D], v [N, Lk, H * Dv]
+/// and out [N, Lq, H * Dv], head h in columns [h * D, (h + 1) * D), read and written in place
+/// (no per-head copies).
+int dk_attention_forward_heads(const float *q, const float *k, const float *v, float *out, int64_t N, int64_t H,
+                               int64_t Lq, int64_t Lk, int64_t D, int64_t Dv, float scale, int causal);
 /// dq, dk, dv (overwritten) from the forward's out and logsumexp; probabilities are recomputed
 /// chunk by chunk. Deterministic for any thread count.
 int dk_attention_backward(const float *q, const float *k, const float *v, const float *out, const float *dout,

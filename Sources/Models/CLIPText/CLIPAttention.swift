@@ -23,16 +23,8 @@ public final class CLIPAttention: Module {
 
     /// x [B, L, D] → [B, L, D]; each position attends to itself and earlier ones only.
     func callAsFunction(_ x: Tensor) -> Tensor {
-        let (b, l) = (x.shape[0], x.shape[1])
-        let q = splitHeads(qProj(x)), k = splitHeads(kProj(x)), v = splitHeads(vProj(x))   // [B·h, L, dh]
-        let out = Tensor.attention(q, k, v, scale: 1 / Float(headDim).squareRoot(), causal: true)
-        let merged = out.reshaped([b, heads, l, headDim]).permuted([0, 2, 1, 3]).reshaped([b, l, heads * headDim])
-        return outProj(merged)
-    }
-
-    /// [B, L, h·dh] → [B·h, L, dh]
-    private func splitHeads(_ t: Tensor) -> Tensor {
-        let (b, l) = (t.shape[0], t.shape[1])
-        return t.reshaped([b, l, heads, headDim]).permuted([0, 2, 1, 3]).reshaped([b * heads, l, headDim])
+        let out = Tensor.attention(qProj(x), kProj(x), vProj(x), heads: heads,                // [B, L, h·dh]
+                                   scale: 1 / Float(headDim).squareRoot(), causal: true)
+        return outProj(out)
     }
 }
