@@ -101,7 +101,7 @@ typedef struct { const float *src; void *dst; int64_t cols, ld; int bf16, vcvt; 
 
 DK_HOT static void pack_body(void *p, int64_t begin, int64_t end) {
     const pack_ctx *c = p;
-    if (c->bf16 && c->vcvt) {  // AVX-512 BF16's conversion: a third of the scalar rounding's time
+    if (c->bf16 && c->vcvt) {  // AVX-512 BF16's conversion instruction, 16 values at a time
         dk_bf16_pack_rows(c->src + begin * c->ld, end - begin, c->cols, c->ld, (uint16_t *)c->dst + begin * c->cols,
                           c->cols);
         return;
