@@ -3,7 +3,7 @@
 // 1280x1280 3x3 layer, 0.63 s of the SD 1.5 U-Net's bf16 forward for the layers whose converted
 // copies do not fit the kept-weights budget. This one reads each output channel's weights in
 // order and writes whole pair blocks, parallel over output-channel blocks and input-channel
-// chunks: about 8 ms for that layer (11 GB/s read and written), 0.07 s of the forward.
+// chunks: 0.07 s of that forward for its 22 such layers (perf), about 3 ms a layer.
 #include "bf16_weights.h"
 #include "dk_math.h"
 #include <stdlib.h>
