@@ -12,7 +12,8 @@
 #define TILE_FLOATS 288  // of one output channel in one work item: 16 input-channel pairs of a 3x3
 
 typedef struct {
-    const float *w;  // [K, C, R, S]
+    const float *w;      // [K, C, R, S], or
+    const uint16_t *w16; // the same as bf16 bits (weights stored in bf16)
     uint16_t *out;
     int64_t K, C, RS;
     int64_t ocb;                     // output channels of the inner block (X of Xa2b)
@@ -34,8 +35,12 @@ DK_HOT static void convert_body(void *p, int64_t begin, int64_t end) {
         const int64_t ic0 = 2 * p0, ics = c->C - ic0 < 2 * np ? (c->C - ic0 > 0 ? c->C - ic0 : 0) : 2 * np;
         for (int64_t o = 0; o < ocb; o++) {
             const int64_t oc = ob * ocb + o, n = oc < c->K ? ics * RS : 0;
-            const float *src = c->w + (oc * c->C + ic0) * RS;
-            if (c->vcvt) {
+            const int64_t at = (oc * c->C + ic0) * RS;
+            const float *src = c->w + at;
+            if (c->w16) {
+                if (n) memcpy(tile[o], c->w16 + at, (size_t)n * 2);
+                for (int64_t j = n; j < 2 * np * RS; j++) tile[o][j] = 0;
+            } else if (c->vcvt) {
                 dk_bf16_pack_rows(src, 1, n, n, tile[o], 2 * np * RS);  // zero in padding channels
             } else {
                 for (int64_t j = 0; j < n; j++) tile[o][j] = dk_bf16_bits(src[j]);
@@ -66,15 +71,21 @@ int dk_bf16_weights_supported(const dnnl_memory_desc_t *md) {
            2 * md->dims[2] * md->dims[3] <= TILE_FLOATS;
 }
 
-int dk_bf16_weights(const float *w, uint16_t *out, const dnnl_memory_desc_t *md) {
+static int convert(const float *w, const uint16_t *w16, uint16_t *out, const dnnl_memory_desc_t *md) {
     if (!dk_bf16_weights_supported(md)) return -1;
     const dnnl_blocking_desc_t *b = &md->format_desc.blocking;
     const int64_t ocb = b->inner_blks[0], pairs = md->padded_dims[1] / 2, RS = md->dims[2] * md->dims[3];
     const int64_t item_pairs = TILE_FLOATS / (2 * RS), chunks = (pairs + item_pairs - 1) / item_pairs;
-    bf16w_ctx c = {w, out, md->dims[0], md->dims[1], RS, ocb, b->strides[0], b->strides[1], b->strides[2],
+    bf16w_ctx c = {w, w16, out, md->dims[0], md->dims[1], RS, ocb, b->strides[0], b->strides[1], b->strides[2],
                    b->strides[3], md->dims[3], pairs, item_pairs, chunks, dk_bf16_gemm_available()};
     dk_parallel_for(md->padded_dims[0] / ocb * chunks, 1, &c, convert_body);
     return 0;
+}
+
+int dk_bf16_weights(const float *w, uint16_t *out, const dnnl_memory_desc_t *md) { return convert(w, NULL, out, md); }
+
+int dk_bf16_weights_from_bf16(const uint16_t *w, uint16_t *out, const dnnl_memory_desc_t *md) {
+    return convert(NULL, w, out, md);
 }
 
 int64_t dk_bf16_weights_mismatches(const float *w, int64_t K, int64_t C, int64_t R, int64_t S, int block) {

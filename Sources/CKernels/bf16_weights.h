@@ -11,4 +11,7 @@ int dk_bf16_weights_supported(const dnnl_memory_desc_t *md);
 /// Converts w [K, C, R, S] (float32) into `out` in the layout `md` describes, zero in its padding.
 /// Returns 0, or -1 for a layout it does not know.
 int dk_bf16_weights(const float *w, uint16_t *out, const dnnl_memory_desc_t *md);
+
+/// The same from weights stored as bf16 bits: a shuffle, no rounding.
+int dk_bf16_weights_from_bf16(const uint16_t *w, uint16_t *out, const dnnl_memory_desc_t *md);
 #endif

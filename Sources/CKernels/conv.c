@@ -319,47 +319,81 @@ static void *frozen_weights(const conv_entry *e, const conv_slot *s, const void 
     return dk_frozen_copy(e, weights, dnnl_memory_desc_get_size(md), fresh);
 }
 
-// Runs input reorders, the convolution, then output reorders. ptrs[i] is slot i's user buffer.
-static int execute(conv_entry *e, void *const *ptrs) {
+// The float32 values of slot s's weights stored as bf16 bits (for kernels and conversions that
+// read float32), in a buffer the caller frees.
+static float *float32_weights(const conv_slot *s, const uint16_t *w) {
+    const dnnl_memory_desc_t *md = NULL;
+    if (dnnl_memory_get_memory_desc(s->user, &md) != dnnl_success) return NULL;
+    int64_t n = (int64_t)(dnnl_memory_desc_get_size(md) / sizeof(float));
+    float *out = dk_alloc_floats(n > 0 ? n : 1);
+    if (out) dk_f32_from_bf16(w, out, n);
+    return out;
+}
+
+// Runs input reorders, the convolution, then output reorders. ptrs[i] is slot i's user buffer;
+// weights_bf16: the weights' buffer holds bf16 bits (weights stored in bf16), still the key of
+// their kept copy.
+static int execute(conv_entry *e, void *const *ptrs, int weights_bf16) {
     dnnl_exec_arg_t args[5];
+    float *expanded = NULL;  // float32 values of bf16 weights, where a float32 path needs them
+    int rc = 0;
     if (reserve_scratch(e->scratch_bytes)) return DK_ERR_ALLOC;
     for (int i = 0; i < e->nslots; i++) {
         conv_slot *s = &e->slots[i];
-        if (dnnl_memory_set_data_handle(s->user, ptrs[i]) != dnnl_success) return DK_ERR_BACKEND;
+        const int bf16_source = weights_bf16 && s->arg == DNNL_ARG_WEIGHTS && !s->is_output;
+        void *user = ptrs[i];
+        if (bf16_source && s->inner == s->user) {  // the kernel reads float32 OIHW weights itself
+            if (!(expanded = float32_weights(s, ptrs[i]))) { rc = DK_ERR_ALLOC; goto done; }
+            user = expanded;
+        }
+        if (dnnl_memory_set_data_handle(s->user, user) != dnnl_success) { rc = DK_ERR_BACKEND; goto done; }
         args[i].arg = s->arg;
         args[i].memory = s->inner;
         if (s->inner == s->user) continue;
         int fresh = 1;
         void *inner = s->is_output ? NULL : frozen_weights(e, s, ptrs[i], &fresh);
         if (!inner) inner = (char *)g_scratch + s->scratch_offset;
-        if (dnnl_memory_set_data_handle(s->inner, inner) != dnnl_success) return DK_ERR_BACKEND;
+        if (dnnl_memory_set_data_handle(s->inner, inner) != dnnl_success) { rc = DK_ERR_BACKEND; goto done; }
         if (!fresh) continue;
+        if (bf16_source && s->bf16_weights) {
+            if (dk_bf16_weights_from_bf16(ptrs[i], inner, s->bf16_weights)) { rc = DK_ERR_BACKEND; goto done; }
+            continue;
+        }
+        if (bf16_source) {  // Winograd's transform and oneDNN's reorder read float32
+            if (!(expanded = float32_weights(s, ptrs[i]))) { rc = DK_ERR_ALLOC; goto done; }
+            user = expanded;
+            if (dnnl_memory_set_data_handle(s->user, user) != dnnl_success) { rc = DK_ERR_BACKEND; goto done; }
+        }
         if (s->wino) {
-            if (dk_wino_transform_weights(ptrs[i], inner, s->wino, s->K, s->C)) return DK_ERR_BACKEND;
+            if (dk_wino_transform_weights(user, inner, s->wino, s->K, s->C)) { rc = DK_ERR_BACKEND; goto done; }
         } else if (s->bf16_weights) {
-            if (dk_bf16_weights(ptrs[i], inner, s->bf16_weights)) return DK_ERR_BACKEND;
+            if (dk_bf16_weights(user, inner, s->bf16_weights)) { rc = DK_ERR_BACKEND; goto done; }
         } else if (s->reorder && !s->is_output) {
             dnnl_exec_arg_t ra[2] = {{DNNL_ARG_FROM, s->user}, {DNNL_ARG_TO, s->inner}};
-            if (dnnl_primitive_execute(s->reorder, g_stream, 2, ra) != dnnl_success) return DK_ERR_BACKEND;
+            if (dnnl_primitive_execute(s->reorder, g_stream, 2, ra) != dnnl_success) { rc = DK_ERR_BACKEND; goto done; }
         }
     }
     int nargs = e->nslots;
     if (e->scratchpad) {
-        if (dnnl_memory_set_data_handle(e->scratchpad, (char *)g_scratch + e->scratchpad_offset) != dnnl_success)
-            return DK_ERR_BACKEND;
+        if (dnnl_memory_set_data_handle(e->scratchpad, (char *)g_scratch + e->scratchpad_offset) != dnnl_success) {
+            rc = DK_ERR_BACKEND;
+            goto done;
+        }
         args[nargs].arg = DNNL_ARG_SCRATCHPAD;
         args[nargs++].memory = e->scratchpad;
     }
-    if (dnnl_primitive_execute(e->prim, g_stream, nargs, args) != dnnl_success) return DK_ERR_BACKEND;
+    if (dnnl_primitive_execute(e->prim, g_stream, nargs, args) != dnnl_success) { rc = DK_ERR_BACKEND; goto done; }
     for (int i = 0; i < e->nslots; i++) {
         conv_slot *s = &e->slots[i];
         if (s->reorder && s->is_output) {
             dnnl_exec_arg_t ra[2] = {{DNNL_ARG_FROM, s->inner}, {DNNL_ARG_TO, s->user}};
-            if (dnnl_primitive_execute(s->reorder, g_stream, 2, ra) != dnnl_success) return DK_ERR_BACKEND;
+            if (dnnl_primitive_execute(s->reorder, g_stream, 2, ra) != dnnl_success) { rc = DK_ERR_BACKEND; goto done; }
         }
     }
-    if (dnnl_stream_wait(g_stream) != dnnl_success) return DK_ERR_BACKEND;
-    return 0;
+    if (dnnl_stream_wait(g_stream) != dnnl_success) rc = DK_ERR_BACKEND;
+done:
+    dk_free(expanded);
+    return rc;
 }
 
 static int check_shape(int64_t N, int64_t C, int64_t H, int64_t W, int64_t K, int64_t R, int64_t S,
@@ -397,14 +431,14 @@ static int gemm_1x1(int kind, const float *x, const float *w, float *y, float *d
 }
 
 // Looks up (or creates) the primitive for `k` and runs it on p0..p3 (in run_conv's order).
-static int run_key(const conv_key *k, void *p0, void *p1, void *p2, void *p3) {
+static int run_key(const conv_key *k, void *p0, void *p1, void *p2, void *p3, int weights_bf16) {
     int rc = 0;
     pthread_mutex_lock(&g_lock);
     conv_entry *e = lookup(k, &rc);
     if (e) {
         void *ptrs[4] = {p0, p1, p2, p3};  // slot order matches create_entry
         if (k->kind == KIND_FWD && p3) { ptrs[2] = p3; ptrs[3] = p2; }
-        rc = execute(e, ptrs);
+        rc = execute(e, ptrs, weights_bf16);
     }
     pthread_mutex_unlock(&g_lock);
     return rc;
@@ -416,7 +450,8 @@ static int run_key(const conv_key *k, void *p0, void *p1, void *p2, void *p3) {
 // output channels, each a convolution of its own with bounded buffers; the input transform is
 // repeated per channel slice, a small cost next to the products.
 #define WINOGRAD_MAX_WEIGHTS (8 << 20)  // floats of one slice's transformed weights (32 MB)
-static int winograd_tiled(const conv_key *whole, const float *x, const float *w, float *y, const float *bias) {
+static int winograd_tiled(const conv_key *whole, const float *x, const void *w, int weights_bf16, float *y,
+                          const float *bias) {
     int64_t C = whole->C, K = whole->K, OH = whole->OH, OW = whole->OW, W = whole->W, H = whole->H;
     // Equal slices of a multiple of 16 channels (oneDNN's block); bands of a multiple of 4 rows (a tile).
     int64_t most = WINOGRAD_MAX_WEIGHTS / 36 / C, slices = (K + most - 1) / (most > 0 ? most : 1);
@@ -435,16 +470,18 @@ static int winograd_tiled(const conv_key *whole, const float *x, const float *w,
             k.H = h1 - h0;
             k.pad_top = h0 - first;
             k.pad_bottom = last - h1;
-            int rc = run_key(&k, (void *)(x + h0 * W), (void *)(w + k0 * C * whole->R * whole->S),
-                             y + k0 * OH * OW + oh0 * OW, bias ? (void *)(bias + k0) : NULL);
+            size_t w_offset = (size_t)(k0 * C * whole->R * whole->S) * (weights_bf16 ? 2 : 4);
+            int rc = run_key(&k, (void *)(x + h0 * W), (char *)w + w_offset, y + k0 * OH * OW + oh0 * OW,
+                             bias ? (void *)(bias + k0) : NULL, weights_bf16);
             if (rc) return rc;
         }
     return 0;
 }
 
+// weights_bf16: the forward's weights (p1) are bf16 bits.
 static int run_conv(int kind, void *p0, void *p1, void *p2, void *p3, int64_t N, int64_t C, int64_t H,
                     int64_t W, int64_t K, int64_t R, int64_t S, int64_t stride, int64_t pad, int64_t OH,
-                    int64_t OW, int emulated) {
+                    int64_t OW, int emulated, int weights_bf16) {
     int rc = check_shape(N, C, H, W, K, R, S, stride, pad, OH, OW);
     if (rc) return rc;
     if (!p0 || !p1 || !p2) return DK_ERR_ARG;
@@ -460,14 +497,22 @@ static int run_conv(int kind, void *p0, void *p1, void *p2, void *p3, int64_t N,
     if (k.mode == DK_CONV_WINOGRAD) k.bf16 = 0;  // float32 Winograd (see auto_mode)
     if (k.mode == DK_CONV_GEMM_1X1 && (!is_1x1(&k) || k.bf16)) k.mode = DK_CONV_BLOCKED;
     if (k.mode == DK_CONV_WINOGRAD && (kind != KIND_FWD || stride != 1)) k.mode = DK_CONV_BLOCKED;
+    if (k.mode == DK_CONV_GEMM_1X1 && weights_bf16) {  // sgemm on the weights' float32 values
+        float *w = dk_alloc_floats(K * C);
+        if (!w) return DK_ERR_ALLOC;
+        dk_f32_from_bf16(p1, w, K * C);
+        rc = gemm_1x1(kind, p0, w, p2, NULL, p3, N, C, K, H * W);
+        dk_free(w);
+        return rc;
+    }
     if (k.mode == DK_CONV_GEMM_1X1) {
         int64_t HW = H * W;
         if (kind == KIND_FWD) return gemm_1x1(kind, p0, p1, p2, NULL, p3, N, C, K, HW);
         if (kind == KIND_BWD_DATA) return gemm_1x1(kind, p2, p1, p0, NULL, NULL, N, C, K, HW);
         return gemm_1x1(kind, p0, p2, p1, p3, NULL, N, C, K, HW);
     }
-    if (k.mode == DK_CONV_WINOGRAD) return winograd_tiled(&k, p0, p1, p2, p3);
-    return run_key(&k, p0, p1, p2, p3);
+    if (k.mode == DK_CONV_WINOGRAD) return winograd_tiled(&k, p0, p1, weights_bf16, p2, p3);
+    return run_key(&k, p0, p1, p2, p3, weights_bf16);
 }
 
 // Emulated bf16: the float32 kernel on its two operands rounded to bf16 values (a and b hold
@@ -478,7 +523,7 @@ static int run_conv_emulated(int kind, const float *a, int64_t na, const float *
     float *ra = dk_alloc_floats(na), *rb = ra ? dk_alloc_floats(nb) : NULL;
     int rc = rb ? dk_round_bf16(a, ra, na) : DK_ERR_ALLOC;
     if (!rc) rc = dk_round_bf16(b, rb, nb);
-    if (!rc) rc = run_conv(kind, ra, rb, out, p3, N, C, H, W, K, R, S, stride, pad, OH, OW, 1);
+    if (!rc) rc = run_conv(kind, ra, rb, out, p3, N, C, H, W, K, R, S, stride, pad, OH, OW, 1, 0);
     dk_free(ra);
     dk_free(rb);
     return rc;
@@ -499,7 +544,21 @@ int dk_conv2d_forward(const float *x, const float *w, const float *bias, float *
     if (emulating(N, C, H, W, K, R, S, stride, pad, OH, OW, x, w, y))
         return run_conv_emulated(KIND_FWD, x, N * C * H * W, w, K * C * R * S, y, (float *)bias, N, C, H, W, K, R, S,
                                  stride, pad, OH, OW);
-    return run_conv(KIND_FWD, (void *)x, (void *)w, y, (void *)bias, N, C, H, W, K, R, S, stride, pad, OH, OW, 0);
+    return run_conv(KIND_FWD, (void *)x, (void *)w, y, (void *)bias, N, C, H, W, K, R, S, stride, pad, OH, OW, 0, 0);
+}
+
+int dk_conv2d_forward_bf16_weights(const float *x, const uint16_t *w, const float *bias, float *y, int64_t N,
+                                   int64_t C, int64_t H, int64_t W, int64_t K, int64_t R, int64_t S, int64_t stride,
+                                   int64_t pad, int64_t OH, int64_t OW) {
+    if (emulating(N, C, H, W, K, R, S, stride, pad, OH, OW, x, w, y)) {  // bf16 values are their own rounding
+        float *w32 = dk_alloc_floats(K * C * R * S);
+        if (!w32) return DK_ERR_ALLOC;
+        dk_f32_from_bf16(w, w32, K * C * R * S);
+        int rc = dk_conv2d_forward(x, w32, bias, y, N, C, H, W, K, R, S, stride, pad, OH, OW);
+        dk_free(w32);
+        return rc;
+    }
+    return run_conv(KIND_FWD, (void *)x, (void *)w, y, (void *)bias, N, C, H, W, K, R, S, stride, pad, OH, OW, 0, 1);
 }
 
 int dk_conv2d_backward_data(const float *dy, const float *w, float *dx, int64_t N, int64_t C, int64_t H,
@@ -508,7 +567,7 @@ int dk_conv2d_backward_data(const float *dy, const float *w, float *dx, int64_t 
     if (emulating(N, C, H, W, K, R, S, stride, pad, OH, OW, dy, w, dx))
         return run_conv_emulated(KIND_BWD_DATA, dy, N * K * OH * OW, w, K * C * R * S, dx, NULL, N, C, H, W, K, R, S,
                                  stride, pad, OH, OW);
-    return run_conv(KIND_BWD_DATA, (void *)dy, (void *)w, dx, NULL, N, C, H, W, K, R, S, stride, pad, OH, OW, 0);
+    return run_conv(KIND_BWD_DATA, (void *)dy, (void *)w, dx, NULL, N, C, H, W, K, R, S, stride, pad, OH, OW, 0, 0);
 }
 
 int dk_conv2d_backward_weights(const float *x, const float *dy, float *dw, float *db, int64_t N, int64_t C,
@@ -517,7 +576,7 @@ int dk_conv2d_backward_weights(const float *x, const float *dy, float *dw, float
     if (emulating(N, C, H, W, K, R, S, stride, pad, OH, OW, x, dy, dw))
         return run_conv_emulated(KIND_BWD_WEIGHTS, x, N * C * H * W, dy, N * K * OH * OW, dw, db, N, C, H, W, K, R, S,
                                  stride, pad, OH, OW);
-    return run_conv(KIND_BWD_WEIGHTS, (void *)x, (void *)dy, dw, db, N, C, H, W, K, R, S, stride, pad, OH, OW, 0);
+    return run_conv(KIND_BWD_WEIGHTS, (void *)x, (void *)dy, dw, db, N, C, H, W, K, R, S, stride, pad, OH, OW, 0, 0);
 }
 
 void dk_conv_clear_cache(void) {
@@ -551,8 +610,8 @@ static float probe_gradient(int kind) {
     for (int pass = 0; pass < 2; pass++) {
         g_bf16_gradients = pass == 0;
         int rc = kind == KIND_BWD_DATA
-                     ? run_conv(kind, a, w, out[pass], NULL, N, C, H, W, K, 3, 3, 1, 1, H, W, 0)   // dy, w -> dx
-                     : run_conv(kind, b, a, out[pass], NULL, N, C, H, W, K, 3, 3, 1, 1, H, W, 0);  // x, dy -> dw
+                     ? run_conv(kind, a, w, out[pass], NULL, N, C, H, W, K, 3, 3, 1, 1, H, W, 0, 0)   // dy, w -> dx
+                     : run_conv(kind, b, a, out[pass], NULL, N, C, H, W, K, 3, 3, 1, 1, H, W, 0, 0);  // x, dy -> dw
         if (rc) return INFINITY;
     }
     float worst = 0, largest = 0;
@@ -573,7 +632,7 @@ int dk_conv_set_bf16(int on) {
         memset(w, 0, sizeof w);
         int saved = g_bf16;
         g_bf16 = 1;
-        probed = run_conv(KIND_FWD, x, w, y, NULL, 2, 16, 4, 4, 16, 3, 3, 1, 1, 4, 4, 0) == 0;
+        probed = run_conv(KIND_FWD, x, w, y, NULL, 2, 16, 4, 4, 16, 3, 3, 1, 1, 4, 4, 0, 0) == 0;
         g_bf16 = saved;
     }
     if (!probed) return DK_ERR_BACKEND;

@@ -135,41 +135,49 @@ static void *pack(const float *m, int64_t rows, int64_t cols, int64_t ld, int bf
 // Owners of kept bf16 weight operands in frozen.c: one per stored orientation.
 static const char g_kept_plain, g_kept_transposed;
 
-// B's bf16 copy kept in a frozen scope (keep_b, a packed weight), else a fresh one (*kept = 0).
-static void *weight_operand(const float *B, int64_t rows, int64_t cols, int64_t ld, int trans, int bf16, int keep_b,
-                            int *kept) {
-    *kept = 0;
+// B's bf16 (or float32) operand, packed: a weight stored as bf16 (b_bf16) read in place when
+// packed already, a kept copy in a frozen scope (keep_b), else a fresh one. *borrowed: not ours to free.
+static void *weight_operand(const void *B, int b_bf16, int64_t rows, int64_t cols, int64_t ld, int trans, int bf16,
+                            int keep_b, int *borrowed) {
+    *borrowed = 0;
+    if (b_bf16) {
+        if (ld == cols) {
+            *borrowed = 1;
+            return (void *)B;
+        }
+        uint16_t *out = NULL;
+        if (posix_memalign((void **)&out, 64, (size_t)(rows * cols) * 2 + 64)) return NULL;
+        for (int64_t r = 0; r < rows; r++) memcpy(out + r * cols, (const uint16_t *)B + r * ld, (size_t)cols * 2);
+        return out;
+    }
     if (keep_b && bf16 && ld == cols) {
         int fresh = 1;
         void *copy = dk_frozen_copy(trans ? &g_kept_transposed : &g_kept_plain, B, (size_t)(rows * cols) * 2, &fresh);
         if (copy) {
             if (fresh) pack_into(copy, B, rows, cols, ld, 1);
-            *kept = 1;
+            *borrowed = 1;
             return copy;
         }
     }
     return pack(B, rows, cols, ld, bf16);
 }
 
-int dk_matmul(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
-              const float *B, int64_t ldb, float beta, float *C, int64_t ldc, int bf16) {
-    return dk_matmul_weights(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, bf16, 0);
-}
-
-int dk_matmul_weights(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
-                      int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc, int bf16,
-                      int keep_b) {
+static int matmul(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+                  int64_t lda, const void *B, int b_bf16, int64_t ldb, float beta, float *C, int64_t ldc, int bf16,
+                  int keep_b) {
     int64_t minA = trans_a ? M : K, minB = trans_b ? K : N;
     if (M < 0 || N < 0 || K < 0 || lda < (minA > 1 ? minA : 1) || ldb < (minB > 1 ? minB : 1) || ldc < (N > 1 ? N : 1))
         return DK_ERR_SHAPE;
     if (M == 0 || N == 0) return 0;
     if (!A || !B || !C) return DK_ERR_ARG;
+    if ((K == 0 || ldc != N) && b_bf16) return DK_ERR_ARG;  // the caller's float32 path serves these
     if (K == 0 || ldc != N) return dk_sgemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     pthread_once(&g_once, init_engine);
     if (g_init_status) return DK_ERR_BACKEND;
     int64_t ar = trans_a ? K : M, ac = trans_a ? M : K, br = trans_b ? N : K, bc = trans_b ? K : N;
-    int kept = 0;
-    void *a = pack(A, ar, ac, lda, bf16), *b = a ? weight_operand(B, br, bc, ldb, trans_b, bf16, keep_b, &kept) : NULL;
+    int borrowed = 0;
+    void *a = pack(A, ar, ac, lda, bf16);
+    void *b = a ? weight_operand(B, b_bf16, br, bc, ldb, trans_b, bf16, keep_b, &borrowed) : NULL;
     int rc = b ? 0 : DK_ERR_ALLOC;
     if (!rc) {
         mm_key key;
@@ -195,6 +203,22 @@ int dk_matmul_weights(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
         pthread_mutex_unlock(&g_lock);
     }
     free(a);
-    if (!kept) free(b);
+    if (!borrowed) free(b);
     return rc;
+}
+
+int dk_matmul(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
+              const float *B, int64_t ldb, float beta, float *C, int64_t ldc, int bf16) {
+    return matmul(trans_a, trans_b, M, N, K, alpha, A, lda, B, 0, ldb, beta, C, ldc, bf16, 0);
+}
+
+int dk_matmul_weights(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+                      int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc, int bf16,
+                      int keep_b) {
+    return matmul(trans_a, trans_b, M, N, K, alpha, A, lda, B, 0, ldb, beta, C, ldc, bf16, keep_b);
+}
+
+int dk_matmul_bf16_weights(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+                           int64_t lda, const uint16_t *B, int64_t ldb, float beta, float *C, int64_t ldc) {
+    return matmul(trans_a, trans_b, M, N, K, alpha, A, lda, B, 1, ldb, beta, C, ldc, 1, 0);
 }

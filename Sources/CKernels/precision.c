@@ -49,6 +49,38 @@ int dk_round_bf16(const float *src, float *dst, int64_t n) {
     return 0;
 }
 
+typedef struct { const void *src; void *dst; } convert_ctx;
+
+DK_HOT static void to_bf16_body(void *p, int64_t begin, int64_t end) {
+    const convert_ctx *c = p;
+    const float *src = c->src;
+    uint16_t *dst = c->dst;
+    for (int64_t i = begin; i < end; i++) dst[i] = dk_bf16_bits(src[i]);
+}
+
+DK_HOT static void from_bf16_body(void *p, int64_t begin, int64_t end) {
+    const convert_ctx *c = p;
+    const uint16_t *src = c->src;
+    uint32_t *dst = c->dst;
+    for (int64_t i = begin; i < end; i++) dst[i] = (uint32_t)src[i] << 16;
+}
+
+int dk_bf16_from_f32(const float *src, uint16_t *dst, int64_t n) {
+    if (n < 0) return DK_ERR_SHAPE;
+    if (n && (!src || !dst)) return DK_ERR_ARG;
+    convert_ctx c = {src, dst};
+    dk_parallel_for(n, 1 << 16, &c, to_bf16_body);
+    return 0;
+}
+
+int dk_f32_from_bf16(const uint16_t *src, float *dst, int64_t n) {
+    if (n < 0) return DK_ERR_SHAPE;
+    if (n && (!src || !dst)) return DK_ERR_ARG;
+    convert_ctx c = {src, dst};
+    dk_parallel_for(n, 1 << 16, &c, from_bf16_body);
+    return 0;
+}
+
 // A rows x cols matrix with leading dimension ld, rounded into a packed copy (ld = cols).
 static float *rounded_copy(const float *m, int64_t rows, int64_t cols, int64_t ld) {
     float *copy = dk_alloc_floats(rows * cols > 0 ? rows * cols : 1);
@@ -91,4 +123,23 @@ int dk_gemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alp
 int dk_gemm_weights(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
                     int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc) {
     return gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc, 1);
+}
+
+int dk_gemm_bf16_weights(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+                         int64_t lda, const uint16_t *B, int64_t ldb, float beta, float *C, int64_t ldc) {
+    int64_t minA = trans_a ? M : K, minB = trans_b ? K : N;
+    int sizes_ok = M > 0 && N > 0 && K > 0 && lda >= minA && ldb >= minB && ldc >= N;
+    if (g_precision == DK_PRECISION_BF16 && sizes_ok && !omp_in_parallel() &&
+        dk_matmul_bf16_weights(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc) == 0)
+        return 0;
+    // Elsewhere (float32 or emulated products, a parallel region): on B's float32 values.
+    int64_t rows = trans_b ? N : K, cols = trans_b ? K : N;
+    if (rows < 0 || cols < 0 || ldb < cols) return DK_ERR_SHAPE;
+    if (rows * cols && !B) return DK_ERR_ARG;
+    float *b = dk_alloc_floats(rows * cols > 0 ? rows * cols : 1);
+    if (!b) return DK_ERR_ALLOC;
+    for (int64_t r = 0; r < rows; r++) dk_f32_from_bf16(B + r * ldb, b + r * cols, cols);
+    int rc = gemm(trans_a, trans_b, M, N, K, alpha, A, lda, b, cols, beta, C, ldc, 0);
+    dk_free(b);
+    return rc;
 }

@@ -1,4 +1,5 @@
 // Module: a layer that names its parameters and children the way diffusers checkpoints do.
+import CKernels
 import TensorCore
 
 /// A trainable tensor owned by a module. Its storage is updated in place by loading and
@@ -12,12 +13,21 @@ public final class Parameter {
     /// Stops collecting gradients (frozen base weights under a LoRA); the storage is shared.
     public func freeze() { value = value.detached() }
 
-    /// Replaces the values (same shape) without changing identity.
+    /// Keeps the values in bf16 from now on (bf16 inference): half the memory, read as they are
+    /// by the bf16 products. Gradients no longer reach it.
+    public func storeInBFloat16() { value = value.storedInBFloat16() }
+
+    /// Replaces the values (same shape) without changing identity; a bf16 parameter takes them rounded.
     public func assign(_ values: Tensor) throws {
         guard values.shape == value.shape else {
             throw TensorError.shapeMismatch("parameter of shape \(value.shape) cannot take \(values.shape)")
         }
-        value.pointer.update(from: values.pointer, count: value.count)
+        let source = values.float32Values()
+        if value.isBFloat16 {
+            dk_bf16_from_f32(source.pointer, value.storage.bfloat16Pointer, Int64(value.count))
+        } else {
+            value.pointer.update(from: source.pointer, count: value.count)
+        }
     }
 }
 

@@ -12,16 +12,23 @@ extension Tensor {
         let oh = (h + 2 * padding - r) / stride + 1, ow = (w + 2 * padding - s) / stride + 1
         let y = Tensor(uninitializedShape: [n, k, oh, ow])
         let dims = (Int64(n), Int64(c), Int64(h), Int64(w), Int64(k), Int64(r), Int64(s), Int64(stride), Int64(padding), Int64(oh), Int64(ow))
-        check(dk_conv2d_forward(x.pointer, weight.pointer, bias?.pointer, y.pointer,
-                                dims.0, dims.1, dims.2, dims.3, dims.4, dims.5, dims.6, dims.7, dims.8, dims.9, dims.10), "conv2d forward")
+        if weight.isBFloat16 {
+            check(dk_conv2d_forward_bf16_weights(x.pointer, weight.storage.bfloat16Pointer, bias?.pointer, y.pointer, dims.0, dims.1,
+                                                 dims.2, dims.3, dims.4, dims.5, dims.6, dims.7, dims.8, dims.9, dims.10), "conv2d forward")
+        } else {
+            check(dk_conv2d_forward(x.pointer, weight.pointer, bias?.pointer, y.pointer,
+                                    dims.0, dims.1, dims.2, dims.3, dims.4, dims.5, dims.6, dims.7, dims.8, dims.9, dims.10), "conv2d forward")
+        }
         var inputs = [x, weight]
         if let bias { inputs.append(bias) }
         return record(y, inputs) { g in
             var dx: Tensor?, dw: Tensor?, db: Tensor?
             if x.requiresGrad {
-                let t = Tensor(uninitializedShape: x.shape)
-                check(dk_conv2d_backward_data(g.pointer, weight.pointer, t.pointer,
-                                              dims.0, dims.1, dims.2, dims.3, dims.4, dims.5, dims.6, dims.7, dims.8, dims.9, dims.10), "conv2d backward data")
+                let t = Tensor(uninitializedShape: x.shape), w = weight.float32Values()
+                withExtendedLifetime(w) {
+                    check(dk_conv2d_backward_data(g.pointer, w.pointer, t.pointer, dims.0, dims.1, dims.2, dims.3, dims.4,
+                                                  dims.5, dims.6, dims.7, dims.8, dims.9, dims.10), "conv2d backward data")
+                }
                 dx = t
             }
             if weight.requiresGrad || (bias?.requiresGrad ?? false) {

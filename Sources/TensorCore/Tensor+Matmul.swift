@@ -54,11 +54,17 @@ extension Tensor {
         let (m, k, n) = (x.shape[0], x.shape[1], weight.shape[0])
         let result = Tensor(uninitializedShape: [m, n])
         if let bias { dk_repeat_rows(bias.pointer, result.pointer, Int64(m), Int64(n)) }
-        let gemm = weightIsParameter ? dk_gemm_weights : dk_gemm
-        check(gemm(0, 1, Int64(m), Int64(n), Int64(k), 1, x.pointer, Int64(k), weight.pointer, Int64(k),
-                   bias != nil ? 1 : 0, result.pointer, Int64(n)), "linear")
+        let beta: Float = bias != nil ? 1 : 0
+        if weight.isBFloat16 {
+            check(dk_gemm_bf16_weights(0, 1, Int64(m), Int64(n), Int64(k), 1, x.pointer, Int64(k),
+                                       weight.storage.bfloat16Pointer, Int64(k), beta, result.pointer, Int64(n)), "linear")
+        } else {
+            let gemm = weightIsParameter ? dk_gemm_weights : dk_gemm
+            check(gemm(0, 1, Int64(m), Int64(n), Int64(k), 1, x.pointer, Int64(k), weight.pointer, Int64(k),
+                       beta, result.pointer, Int64(n)), "linear")
+        }
         return record(result, [x, weight] + (bias.map { [$0] } ?? [])) { g in
-            [x.requiresGrad ? matmul(g, weight) : nil,
+            [x.requiresGrad ? matmul(g, weight.float32Values()) : nil,
              weight.requiresGrad ? matmul(g, x, transposeA: true) : nil,
              bias.flatMap { $0.requiresGrad ? g.summed(toShape: $0.shape) : nil }]
         }

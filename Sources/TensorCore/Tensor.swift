@@ -50,7 +50,10 @@ public struct Tensor {
     public static func ones(_ shape: [Int]) -> Tensor { Tensor(shape: shape, repeating: 1) }
 
     /// A copy of the values as an array.
-    public var values: [Float] { Array(UnsafeBufferPointer(start: pointer, count: count)) }
+    public var values: [Float] {
+        if isBFloat16 { return float32Values().values }
+        return Array(UnsafeBufferPointer(start: pointer, count: count))
+    }
 
     /// The single value of a one-element tensor.
     public var item: Float { pointer[0] }
@@ -62,6 +65,11 @@ public struct Tensor {
 
     /// A copy with its own storage, outside the autograd graph.
     public func copy() -> Tensor {
+        if isBFloat16 {
+            let result = Tensor(shape: shape, storage: TensorStorage(count: count, bfloat16: true))
+            result.storage.bfloat16Pointer.update(from: storage.bfloat16Pointer, count: count)
+            return result
+        }
         let result = Tensor(uninitializedShape: shape)
         result.pointer.update(from: pointer, count: count)
         return result

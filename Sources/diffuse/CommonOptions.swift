@@ -30,7 +30,10 @@ struct ModelOptions: ParsableArguments {
         } catch {
             throw CommandFailure(message: "\(error)")
         }
-        return try source.load(inpainting: inpainting)
+        let (model, url) = try source.load(inpainting: inpainting)
+        // Native bf16 rounds every weight to bf16 in its products: keep them so from the start.
+        if ComputePrecision.mode == .bfloat16 { model.storeWeightsInBFloat16() }
+        return (model, url)
     }
 
     func warn(_ message: String) {

@@ -14,9 +14,11 @@ final class BFloat16QualityTests: XCTestCase {
         super.tearDown()
     }
 
-    /// The bf16 paths this CPU runs: emulated everywhere, native where it has bf16.
-    var paths: [(name: String, emulate: Bool)] {
-        [("emulated", true)] + (ComputePrecision.nativeBFloat16 ? [("native", false)] : [])
+    /// The bf16 paths this CPU runs: emulated everywhere; native where it has bf16, with float32
+    /// weights and with weights stored in bf16 (as `diffuse` loads a model for native bf16).
+    var paths: [(name: String, emulate: Bool, storeWeights: Bool)] {
+        [("emulated", true, false)]
+            + (ComputePrecision.nativeBFloat16 ? [("native", false, false), ("native, bf16 weights", false, true)] : [])
     }
 
     /// Largest and mean |a − b| of two [N, H, W, 3] images in [0, 1], in 8-bit levels (× 255).
@@ -41,7 +43,9 @@ final class BFloat16QualityTests: XCTestCase {
         let float32 = try model.generate(request).images.imagesToUnitNHWC()
         for path in paths {
             try ComputePrecision.use(.bfloat16, emulate: path.emulate)
-            let bfloat16 = try model.generate(request).images.imagesToUnitNHWC()
+            let pipeline = path.storeWeights ? try PipelineFixture.freshModel() : model
+            if path.storeWeights { XCTAssertGreaterThan(pipeline.storeWeightsInBFloat16(), 0) }
+            let bfloat16 = try pipeline.generate(request).images.imagesToUnitNHWC()
             let (worst, mean) = levels(bfloat16, expected)
             print("bf16 (\(path.name)) fixture image vs diffusers: max \(worst), mean \(mean) levels; float32: max \(levels(float32, expected).max)")
             XCTAssertGreaterThan(levels(bfloat16, float32).max, 0, "\(path.name): bf16 should move the image")
@@ -56,13 +60,16 @@ final class BFloat16QualityTests: XCTestCase {
     /// 0.19). The sampler carries a difference on from step to step, so the largest single pixel
     /// moves from run to run of the kernels; the mean is the steady measure.
     func testShippedModelImageInBFloat16StaysNearFloat32() throws {
-        let model = try StableDiffusion.load(directory: SharedData.repositoryRoot.appendingPathComponent("models/emoji"))
+        let folder = SharedData.repositoryRoot.appendingPathComponent("models/emoji")
+        let model = try StableDiffusion.load(directory: folder)
         var request = GenerationRequest(prompt: "red apple")
         request.seed = 0
         let float32 = try model.generate(request).images.imagesToUnitNHWC()
         for path in paths {
             try ComputePrecision.use(.bfloat16, emulate: path.emulate)
-            let bfloat16 = try model.generate(request).images.imagesToUnitNHWC()
+            let pipeline = path.storeWeights ? try StableDiffusion.load(directory: folder) : model
+            if path.storeWeights { XCTAssertGreaterThan(pipeline.storeWeightsInBFloat16(), 0) }
+            let bfloat16 = try pipeline.generate(request).images.imagesToUnitNHWC()
             let (worst, mean) = levels(bfloat16, float32)
             print("bf16 (\(path.name)) models/emoji image vs float32: max \(worst), mean \(mean) levels")
             XCTAssertGreaterThan(worst, 0, "\(path.name): bf16 should move the image")

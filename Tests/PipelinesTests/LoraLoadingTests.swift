@@ -1,6 +1,7 @@
 // LoRA files on the tiny pipeline against diffusers' load_lora_weights images (fixtures/lora).
 import Foundation
 import Models
+import NN
 import Pipelines
 import TensorCore
 import TestSupport
@@ -43,6 +44,36 @@ final class LoraLoadingTests: XCTestCase {
 
     func testDiffusersFileAtHalfScale() throws {
         assertClose(try image(lora: "lora_diffusers.safetensors", scale: 0.5), try expected("lora_half"), absolute: 1e-3, "lora scale 0.5")
+    }
+
+    /// A LoRA merged into weights stored in bf16 (as `diffuse --precision bf16` loads a model)
+    /// is the float32 merge onto the rounded base, rounded once: within one bf16 step of
+    /// bf16(bf16(W) + ΔW), with ΔW from the float32 merge.
+    func testMergesIntoWeightsStoredInBFloat16() throws {
+        let (stored, float32, base) = (try PipelineFixture.freshModel(), try PipelineFixture.freshModel(), try PipelineFixture.freshModel())
+        stored.storeWeightsInBFloat16()
+        let lora = try fixture("lora_diffusers.safetensors")
+        try stored.applyLoRA(contentsOf: lora)
+        try float32.applyLoRA(contentsOf: lora)
+        func parameters(_ model: StableDiffusion) -> [(key: String, parameter: Parameter)] {
+            model.unet.namedParameters() + model.textEncoder.namedParameters()
+        }
+        func bf16(_ value: Float) -> Float { Float16Conversion.float(fromBFloat16Bits: Float16Conversion.bfloat16Bits(from: value)) }
+        var (checked, moved) = (0, 0)
+        for ((a, b), c) in zip(zip(parameters(stored), parameters(float32)), parameters(base)) where a.parameter.value.isBFloat16 {
+            let merged = a.parameter.value.values, exact = b.parameter.value.values, original = c.parameter.value.values
+            for i in merged.indices {
+                let expected = bf16(bf16(original[i]) + (exact[i] - original[i]))
+                if abs(merged[i] - expected) > abs(expected) / 128 {
+                    XCTFail("\(a.key)[\(i)]: \(merged[i]) merged in bf16, expected \(expected)")
+                    break
+                }
+            }
+            checked += 1
+            if exact != original { moved += 1 }
+        }
+        XCTAssertGreaterThan(checked, 0, "the U-Net and text encoder have weights stored in bf16")
+        XCTAssertGreaterThan(moved, 0, "the LoRA changes some of them")
     }
 
     func testKohyaFileIsHalfStrength() throws {

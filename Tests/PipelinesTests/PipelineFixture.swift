@@ -12,9 +12,14 @@ enum PipelineFixture {
     private static var cached: StableDiffusion?
     static func model() throws -> StableDiffusion {
         if let cached { return cached }
-        let model = try StableDiffusion.load(directory: try SharedData.url("fixtures/diffusers-tiny"))
+        let model = try freshModel()
         cached = model
         return model
+    }
+
+    /// A pipeline of its own, for a test that changes its weights.
+    static func freshModel() throws -> StableDiffusion {
+        try StableDiffusion.load(directory: try SharedData.url("fixtures/diffusers-tiny"))
     }
 
     static func reference(_ name: String) throws -> SafetensorsFile {

@@ -68,6 +68,15 @@ int dk_gemm(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alp
 /// bf16 conversion is kept across calls instead of redone on each.
 int dk_gemm_weights(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
                     int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
+/// dk_gemm where B is a weight stored as bf16 (bf16 inference): under DK_PRECISION_BF16 the
+/// product reads it as it is, with no conversion or copy; in any other precision it runs on
+/// B's float32 values.
+int dk_gemm_bf16_weights(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+                         int64_t lda, const uint16_t *B, int64_t ldb, float beta, float *C, int64_t ldc);
+/// dst[i] = src[i] rounded to bfloat16 (ties to even), as bf16 bits.
+int dk_bf16_from_f32(const float *src, uint16_t *dst, int64_t n);
+/// dst[i] = the float32 value of bf16 bits src[i] (exact).
+int dk_f32_from_bf16(const uint16_t *src, float *dst, int64_t n);
 
 /// C [M, N] (ldc must be N) = alpha * op(A) . op(B) + beta * C on oneDNN's matmul primitive, with
 /// bf16 inputs (bf16 = 1; DK_ERR_BACKEND on CPUs without AVX-512 BF16) or float32 ones (bf16 = 0).
@@ -77,6 +86,9 @@ int dk_matmul(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float a
 int dk_matmul_weights(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
                       int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc, int bf16,
                       int keep_b);
+/// dk_matmul in bf16 with B already bf16 bits (a weight stored as bf16), read in place when packed.
+int dk_matmul_bf16_weights(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+                           int64_t lda, const uint16_t *B, int64_t ldb, float beta, float *C, int64_t ldc);
 
 // ---- a single-threaded bf16 GEMM for parallel regions (bf16_gemm.c; AVX-512 BF16 only) ----
 /// 1 when this CPU (and build) runs the kernels below; call none of them otherwise.
@@ -112,6 +124,11 @@ int dk_conv_set_bf16(int on);
 int dk_conv2d_forward(const float *x, const float *w, const float *bias_or_null, float *y, int64_t N,
                       int64_t C, int64_t H, int64_t W, int64_t K, int64_t R, int64_t S, int64_t stride,
                       int64_t pad, int64_t OH, int64_t OW);
+/// dk_conv2d_forward with weights stored as bf16 bits: bf16 kernels lay them out with no float32
+/// step; float32 ones (Winograd, float32 precision) run on their float32 values.
+int dk_conv2d_forward_bf16_weights(const float *x, const uint16_t *w, const float *bias_or_null, float *y,
+                                   int64_t N, int64_t C, int64_t H, int64_t W, int64_t K, int64_t R, int64_t S,
+                                   int64_t stride, int64_t pad, int64_t OH, int64_t OW);
 /// dx [N, C, H, W] = gradient of the input given dy [N, K, OH, OW].
 int dk_conv2d_backward_data(const float *dy, const float *w, float *dx, int64_t N, int64_t C, int64_t H,
                             int64_t W, int64_t K, int64_t R, int64_t S, int64_t stride, int64_t pad,

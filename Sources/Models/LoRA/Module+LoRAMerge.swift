@@ -29,15 +29,18 @@ extension Module {
     public func mergeLoRA(_ adapters: [LoRAAdapter], scale: Float, format: LoRAFile.Format, path: String,
                           aliases: [String: String] = [:]) throws {
         let resolved = try resolveLoRA(adapters, format: format, path: path, aliases: aliases)
-        Autograd.withoutGrad {
+        try Autograd.withoutGrad {
             for (adapter, weight) in resolved {
                 let rank = adapter.rank
                 let down = adapter.down.reshaped([rank, adapter.down.count / rank])   // [r, in]
                 let up = adapter.up.reshaped([adapter.up.shape[0], rank])              // [out, r]
                 let delta = Tensor.matmul(up, down)                                    // [out, in]
                 let factor = scale * adapter.alpha / Float(rank)
-                let target = weight.value.pointer, source = delta.pointer
+                // A weight stored in bf16 is merged in float32 and rounded once.
+                let merged = weight.value.float32Values()
+                let target = merged.pointer, source = delta.pointer
                 for i in 0..<delta.count { target[i] += factor * source[i] }
+                if weight.value.isBFloat16 { try weight.assign(merged) }
             }
         }
     }

@@ -1,0 +1,25 @@
+// Weights stored as bfloat16, for bf16 inference: half the memory of float32, and the bf16
+// products read them as they are instead of converting them on every call. Only `linear` and
+// `conv2d` take such a tensor (as their weight); anything else reads `float32Values()`.
+import CKernels
+
+extension Tensor {
+    /// Whether the values are stored as bf16 bits.
+    public var isBFloat16: Bool { storage.isBFloat16 }
+
+    /// The values rounded to bf16 (ties to even) and stored so, outside the autograd graph.
+    public func storedInBFloat16() -> Tensor {
+        if isBFloat16 { return detached() }
+        let result = Tensor(shape: shape, storage: TensorStorage(count: count, bfloat16: true))
+        Tensor.check(dk_bf16_from_f32(pointer, result.storage.bfloat16Pointer, Int64(count)), "bf16 conversion")
+        return result
+    }
+
+    /// The values as float32: this tensor when stored so, else an exact float32 copy.
+    public func float32Values() -> Tensor {
+        guard isBFloat16 else { return self }
+        let result = Tensor(uninitializedShape: shape)
+        Tensor.check(dk_f32_from_bf16(storage.bfloat16Pointer, result.pointer, Int64(count)), "bf16 conversion")
+        return result
+    }
+}
