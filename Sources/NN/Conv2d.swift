@@ -10,7 +10,7 @@ public final class Conv2d: Module {
     public init(_ inChannels: Int, _ outChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
                 bias: Bool = true, initializer: inout Initializer) {
         let bound = 1 / Float(inChannels * kernelSize * kernelSize).squareRoot()
-        weight = Parameter(initializer.uniform([outChannels, inChannels, kernelSize, kernelSize], bound: bound))
+        weight = Parameter(weight: initializer.uniform([outChannels, inChannels, kernelSize, kernelSize], bound: bound))
         self.bias = bias ? Parameter(initializer.uniform([outChannels], bound: bound)) : nil
         self.stride = stride
         self.padding = padding

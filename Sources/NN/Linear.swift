@@ -9,7 +9,7 @@ public final class Linear: Module {
 
     public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, initializer: inout Initializer) {
         let bound = 1 / Float(inFeatures).squareRoot()
-        weight = Parameter(initializer.uniform([outFeatures, inFeatures], bound: bound))
+        weight = Parameter(weight: initializer.uniform([outFeatures, inFeatures], bound: bound))
         self.bias = bias ? Parameter(initializer.uniform([outFeatures], bound: bound)) : nil
     }
 

@@ -6,7 +6,8 @@ import TensorCore
 /// by optimizers, so every holder sees the new values.
 public final class Parameter {
     public private(set) var value: Tensor
-    public init(_ value: Tensor) { self.value = value.requiringGrad() }
+    /// A bf16 value (a weight stored for bf16 inference) takes no gradients.
+    public init(_ value: Tensor) { self.value = value.isBFloat16 ? value : value.requiringGrad() }
     public var shape: [Int] { value.shape }
     public var grad: Tensor? { value.grad }
     public func zeroGrad() { value.zeroGrad() }

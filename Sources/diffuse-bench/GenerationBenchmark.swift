@@ -1,6 +1,7 @@
 // Time for one image of a shipped model at generate's default settings (issue #7's figure),
 // split into its phases: prompt encoding, the denoising loop, the VAE decode.
 import Foundation
+import NN
 import Pipelines
 import TensorCore
 
@@ -8,7 +9,9 @@ enum GenerationBenchmark {
     static let name = "emoji_generate"
 
     static func run(modelDirectory: String, runs: Int?) throws {
-        let model = try StableDiffusion.load(directory: URL(fileURLWithPath: modelDirectory))
+        let model = try WeightStorage.building(inBFloat16: ComputePrecision.mode == .bfloat16) {  // as `diffuse generate` loads it
+            try StableDiffusion.load(directory: URL(fileURLWithPath: modelDirectory))
+        }
         let request = GenerationRequest(prompt: "red apple")
         func seconds(_ body: () throws -> Void) rethrows -> Double {
             let start = DispatchTime.now().uptimeNanoseconds

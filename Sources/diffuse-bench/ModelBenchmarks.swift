@@ -35,11 +35,13 @@ enum ModelBenchmarks {
         func randn(_ shape: [Int]) throws -> Tensor { try Tensor(shape: shape, values: generator.randn(count: shape.reduce(1, *))) }
         let body: () throws -> Void
         let parameters: Int
-        let model: Module
+        // Forward cases build their model as `diffuse` does for native bf16 inference: weights in bf16.
+        let inBFloat16 = name != "bench_unet_train" && ComputePrecision.mode == .bfloat16
         switch name {
         case "bench_unet_fwd", "bench_unet_train":
-            let unet = try UNet2DConditionModel(config: UNet2DConditionModel.loadConfig(directory: configs.appendingPathComponent("bench-unet")))
-            (parameters, model) = (unet.parameterCount, unet)
+            let config = try UNet2DConditionModel.loadConfig(directory: configs.appendingPathComponent("bench-unet"))
+            let unet = try WeightStorage.building(inBFloat16: inBFloat16) { try UNet2DConditionModel(config: config) }
+            parameters = unet.parameterCount
             if name == "bench_unet_fwd" {
                 let (x, context) = (try randn([2, 4, 16, 16]), try randn([2, 77, 256]))
                 body = { _ = Autograd.withoutGrad { unet(x, timesteps: [500, 500], context: context) } }
@@ -54,20 +56,20 @@ enum ModelBenchmarks {
                 }
             }
         case "sd15_unet_fwd":
-            let unet = try UNet2DConditionModel(config: UNet2DConditionModel.loadConfig(directory: configs.appendingPathComponent("sd15-unet")))
-            (parameters, model) = (unet.parameterCount, unet)
+            let config = try UNet2DConditionModel.loadConfig(directory: configs.appendingPathComponent("sd15-unet"))
+            let unet = try WeightStorage.building(inBFloat16: inBFloat16) { try UNet2DConditionModel(config: config) }
+            parameters = unet.parameterCount
             let (x, context) = (try randn([2, 4, 64, 64]), try randn([2, 77, 768]))
             body = { _ = Autograd.withoutGrad { unet(x, timesteps: [500, 500], context: context) } }
         case "sd15_vae_decode":
-            let vae = try AutoencoderKL(config: AutoencoderKL.loadConfig(directory: configs.appendingPathComponent("sd15-vae")))
-            (parameters, model) = (vae.parameterCount, vae)
+            let config = try AutoencoderKL.loadConfig(directory: configs.appendingPathComponent("sd15-vae"))
+            let vae = try WeightStorage.building(inBFloat16: inBFloat16) { try AutoencoderKL(config: config) }
+            parameters = vae.parameterCount
             let z = try randn([1, 4, 64, 64])
             body = { _ = Autograd.withoutGrad { vae.decode(z) } }
         default:
             throw BenchmarkError("unknown case \(name) (cases: \(cases.joined(separator: ", ")))")
         }
-        // As `diffuse` loads a model for native bf16 inference: weights stored in bf16.
-        if name != "bench_unet_train" && ComputePrecision.mode == .bfloat16 { model.storeWeightsInBFloat16() }
         let count = runs ?? (name.hasPrefix("bench_") ? 5 : 3)
         func timed() throws -> [Double] {
             try body()  // warm-up: primitive caches, optimiser state, kept weight layouts

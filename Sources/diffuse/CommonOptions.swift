@@ -2,6 +2,7 @@
 import ArgumentParser
 import FileIO
 import Foundation
+import NN
 import Pipelines
 import TensorCore
 
@@ -30,10 +31,10 @@ struct ModelOptions: ParsableArguments {
         } catch {
             throw CommandFailure(message: "\(error)")
         }
-        let (model, url) = try source.load(inpainting: inpainting)
         // Native bf16 rounds every weight to bf16 in its products: keep them so from the start.
-        if ComputePrecision.mode == .bfloat16 { model.storeWeightsInBFloat16() }
-        return (model, url)
+        return try WeightStorage.building(inBFloat16: ComputePrecision.mode == .bfloat16) {
+            try source.load(inpainting: inpainting)
+        }
     }
 
     func warn(_ message: String) {

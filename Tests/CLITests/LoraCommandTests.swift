@@ -6,6 +6,28 @@ import XCTest
 final class LoraCommandTests: XCTestCase {
     private func lora(_ name: String) throws -> String { try SharedData.url("fixtures/lora/\(name)").path }
 
+    /// Under --precision bf16 the model loads with its weights in bf16 (where the CPU runs bf16)
+    /// and the LoRA merges into them: the image stays within bf16's bounds of diffusers' LoRA
+    /// image (BFloat16QualityTests) and nearer to it than to the image without the LoRA.
+    func testGenerateWithLoraInBFloat16MergesIntoBFloat16Weights() throws {
+        let directory = try CLIFixture.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let reference = try SharedData.url("fixtures/lora/reference.safetensors").path
+        let latentsURL = directory.appendingPathComponent("latents.safetensors")
+        try CLIFixture.writeTensor(try CLIFixture.readTensor(reference, "latents"), named: "latents", to: latentsURL)
+        let tensor = directory.appendingPathComponent("apple.safetensors").path
+        let result = try DiffuseBinary.run(["generate", "a red apple", "--model", try CLIFixture.modelPath(), "--steps", "4",
+                                            "--guidance", "5", "--width", "64", "--height", "64", "--latents", latentsURL.path,
+                                            "--lora", try lora("lora_diffusers.safetensors"), "--precision", "bf16", "--quiet",
+                                            "-o", directory.appendingPathComponent("apple.png").path, "--output-tensor", tensor])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let image = try CLIFixture.readTensor(tensor, "images").values
+        let withLoRA = try CLIFixture.readTensor(reference, "lora").values, base = try CLIFixture.readTensor(reference, "base").values
+        XCTAssertLessThanOrEqual(maxAbsDifference(image, withLoRA) * 255, 16, "largest pixel difference, in 8-bit levels")
+        XCTAssertLessThanOrEqual(meanAbsDifference(image, withLoRA) * 255, 2.5, "mean pixel difference, in 8-bit levels")
+        XCTAssertLessThan(meanAbsDifference(image, withLoRA), meanAbsDifference(image, base) / 2, "the LoRA is merged")
+    }
+
     /// generate --lora gives diffusers' image for the same latents, and the PNG records the LoRA.
     func testGenerateWithLoraMatchesReferenceAndIsRecorded() throws {
         let directory = try CLIFixture.temporaryDirectory()

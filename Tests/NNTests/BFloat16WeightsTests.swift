@@ -51,4 +51,24 @@ final class BFloat16WeightsTests: XCTestCase {
         XCTAssertEqual(block.proj.weight.value.values, values.values.map(bf16))
         XCTAssertThrowsError(try block.proj.weight.assign(testTensor([20, 11], seed: 4)), "the shape is still checked")
     }
+
+    func testLayersBuiltForBFloat16StoreTheirWeightsSoFromTheStart() throws {
+        XCTAssertFalse(WeightStorage.bfloat16)
+        let (block, reference) = (WeightStorage.building(inBFloat16: true) { Block() }, Block())
+        XCTAssertFalse(WeightStorage.bfloat16, "the scope ends with its body")
+        XCTAssertFalse(reference.proj.weight.value.isBFloat16, "layers built outside keep float32")
+        for (key, parameter) in block.namedParameters() {
+            let isWeight = key == "proj.weight" || key == "conv.weight"
+            XCTAssertEqual(parameter.value.isBFloat16, isWeight, key)
+            XCTAssertEqual(parameter.value.requiresGrad, !isWeight, "\(key): bf16 weights take no gradients")
+        }
+        // The same seed, rounded: what storing the float32 layer's weights afterwards gives.
+        reference.storeWeightsInBFloat16()
+        XCTAssertEqual(block.proj.weight.value.values, reference.proj.weight.value.values)
+        XCTAssertEqual(block.conv.weight.value.values, reference.conv.weight.value.values)
+        WeightStorage.building(inBFloat16: true) {
+            WeightStorage.building(inBFloat16: false) { XCTAssertFalse(Block().proj.weight.value.isBFloat16, "scopes nest") }
+            XCTAssertTrue(WeightStorage.bfloat16, "and restore the outer setting")
+        }
+    }
 }

@@ -12,7 +12,7 @@ public final class CLIPTextModel: Module {
         var initializer = Initializer(seed: seed)
         self.config = config
         textModel = CLIPTextTransformer(config: config, activation: try config.activation(), initializer: &initializer)
-        initializeLikeTransformers(&initializer)
+        try initializeLikeTransformers(&initializer)
     }
 
     public var children: [(String, Module)] { [("text_model", textModel)] }
