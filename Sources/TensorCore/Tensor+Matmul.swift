@@ -64,10 +64,20 @@ extension Tensor {
                        beta, result.pointer, Int64(n)), "linear")
         }
         return record(result, [x, weight] + (bias.map { [$0] } ?? [])) { g in
-            [x.requiresGrad ? matmul(g, weight.float32Values()) : nil,
+            [x.requiresGrad ? (weight.isBFloat16 ? inputGradient(g, bfloat16Weight: weight) : matmul(g, weight)) : nil,
              weight.requiresGrad ? matmul(g, x, transposeA: true) : nil,
              bias.flatMap { $0.requiresGrad ? g.summed(toShape: $0.shape) : nil }]
         }
+    }
+
+    /// g [M, N] · weight [N, K] → [M, K] for a weight stored in bf16 (a frozen base weight under a
+    /// LoRA): the input gradient of `linear`, reading the weight as it is.
+    static func inputGradient(_ g: Tensor, bfloat16Weight weight: Tensor) -> Tensor {
+        let (m, n, k) = (g.shape[0], g.shape[1], weight.shape[1])
+        let dx = Tensor(uninitializedShape: [m, k])
+        check(dk_gemm_bf16_weights(0, 0, Int64(m), Int64(k), Int64(n), 1, g.pointer, Int64(n), weight.storage.bfloat16Pointer,
+                                   Int64(k), 0, dx.pointer, Int64(k)), "linear input gradient")
+        return dx
     }
 
     /// Runs `batch` GEMMs; with a shared B and no transposed A, as one tall GEMM.

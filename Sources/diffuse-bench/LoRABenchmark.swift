@@ -10,8 +10,11 @@ enum LoRABenchmark {
     static let cases = ["emoji_lora_train", "emoji_full_train"]
 
     static func run(_ name: String, modelDirectory: String, batch: Int, runs: Int?) throws {
-        let model = try StableDiffusion.load(directory: URL(fileURLWithPath: modelDirectory))
         let lora = name == "emoji_lora_train"
+        // As `train-lora` loads it: a frozen base model stores its weights in bf16 under native bf16.
+        let model = try WeightStorage.building(inBFloat16: lora && ComputePrecision.mode == .bfloat16) {
+            try StableDiffusion.load(directory: URL(fileURLWithPath: modelDirectory))
+        }
         var generator = TorchGenerator(seed: 0)
         func randn(_ shape: [Int]) throws -> Tensor { try Tensor(shape: shape, values: generator.randn(count: shape.reduce(1, *))) }
         let size = model.nativeSize / model.vaeScaleFactor

@@ -1,7 +1,9 @@
 // `diffuse train-lora`: trains LoRA adapters on a few images over a frozen model; writes a diffusers LoRA file.
 import ArgumentParser
 import Foundation
+import NN
 import Pipelines
+import TensorCore
 import Training
 
 extension LoRATrainingOptions.Targets: ExpressibleByArgument {}
@@ -54,7 +56,8 @@ struct TrainLoRACommand: ParsableCommand {
                 + "--rank \(rank) --alpha \(options.effectiveAlpha) --targets \(targets.rawValue) --sample-every \(sampleEvery)",
                 recipe: "diffusers' DreamBooth LoRA scale")
             try training.usePrecision()
-            let (pipeline, _) = try source.load()
+            // The base model is frozen: under native bf16 its weights are stored in bf16, as for inference.
+            let (pipeline, _) = try WeightStorage.building(inBFloat16: ComputePrecision.mode == .bfloat16) { try source.load() }
             let data = try training.loadData()
             let trainer = try LoRATrainer(model: pipeline, data: data, output: URL(fileURLWithPath: training.out),
                                           trainingDirectory: trainingDirectory, options: options)

@@ -48,9 +48,9 @@ final class LoraTrainingTests: XCTestCase {
         return options
     }
 
-    private func trainer(_ options: LoRATrainingOptions, name: String) throws -> LoRATrainer {
+    private func trainer(_ options: LoRATrainingOptions, name: String, model: StableDiffusion? = nil) throws -> LoRATrainer {
         let out = try temporary(name + ".safetensors")
-        return try LoRATrainer(model: try model(), data: try dataset(), output: out,
+        return try LoRATrainer(model: try model ?? self.model(), data: try dataset(), output: out,
                                trainingDirectory: URL(fileURLWithPath: out.path + "-training"), options: options)
     }
 
@@ -83,6 +83,39 @@ final class LoraTrainingTests: XCTestCase {
         XCTAssertTrue(trainer.adapters.contains { $0.parameter.grad != nil }, "adapters get gradients")
         XCTAssertTrue(trainer.adapters.allSatisfy { !$0.key.hasSuffix("lora_B.weight") || $0.parameter.value.values.allSatisfy { $0 == 0 } },
                       "B starts at zero")
+    }
+
+    /// `train-lora --precision bf16` loads the frozen base with its weights in bf16. The adapters'
+    /// loss and gradients through it equal those through the same base rounded but kept in float32,
+    /// bit for bit, in float32 and in every bf16 this CPU runs.
+    func testAdapterGradientsThroughBaseWeightsStoredInBFloat16() throws {
+        defer { _ = try? ComputePrecision.use(.float32) }
+        let modes: [(ComputePrecision, Bool)] = [(.float32, false), (.bfloat16, true)] + (ComputePrecision.nativeBFloat16 ? [(.bfloat16, false)] : [])
+        for (precision, emulate) in modes {
+            let mode = try ComputePrecision.use(precision, emulate: emulate)
+            let stored = try WeightStorage.building(inBFloat16: true) { try model() }, rounded = try model()
+            for (a, b) in [(stored.unet, rounded.unet), (stored.textEncoder, rounded.textEncoder), (stored.vae, rounded.vae)] as [(Module, Module)] {
+                for (s, r) in zip(a.namedParameters(), b.namedParameters()) where s.parameter.value.isBFloat16 {
+                    try r.parameter.assign(r.parameter.value.storedInBFloat16().float32Values())  // float32 storage, bf16 values
+                }
+            }
+            var results: [(loss: Float, gradients: [[Float]])] = []
+            for base in [stored, rounded] {
+                let trainer = try trainer(options(steps: 1, targets: .unetAndText), name: "bf16-base", model: base)
+                for (key, parameter) in trainer.adapters where key.hasSuffix("lora_B.weight") {  // a trained B, not the zero one
+                    try parameter.assign(testTensor(parameter.shape, seed: 5, scale: 0.05))
+                }
+                var randomness = TrainingRandomness(seed: 0, decisionSeed: 1)
+                let loss = try trainer.loss(batch: [0, 1], step: 0, randomness: &randomness).loss
+                loss.backward()
+                results.append((loss.item, try trainer.adapters.map { try XCTUnwrap($0.parameter.grad).values }))
+            }
+            XCTAssertTrue(stored.unet.namedParameters().contains { $0.parameter.value.isBFloat16 })
+            XCTAssertFalse(rounded.unet.namedParameters().contains { $0.parameter.value.isBFloat16 })
+            XCTAssertEqual(results[0].loss, results[1].loss, "loss, \(mode.name)")
+            XCTAssertEqual(results[0].gradients, results[1].gradients, "adapter gradients, \(mode.name)")
+            XCTAssertTrue(results[0].gradients.contains { $0.contains { $0 != 0 } }, "gradients flow, \(mode.name)")
+        }
     }
 
     func testTrainingReducesLossAndTheFileRoundTrips() throws {
