@@ -24,18 +24,18 @@ public struct Initializer {
     /// U(-bound, bound) of the given shape.
     public mutating func uniform(_ shape: [Int], bound: Float) -> Tensor {
         guard fills else { return Tensor.zeros(shape) }
-        let t = Tensor(uninitializedShape: shape)
-        for i in 0..<t.count { t.pointer[i] = (2 * nextUniform() - 1) * bound }
+        let t = Tensor(uninitializedShape: shape), values = t.pointer
+        for i in 0..<t.count { values[i] = (2 * nextUniform() - 1) * bound }
         return t
     }
 
     /// N(0, std²) of the given shape (Box–Muller).
     public mutating func normal(_ shape: [Int], std: Float) -> Tensor {
         guard fills else { return Tensor.zeros(shape) }
-        let t = Tensor(uninitializedShape: shape)
+        let t = Tensor(uninitializedShape: shape), values = t.pointer
         for i in 0..<t.count {
             let u1 = Swift.max(nextUniform(), 1e-7), u2 = nextUniform()
-            t.pointer[i] = std * (-2 * logf(u1)).squareRoot() * cosf(2 * Float.pi * u2)
+            values[i] = std * (-2 * logf(u1)).squareRoot() * cosf(2 * Float.pi * u2)
         }
         return t
     }

@@ -11,7 +11,7 @@ public struct Tensor {
 
     public var count: Int { storage.count }
     public var rank: Int { shape.count }
-    public var pointer: UnsafeMutablePointer<Float> { storage.pointer }
+    @inlinable public var pointer: UnsafeMutablePointer<Float> { storage.pointer }
 
     init(shape: [Int], storage: TensorStorage, node: GradNode? = nil) {
         self.shape = shape

@@ -8,7 +8,7 @@ public final class TensorStorage {
     /// The values are bfloat16 bits, not float32: only the products that take such weights
     /// (`Tensor.linear`, `Tensor.conv2d`) and the conversions read them.
     public let isBFloat16: Bool
-    private let base: UnsafeMutableRawPointer
+    @usableFromInline let base: UnsafeMutableRawPointer
 
     /// Allocates `count` values aligned to 64 bytes (a cache line, an AVX-512 register).
     public init(count: Int, bfloat16: Bool = false) {
@@ -24,7 +24,7 @@ public final class TensorStorage {
     }
 
     /// The float32 values; reading bf16 storage this way is a bug, stopped here rather than read as garbage.
-    public var pointer: UnsafeMutablePointer<Float> {
+    @inlinable public var pointer: UnsafeMutablePointer<Float> {
         precondition(!isBFloat16, "a weight stored in bf16 was read as float32 (use float32Values())")
         return base.assumingMemoryBound(to: Float.self)
     }
