@@ -1,4 +1,5 @@
-// bf16 inference: every linear and convolution weight stored in bf16, converted once at load.
+// bf16 inference for a model already built in float32: its linear and convolution weights
+// rounded to bf16 and stored so (a model built under WeightStorage has them so from the start).
 import TensorCore
 
 extension Module {

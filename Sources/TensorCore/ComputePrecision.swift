@@ -1,6 +1,7 @@
 // The number format of the products (GEMMs, convolutions, attention): float32, or bfloat16 inputs
 // with float32 accumulation and outputs (oneDNN's kernels for CPUs with AVX-512 BF16 or AMX).
-// Norms, softmax statistics, the scheduler and the weights themselves stay float32.
+// Norms, softmax statistics and the scheduler stay float32; weights too, unless a model was built
+// for bf16 inference (NN's WeightStorage), whose linear and convolution weights are stored in bf16.
 import CKernels
 import Foundation
 

@@ -36,6 +36,27 @@ final class PrecisionOptionTests: XCTestCase {
         }
     }
 
+    /// Every command that runs a model loads it with its weights in bf16 under --precision bf16
+    /// (where the CPU runs bf16): each runs on them to the end and writes its image.
+    func testEveryModelCommandRunsOnWeightsStoredInBFloat16() throws {
+        let (model, image) = (try CLIFixture.modelPath(), try CLIFixture.rgbImage())
+        func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+        let latents = path("latents.safetensors")
+        let runs: [(arguments: [String], picture: String)] = [
+            (["img2img", image, "a red circle", "--strength", "0.6", "--steps", "2", "-o", path("img2img.png")], path("img2img.png")),
+            (["inpaint", image, image, "a red circle", "--steps", "2", "-o", path("inpaint.png")], path("inpaint.png")),
+            (["denoise", image, "--t", "300", "--steps", "2", "--prompt", "a clean picture", "-o", path("denoise.png")], path("denoise.png")),
+            (["noise", image, "--t", "0,500", "--size", "64", "-o", path("noise.png")], path("noise.png")),
+            (["encode", image, "--save-latents", latents, "--latents-png", path("encode.png")], path("encode.png")),
+            (["decode", latents, "-o", path("decode.png")], path("decode.png")),
+        ]
+        for run in runs {
+            let result = try DiffuseBinary.run(run.arguments + ["--model", model, "--precision", "bf16", "--quiet"])
+            assertSuccess(result, "\(run.arguments[0]) --precision bf16")
+            XCTAssertGreaterThan((try CLIFixture.imageInfo(run.picture)["width"] as? Int) ?? 0, 0, "\(run.arguments[0]) wrote \(run.picture)")
+        }
+    }
+
     func testEmulatedBFloat16MovesTheImageSlightly() throws {
         let (float32, _) = try generate("fp32")
         let (emulated, warnings) = try generate("bf16", environment: [ComputePrecision.emulationVariable: "1"])
