@@ -1,6 +1,7 @@
 // Options shared by the commands that sample: generate, img2img, inpaint, gallery.
 import ArgumentParser
 import Pipelines
+import TensorCore
 
 struct SamplingOptions: ParsableArguments {
     @Option(help: "What to steer away from.")
@@ -26,5 +27,7 @@ struct SamplingOptions: ParsableArguments {
     var parameters: [(String, String)] {
         [("negative_prompt", negativePrompt), ("seed", "\(seed)"), ("steps", "\(sampler.steps)"), ("guidance", "\(sampler.guidance)"),
          ("scheduler", sampler.scheduler?.rawValue ?? "the model's own")] + (lora.isEmpty ? [] : [("lora", lora.map(\.description).joined(separator: ", "))])
+            // bf16 moves the image slightly: a rerun needs it to give the same pixels.
+            + (ComputePrecision.mode == .float32 ? [] : [("precision", ComputePrecision.mode.name)])
     }
 }

@@ -23,13 +23,20 @@ final class PrecisionOptionTests: XCTestCase {
     }
 
     func testBFloat16RunsNativelyOrSaysItRunsFloat32() throws {
+        func recordedPrecision() throws -> String? {
+            CLIFixture.textChunks(try CLIFixture.imageInfo(directory.appendingPathComponent("x.png").path))["precision"]
+        }
         let (float32, quiet) = try generate("fp32")
         XCTAssertEqual(quiet, [])
+        XCTAssertNil(try recordedPrecision(), "float32, the default, is not recorded")
         let (bfloat16, warnings) = try generate("bf16")
+        let recorded = try recordedPrecision()
         if ComputePrecision.nativeBFloat16 {
             XCTAssertEqual(warnings, [])
             XCTAssertNotEqual(bfloat16, float32, "bf16 should move the image")
+            XCTAssertEqual(recorded, "bf16", "the PNG records the precision that made it")
         } else {
+            XCTAssertNil(recorded, "float32 ran: nothing to record")
             XCTAssertEqual(warnings.count, 1, "one line says that bf16 runs as float32: \(warnings)")
             XCTAssertTrue(warnings.first?.contains("AVX-512 BF16") ?? false, "\(warnings)")
             XCTAssertEqual(bfloat16, float32, "the fallback is float32 itself")
