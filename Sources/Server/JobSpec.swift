@@ -1,6 +1,7 @@
 // One unit of work for the queue, checked and complete: every default already filled in.
 import Foundation
 import Imaging
+import TensorCore
 
 enum JobMode: String, Sendable {
     /// Text to image; img2img (SDEdit) and inpaint start from an image.
@@ -47,6 +48,8 @@ struct JobSpec: @unchecked Sendable {
                                         ("software", software), ("mode", mode.rawValue)]
         if mode == .img2img { list.append(("strength", "\(strength)")) }
         if mode == .denoise { list.append(("t", "\(timestep)")) }
+        // bf16 moves the image slightly: a rerun needs it to give the same pixels (as the CLI records it).
+        if ComputePrecision.mode != .float32 { list.append(("precision", ComputePrecision.mode.name)) }
         return list
     }
 

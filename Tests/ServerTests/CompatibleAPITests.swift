@@ -33,6 +33,24 @@ final class CompatibleAPITests: ServerTestCase {
         XCTAssertEqual(chunks["scheduler"], "dpm++2m-karras")
     }
 
+    /// `serve --precision bf16` loads the model as `generate --precision bf16` does (its weights in
+    /// bf16 where the CPU runs bf16): the same pixels for the same seed, and the same record of
+    /// the precision in the PNG.
+    func testBFloat16ServerMatchesTheCLIPixelForPixel() throws {
+        let bf16 = try ServerProcess(extraArguments: ["--precision", "bf16"])
+        defer { bf16.stop() }
+        let response = try bf16.client.post("/sdapi/v1/txt2img", json: ["prompt": "red apple", "seed": 5, "steps": 4])
+        XCTAssertEqual(response.status, 200, response.text)
+        let served = try decodePNG(base64: try XCTUnwrap((try response.json()["images"] as? [String])?.first))
+        let cliOutput = try Self.temporaryDirectory().appendingPathComponent("cli.png").path
+        try runCLI(["generate", "red apple", "--seed", "5", "--steps", "4", "--precision", "bf16", "--model", ServerProcess.modelPath,
+                    "--quiet", "-o", cliOutput])
+        let cli = try ImageDecoder().decode(contentsOf: URL(fileURLWithPath: cliOutput))
+        XCTAssertEqual(served.image.pixels, cli.image.pixels, "the bf16 server and the bf16 CLI must give the same pixels")
+        func precision(_ image: DecodedImage) -> String? { image.metadata.textChunks.first { $0.key == "precision" }?.value }
+        XCTAssertEqual(precision(served), precision(cli), "both record the precision alike (bf16, or nothing where float32 ran)")
+    }
+
     func testOmittedFieldsTakeTheModelsDefaultsLikeTheCLI() throws {
         let json = try post("/sdapi/v1/txt2img", ["prompt": "dog face", "seed": 3])
         let served = try decodePNG(base64: try XCTUnwrap((json["images"] as? [String])?.first))

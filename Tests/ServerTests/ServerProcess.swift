@@ -49,10 +49,11 @@ final class ServerProcess {
         return latentSize << (blocks - 1)
     }
 
-    init() throws {
+    /// `extraArguments`: more flags for `diffuse serve` (`--precision bf16`).
+    init(extraArguments: [String] = []) throws {
         outputDirectory = FileManager.default.temporaryDirectory.appendingPathComponent("diffuse-serve-\(UUID().uuidString)")
         process.executableURL = try Self.binary()
-        process.arguments = ["serve", "--port", "0", "--output", outputDirectory.path, "--model", Self.modelPath, "--quiet"]
+        process.arguments = ["serve", "--port", "0", "--output", outputDirectory.path, "--model", Self.modelPath, "--quiet"] + extraArguments
         process.currentDirectoryURL = SharedData.repositoryRoot
         let out = Pipe()
         process.standardOutput = out
@@ -74,6 +75,13 @@ final class ServerProcess {
         baseURL = String(text[range])
         let pid = process.processIdentifier
         atexit_register(pid)
+    }
+
+    /// Stops a server of one test's own (the shared one stops when the test process exits).
+    func stop() {
+        process.terminate()
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(at: outputDirectory)
     }
 
     /// The server's resident memory, from /proc.
