@@ -4,8 +4,9 @@
 import CKernels
 
 public enum FrozenWeights {
-    /// Runs `body` with convolution weights kept in oneDNN's layout and linear weights in bf16
-    /// (under `--precision bf16`), up to `budgetBytes` of copies; they are freed when the outermost scope ends. No weight used inside may change
+    /// Runs `body` with convolution weights kept in oneDNN's layout and float32 linear weights in
+    /// bf16 (under `--precision bf16`; weights stored in bf16 need no copy), up to `budgetBytes`
+    /// of copies; they are freed when the outermost scope ends. No weight used inside may change
     /// or be freed while it runs.
     public static func during<T>(budgetBytes: Int = 256 << 20, _ body: () throws -> T) rethrows -> T {
         dk_weights_frozen_begin(max(0, budgetBytes))
