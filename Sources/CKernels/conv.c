@@ -2,6 +2,7 @@
 #include "CKernels.h"
 #include "bf16_weights.h"
 #include "frozen.h"
+#include "scratch.h"
 #include "winograd_weights.h"
 #include <dnnl.h>
 #include <math.h>
@@ -83,18 +84,7 @@ typedef struct conv_entry {
 // every cached primitive, grown to the largest need: executions are serialised, and
 // per-entry buffers would keep a copy of every distinct activation shape alive (hundreds of
 // MB at 512x512), as a separate scratchpad would keep the largest Winograd transform.
-static void *g_scratch;
-static size_t g_scratch_bytes;
-
-static int reserve_scratch(size_t bytes) {
-    if (bytes <= g_scratch_bytes) return 0;
-    void *p = NULL;
-    if (posix_memalign(&p, 64, bytes)) return DK_ERR_ALLOC;
-    free(g_scratch);
-    g_scratch = p;
-    g_scratch_bytes = bytes;
-    return 0;
-}
+static dk_scratch g_scratch;
 
 #define NBUCKETS 64
 static conv_entry *g_buckets[NBUCKETS];
@@ -337,7 +327,7 @@ static int execute(conv_entry *e, void *const *ptrs, int weights_bf16) {
     dnnl_exec_arg_t args[5];
     float *expanded = NULL;  // float32 values of bf16 weights, where a float32 path needs them
     int rc = 0;
-    if (reserve_scratch(e->scratch_bytes)) return DK_ERR_ALLOC;
+    if (dk_scratch_reserve(&g_scratch, e->scratch_bytes)) return DK_ERR_ALLOC;
     for (int i = 0; i < e->nslots; i++) {
         conv_slot *s = &e->slots[i];
         const int bf16_source = weights_bf16 && s->arg == DNNL_ARG_WEIGHTS && !s->is_output;
@@ -352,7 +342,7 @@ static int execute(conv_entry *e, void *const *ptrs, int weights_bf16) {
         if (s->inner == s->user) continue;
         int fresh = 1;
         void *inner = s->is_output ? NULL : frozen_weights(e, s, ptrs[i], &fresh);
-        if (!inner) inner = (char *)g_scratch + s->scratch_offset;
+        if (!inner) inner = (char *)g_scratch.p + s->scratch_offset;
         if (dnnl_memory_set_data_handle(s->inner, inner) != dnnl_success) { rc = DK_ERR_BACKEND; goto done; }
         if (!fresh) continue;
         if (bf16_source && s->bf16_weights) {
@@ -375,7 +365,7 @@ static int execute(conv_entry *e, void *const *ptrs, int weights_bf16) {
     }
     int nargs = e->nslots;
     if (e->scratchpad) {
-        if (dnnl_memory_set_data_handle(e->scratchpad, (char *)g_scratch + e->scratchpad_offset) != dnnl_success) {
+        if (dnnl_memory_set_data_handle(e->scratchpad, (char *)g_scratch.p + e->scratchpad_offset) != dnnl_success) {
             rc = DK_ERR_BACKEND;
             goto done;
         }
@@ -591,9 +581,7 @@ void dk_conv_clear_cache(void) {
         }
         g_buckets[b] = NULL;
     }
-    free(g_scratch);
-    g_scratch = NULL;
-    g_scratch_bytes = 0;
+    dk_scratch_release(&g_scratch);
     pthread_mutex_unlock(&g_lock);
 }
 

@@ -1,6 +1,7 @@
 // Buffers, copy, bias gradient and an sgemm wrapper: the small shared kernels.
 #include "CKernels.h"
 #include "dk_math.h"
+#include "scratch.h"
 #include <dnnl.h>
 #include <malloc.h>
 #include <pthread.h>
@@ -66,6 +67,22 @@ void dk_free(void *p) {
         p = evicted;
     }
     free(p);
+}
+
+int dk_scratch_reserve(dk_scratch *s, size_t bytes) {
+    if (bytes <= s->bytes) return 0;
+    void *p = NULL;
+    if (posix_memalign(&p, 64, bytes)) return DK_ERR_ALLOC;
+    free(s->p);
+    s->p = p;
+    s->bytes = bytes;
+    return 0;
+}
+
+void dk_scratch_release(dk_scratch *s) {
+    free(s->p);
+    s->p = NULL;
+    s->bytes = 0;
 }
 
 typedef struct { const float *src; float *dst; } copy_ctx;

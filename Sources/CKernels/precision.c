@@ -34,22 +34,15 @@ DK_INLINE float round_bf16(float x) {
     return x;
 }
 
-typedef struct { const float *src; float *dst; } round_ctx;
+// One elementwise conversion of n values, src to dst, split across the threads.
+typedef struct { const void *src; void *dst; } convert_ctx;
 
 DK_HOT static void round_body(void *p, int64_t begin, int64_t end) {
-    const round_ctx *c = p;
-    for (int64_t i = begin; i < end; i++) c->dst[i] = round_bf16(c->src[i]);
+    const convert_ctx *c = p;
+    const float *src = c->src;
+    float *dst = c->dst;
+    for (int64_t i = begin; i < end; i++) dst[i] = round_bf16(src[i]);
 }
-
-int dk_round_bf16(const float *src, float *dst, int64_t n) {
-    if (n < 0) return DK_ERR_SHAPE;
-    if (n && (!src || !dst)) return DK_ERR_ARG;
-    round_ctx c = {src, dst};
-    dk_parallel_for(n, 1 << 16, &c, round_body);
-    return 0;
-}
-
-typedef struct { const void *src; void *dst; } convert_ctx;
 
 DK_HOT static void to_bf16_body(void *p, int64_t begin, int64_t end) {
     const convert_ctx *c = p;
@@ -65,30 +58,26 @@ DK_HOT static void from_bf16_body(void *p, int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; i++) dst[i] = (uint32_t)src[i] << 16;
 }
 
-int dk_bf16_from_f32(const float *src, uint16_t *dst, int64_t n) {
+static int convert(const void *src, void *dst, int64_t n, void (*body)(void *, int64_t, int64_t)) {
     if (n < 0) return DK_ERR_SHAPE;
     if (n && (!src || !dst)) return DK_ERR_ARG;
     convert_ctx c = {src, dst};
-    dk_parallel_for(n, 1 << 16, &c, to_bf16_body);
+    dk_parallel_for(n, 1 << 16, &c, body);
     return 0;
 }
 
-int dk_f32_from_bf16(const uint16_t *src, float *dst, int64_t n) {
-    if (n < 0) return DK_ERR_SHAPE;
-    if (n && (!src || !dst)) return DK_ERR_ARG;
-    convert_ctx c = {src, dst};
-    dk_parallel_for(n, 1 << 16, &c, from_bf16_body);
-    return 0;
-}
+int dk_round_bf16(const float *src, float *dst, int64_t n) { return convert(src, dst, n, round_body); }
+
+int dk_bf16_from_f32(const float *src, uint16_t *dst, int64_t n) { return convert(src, dst, n, to_bf16_body); }
+
+int dk_f32_from_bf16(const uint16_t *src, float *dst, int64_t n) { return convert(src, dst, n, from_bf16_body); }
 
 // A rows x cols matrix with leading dimension ld, rounded into a packed copy (ld = cols).
 static float *rounded_copy(const float *m, int64_t rows, int64_t cols, int64_t ld) {
     float *copy = dk_alloc_floats(rows * cols > 0 ? rows * cols : 1);
     if (!copy) return NULL;
-    round_ctx c = {NULL, copy};
     for (int64_t r = 0; r < rows; r++) {
-        c.src = m + r * ld;
-        c.dst = copy + r * cols;
+        convert_ctx c = {m + r * ld, copy + r * cols};
         round_body(&c, 0, cols);
     }
     return copy;
