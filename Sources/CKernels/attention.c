@@ -10,7 +10,7 @@
 typedef struct {
     const float *q, *k, *v, *out, *dout, *lse_in;
     const uint16_t *q16, *k16, *v16;  // native bf16: q as rows, k and v packed in pairs (dk_bf16_gemm)
-    int64_t Dp, Lkp, Vw;              // D rounded up to even; Lk and Dv rounded up to 16
+    int64_t Dp, Lkp, Vw;              // D rounded up to even; Lk and Dv rounded up to packed panels (64)
     float *o, *lse, *dq, *dk, *dv, *part;
     int64_t B, Lq, Lk, D, Dv, nch, groups;
     int64_t H;  // forward: batch entry b is head b % H of item b / H, rows H * D (H * Dv) apart
@@ -48,34 +48,65 @@ DK_HOT static void softmax_chunk(float *restrict S, float *restrict inv, float *
     }
 }
 
-// softmax_chunk for the native bf16 path: the probabilities go straight into bf16 rows P [m, ldp]
-// (zero from `valid` on), the operand of the second product, instead of back into S and through
-// a conversion pass: one write and one read of the scores fewer. The same sums, in the same order.
-__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"))) static void softmax_chunk_bf16(
-    const float *restrict S, uint16_t *restrict P, int64_t ldp, float *restrict inv, float *restrict lse, int64_t m,
-    int64_t kn, int64_t i0, int causal) {
+#define BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16")))
+
+// 2^t for t <= 0 of any size: 2^round(t) * p(t - round(t)), p Cephes exp2f's polynomial (2e-7
+// relative), scalef flushing underflow to 0. Half the instructions of dk_exp's clamps, ln 2 split
+// and integer exponent.
+BF16_TARGET static inline __m512 exp2_nonpositive(__m512 t) {
+    __m512 n = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m512 f = _mm512_sub_ps(t, n);
+    __m512 p = _mm512_set1_ps(1.535336188319500e-4f);
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.339887440266574e-3f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(9.618437357674640e-3f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(5.550332471162809e-2f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(2.402264791363012e-1f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(6.931472028550421e-1f));
+    p = _mm512_fmadd_ps(p, f, _mm512_set1_ps(1.0f));
+    return _mm512_scalef_ps(p, n);
+}
+
+static __mmask16 first_lanes(int64_t n) { return n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1); }
+
+// softmax_chunk for the native bf16 path, on unscaled scores S = Q . K^T: the scale folds into the
+// exponent, exp(scale s - top) = 2^(s c - top log2 e) with c = scale log2 e and top the row's
+// largest scaled score (scale times its largest score, or its smallest for a negative scale). The
+// probabilities go straight into bf16 rows P [m, ldp] (zero from `valid` on), the operand of the
+// second product, instead of back into S and through a conversion pass.
+BF16_TARGET static void softmax_chunk_bf16(const float *restrict S, uint16_t *restrict P, int64_t ldp,
+                                           float *restrict inv, float *restrict lse, int64_t m, int64_t kn,
+                                           int64_t i0, int causal, float scale) {
+    const float c = scale * 1.44269504088896341f;
     for (int64_t r = 0; r < m; r++) {
         const float *row = S + r * kn;
         uint16_t *out = P + r * ldp;
-        int64_t valid = causal ? min64(kn, i0 + r + 1) : kn;
-        float mx = dk_max(row, valid);
-        float acc[DK_LANES] = {0}, e[DK_LANES];
-        int64_t j = 0;
-        for (; j + DK_LANES <= valid; j += DK_LANES) {
-            for (int l = 0; l < DK_LANES; l++) acc[l] += e[l] = dk_exp(row[j + l] - mx);
-            for (int h = 0; h < DK_LANES; h += 16)
-                _mm256_storeu_si256((__m256i *)(out + j + h), (__m256i)_mm512_cvtneps_pbh(_mm512_loadu_ps(e + h)));
+        int64_t valid = causal ? min64(kn, i0 + r + 1) : kn, j = 0;
+        __m512 vmax = _mm512_set1_ps(-INFINITY), vmin = _mm512_set1_ps(INFINITY);
+        for (; j < valid; j += 16) {
+            __m512 x = _mm512_maskz_loadu_ps(first_lanes(valid - j), row + j);
+            vmax = _mm512_mask_max_ps(vmax, first_lanes(valid - j), vmax, x);
+            vmin = _mm512_mask_min_ps(vmin, first_lanes(valid - j), vmin, x);
         }
-        float sum = 0.0f;
-        for (; j < valid; j++) {
-            float x = dk_exp(row[j] - mx);
-            sum += x;
-            out[j] = dk_bf16_bits(x);
+        float top = scale >= 0.0f ? scale * _mm512_reduce_max_ps(vmax) : scale * _mm512_reduce_min_ps(vmin);
+        __m512 vc = _mm512_set1_ps(c), offset = _mm512_set1_ps(top * 1.44269504088896341f);
+        __m512 sum0 = _mm512_setzero_ps(), sum1 = sum0;
+        for (j = 0; j + 32 <= valid; j += 32) {
+            __m512 e0 = exp2_nonpositive(_mm512_fmsub_ps(_mm512_loadu_ps(row + j), vc, offset));
+            __m512 e1 = exp2_nonpositive(_mm512_fmsub_ps(_mm512_loadu_ps(row + j + 16), vc, offset));
+            sum0 = _mm512_add_ps(sum0, e0);
+            sum1 = _mm512_add_ps(sum1, e1);
+            _mm512_storeu_si512(out + j, (__m512i)_mm512_cvtne2ps_pbh(e1, e0));
         }
-        for (int l = 0; l < DK_LANES; l++) sum += acc[l];
+        for (; j < valid; j += 16) {
+            __mmask16 lanes = first_lanes(valid - j);
+            __m512 e = _mm512_maskz_mov_ps(lanes, exp2_nonpositive(_mm512_fmsub_ps(_mm512_maskz_loadu_ps(lanes, row + j), vc, offset)));
+            sum0 = _mm512_add_ps(sum0, e);
+            _mm256_mask_storeu_epi16(out + j, lanes, (__m256i)_mm512_cvtneps_pbh(e));
+        }
         for (j = valid; j < ldp; j++) out[j] = 0;
+        float sum = _mm512_reduce_add_ps(_mm512_add_ps(sum0, sum1));
         inv[r] = 1.0f / sum;
-        if (lse) lse[r] = mx + logf(sum);
+        if (lse) lse[r] = top + logf(sum);
     }
 }
 
@@ -118,12 +149,13 @@ static void fwd_body_bf16(void *p, int64_t begin, int64_t end) {
         for (int64_t s0 = 0; s0 < m; s0 += SUB) {
             int64_t rows = min64(SUB, m - s0), r0 = i0 + s0;
             int64_t kn = c->causal ? min64(c->Lk, r0 + rows) : c->Lk, kp = (kn + 1) / 2;
-            // S [rows, kn] = scale * Q [rows, D] . K^T [D, kn]
+            // S [rows, kn] = Q [rows, D] . K^T [D, kn], scaled in the softmax
             dk_bf16_gemm(rows, kn, c->Dp / 2, c->q16 + (b * c->Lq + r0) * c->Dp, c->Dp,
-                         c->k16 + b * c->Dp * c->Lkp, c->Lkp, c->scale, NULL, S, kn);
-            softmax_chunk_bf16(S, P, 2 * kp, inv, c->lse ? c->lse + b * c->Lq + r0 : NULL, rows, kn, r0, c->causal);
+                         c->k16 + b * c->Dp * c->Lkp, c->Dp / 2, 1.0f, NULL, NULL, S, kn);
+            softmax_chunk_bf16(S, P, 2 * kp, inv, c->lse ? c->lse + b * c->Lq + r0 : NULL, rows, kn, r0, c->causal,
+                               c->scale);
             // out [rows, Dv] = (P [rows, kn] . V [kn, Dv]) / row sums
-            dk_bf16_gemm(rows, c->Dv, kp, P, 2 * kp, c->v16 + b * v_panel(c), c->Vw, 1.0f, inv,
+            dk_bf16_gemm(rows, c->Dv, kp, P, 2 * kp, c->v16 + b * v_panel(c), (c->Lk + 1) / 2, 1.0f, inv, NULL,
                          c->o + entry_start(c, b, c->Lq, c->Dv) + r0 * c->H * c->Dv, c->H * c->Dv);
         }
     }

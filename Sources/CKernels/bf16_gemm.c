@@ -1,23 +1,27 @@
 // A single-threaded GEMM with bfloat16 operands and float32 accumulation on AVX-512 BF16
 // (vdpbf16ps), for products that run inside parallel regions where oneDNN's primitives would
 // serialise: attention's two products, one query chunk per thread. The right operand is packed
-// once in pairs along the reduction ([K/2][N16][2], the layout vdpbf16ps reads); the left is
-// bf16 rows whose pairs are broadcast. Compiled for AVX-512 BF16 only in this file and called
-// only where the CPU has it (dk_bf16_gemm_available).
+// once in pairs along the reduction, in panels of 64 columns ([N/64][K/2][64][2]: vdpbf16ps reads
+// pairs, and a panel's slice for one register tile is contiguous, where rows of all N columns put
+// the slice's rows N * 4 bytes apart, into the same few L1 sets); the left is bf16 rows whose
+// pairs are broadcast. Compiled for AVX-512 BF16 only in this file and called only where the CPU
+// has it (dk_bf16_gemm_available).
 #include "CKernels.h"
 #include "dk_math.h"
 #include <immintrin.h>
+#include <string.h>
 
 #define BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
 #define MR 6           // rows of a register tile
 #define NB 4           // 16-column vectors of a register tile: 24 accumulators
-#define KP_BLOCK 128   // pairs of the reduction per pass: a 64-column panel slice is 32 KB (L1)
+#define PANEL (16 * NB) // columns of a packed panel: one register tile's width
+#define KP_BLOCK 128   // pairs of the reduction per pass: a panel's slice is 32 KB (L1)
 
 int dk_bf16_gemm_available(void) {
     return __builtin_cpu_supports("avx512bf16") && dk_bf16_native_supported();
 }
 
-int64_t dk_bf16_pairs_width(int64_t n) { return (n + 15) / 16 * 16; }
+int64_t dk_bf16_pairs_width(int64_t n) { return (n + PANEL - 1) / PANEL * PANEL; }
 
 BF16_TARGET void dk_bf16_pack_rows(const float *src, int64_t rows, int64_t cols, int64_t ld, uint16_t *dst,
                                    int64_t dst_ld) {
@@ -32,40 +36,55 @@ BF16_TARGET void dk_bf16_pack_rows(const float *src, int64_t rows, int64_t cols,
     }
 }
 
-void dk_bf16_pack_pairs(const float *src, int64_t K, int64_t N, int64_t ld, int trans, uint16_t *out) {
+// Pair p of column n: two consecutive bf16 values at (n / PANEL, p, n % PANEL) of the panels.
+static int64_t pair_index(int64_t p, int64_t n, int64_t kp) { return (n / PANEL * kp + p) * PANEL + n % PANEL; }
+
+BF16_TARGET void dk_bf16_pack_pairs(const float *src, int64_t K, int64_t N, int64_t ld, int trans, uint16_t *out) {
     int64_t np = dk_bf16_pairs_width(N), kp = (K + 1) / 2;
-    if (trans) {  // src [N, K]: row by row, so a strided source (attention's heads) is read in order
-        for (int64_t n = 0; n < np; n++)
-            for (int64_t k = 0; k < 2 * kp; k++)
-                out[k / 2 * np * 2 + 2 * n + k % 2] = k < K && n < N ? dk_bf16_bits(src[n * ld + k]) : 0;
+    uint32_t *pairs = (uint32_t *)out;
+    if (trans) {  // src [N, K]: a row of src is column n's pairs, read in order (attention's heads are strided)
+        uint16_t row[2 * kp];
+        for (int64_t n = 0; n < np; n++) {
+            if (n < N) dk_bf16_pack_rows(src + n * ld, 1, K, ld, row, 2 * kp);
+            for (int64_t p = 0; p < kp; p++) {
+                uint32_t v = 0;
+                if (n < N) memcpy(&v, row + 2 * p, sizeof v);
+                pairs[pair_index(p, n, kp)] = v;
+            }
+        }
         return;
     }
+    // src [K, N]: rows 2p and 2p + 1 interleaved, 16 columns at a time
     for (int64_t p = 0; p < kp; p++) {
-        uint16_t *o = out + p * np * 2;
-        for (int64_t n = 0; n < np; n++)
-            for (int h = 0; h < 2; h++) {
-                int64_t k = 2 * p + h;
-                float v = k < K && n < N ? (trans ? src[n * ld + k] : src[k * ld + n]) : 0.0f;
-                o[2 * n + h] = dk_bf16_bits(v);
-            }
+        const float *r0 = src + 2 * p * ld, *r1 = 2 * p + 1 < K ? r0 + ld : NULL;
+        for (int64_t n = 0; n < np; n += 16) {
+            __mmask16 m = n >= N ? 0 : N - n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << (N - n)) - 1);
+            __m512 a = _mm512_maskz_loadu_ps(m, r0 + n), b = r1 ? _mm512_maskz_loadu_ps(m, r1 + n) : _mm512_setzero_ps();
+            // bf16 of a in the low and b in the high half of each 32-bit lane: (a, b) pairs
+            __m512i ab = _mm512_or_si512(_mm512_cvtepu16_epi32((__m256i)_mm512_cvtneps_pbh(a)),
+                                         _mm512_slli_epi32(_mm512_cvtepu16_epi32((__m256i)_mm512_cvtneps_pbh(b)), 16));
+            _mm512_storeu_si512(pairs + pair_index(p, n, kp), ab);
+        }
     }
 }
 
-// acc [mr][nb] over kp pairs; then C = (first ? 0 : C) + acc, scaled when last.
+// acc [mr][nb] over kp pairs of a panel slice b; then C = (first ? c_scale * C or 0 : C) + acc,
+// scaled when last (unless the scale is 1).
 BF16_TARGET DK_INLINE void tile(const int mr, const int nb, int64_t kp, const uint32_t *a, int64_t lda,
-                                const uint16_t *b, int64_t np, float *c, int64_t ldc, int64_t ncols, int first,
-                                int last, float alpha, const float *row_scale) {
+                                const uint16_t *b, float *c, int64_t ldc, int64_t ncols, int first, int last,
+                                float alpha, const float *row_scale, const float *c_scale) {
     __m512 acc[MR][NB];
     for (int i = 0; i < mr; i++)
         for (int j = 0; j < nb; j++) acc[i][j] = _mm512_setzero_ps();
     for (int64_t p = 0; p < kp; p++) {
         __m512bh bv[NB];
-        for (int j = 0; j < nb; j++) bv[j] = (__m512bh)_mm512_loadu_si512(b + (p * np + 16 * j) * 2);
+        for (int j = 0; j < nb; j++) bv[j] = (__m512bh)_mm512_loadu_si512(b + (p * PANEL + 16 * j) * 2);
         for (int i = 0; i < mr; i++) {
             __m512bh av = (__m512bh)_mm512_set1_epi32((int)a[i * lda + p]);
             for (int j = 0; j < nb; j++) acc[i][j] = _mm512_dpbf16_ps(acc[i][j], av, bv[j]);
         }
     }
+    const int scaled = last && (row_scale || alpha != 1.0f);
     for (int j = 0; j < nb; j++) {
         int64_t left = ncols - 16 * j;
         __mmask16 mask = left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1);
@@ -73,7 +92,8 @@ BF16_TARGET DK_INLINE void tile(const int mr, const int nb, int64_t kp, const ui
             float *cp = c + i * ldc + 16 * j;
             __m512 v = acc[i][j];
             if (!first) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, cp));
-            if (last) v = _mm512_mul_ps(v, _mm512_set1_ps(row_scale ? alpha * row_scale[i] : alpha));
+            else if (c_scale) v = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, cp), _mm512_set1_ps(c_scale[i]), v);
+            if (scaled) v = _mm512_mul_ps(v, _mm512_set1_ps(row_scale ? alpha * row_scale[i] : alpha));
             _mm512_mask_storeu_ps(cp, mask, v);
         }
     }
@@ -81,35 +101,38 @@ BF16_TARGET DK_INLINE void tile(const int mr, const int nb, int64_t kp, const ui
 
 #define TILE_CASE(m, n)                                                                          \
     case (m) * 8 + (n):                                                                          \
-        tile(m, n, kp, a, lda, b, np, c, ldc, ncols, first, last, alpha, row_scale);              \
+        tile(m, n, kp, a, lda, b, c, ldc, ncols, first, last, alpha, row_scale, c_scale);         \
         break;
 #define TILE_ROW(m) TILE_CASE(m, 1) TILE_CASE(m, 2) TILE_CASE(m, 3) TILE_CASE(m, 4)
 
 BF16_TARGET static void dispatch(int mr, int nb, int64_t kp, const uint32_t *a, int64_t lda, const uint16_t *b,
-                                 int64_t np, float *c, int64_t ldc, int64_t ncols, int first, int last, float alpha,
-                                 const float *row_scale) {
+                                 float *c, int64_t ldc, int64_t ncols, int first, int last, float alpha,
+                                 const float *row_scale, const float *c_scale) {
     switch (mr * 8 + nb) {
         TILE_ROW(1) TILE_ROW(2) TILE_ROW(3) TILE_ROW(4) TILE_ROW(5) TILE_ROW(6)
     }
 }
 
 BF16_TARGET void dk_bf16_gemm(int64_t M, int64_t N, int64_t KP, const uint16_t *A, int64_t lda, const uint16_t *Bp,
-                              int64_t np, float alpha, const float *row_scale, float *C, int64_t ldc) {
+                              int64_t bkp, float alpha, const float *row_scale, const float *c_scale, float *C,
+                              int64_t ldc) {
     const uint32_t *a32 = (const uint32_t *)A;  // pairs of A's rows; lda is even
     for (int64_t k0 = 0; k0 < KP; k0 += KP_BLOCK) {
         int64_t kp = KP - k0 < KP_BLOCK ? KP - k0 : KP_BLOCK;
         int first = k0 == 0, last = k0 + kp >= KP;
-        for (int64_t n0 = 0; n0 < N; n0 += 16 * NB) {
-            int64_t ncols = N - n0 < 16 * NB ? N - n0 : 16 * NB;
+        for (int64_t n0 = 0; n0 < N; n0 += PANEL) {
+            int64_t ncols = N - n0 < PANEL ? N - n0 : PANEL;
             int nb = (int)((ncols + 15) / 16);
+            const uint16_t *slice = Bp + (n0 * bkp + k0 * PANEL) * 2;  // panel n0 / PANEL, from pair k0
             for (int64_t m0 = 0; m0 < M; m0 += MR) {
                 int mr = (int)(M - m0 < MR ? M - m0 : MR);
-                dispatch(mr, nb, kp, a32 + m0 * (lda / 2) + k0, lda / 2, Bp + (k0 * np + n0) * 2, np,
-                         C + m0 * ldc + n0, ldc, ncols, first, last, alpha, row_scale ? row_scale + m0 : NULL);
+                dispatch(mr, nb, kp, a32 + m0 * (lda / 2) + k0, lda / 2, slice, C + m0 * ldc + n0, ldc, ncols, first,
+                         last, alpha, row_scale ? row_scale + m0 : NULL, c_scale ? c_scale + m0 : NULL);
             }
         }
     }
     if (KP == 0)
         for (int64_t r = 0; r < M; r++)
-            for (int64_t n = 0; n < N; n++) C[r * ldc + n] = 0.0f;
+            for (int64_t n = 0; n < N; n++)
+                C[r * ldc + n] = c_scale ? alpha * (row_scale ? row_scale[r] : 1.0f) * c_scale[r] * C[r * ldc + n] : 0.0f;
 }

@@ -96,39 +96,49 @@ final class GEMMTests: XCTestCase {
     }
 
     /// The single-threaded bf16 GEMM of attention: odd K (a zero-padded last pair), N across a
-    /// partial 16-column vector and a partial 64-column block, row tiles with a remainder, a
-    /// reduction longer than one pass, a packed operand wider than N, alpha and row scales:
-    /// against a double product of the rounded operands. Where the CPU has no AVX-512 BF16 the
-    /// kernel must say so, and attention then never calls it.
+    /// partial 16-column vector and a partial 64-column panel, row tiles with a remainder, a
+    /// reduction longer than one pass and shorter than the packed one, a packed operand wider than
+    /// N, alpha, row scales and scaled old values of C: against a double product of the rounded
+    /// operands. Where the CPU has no AVX-512 BF16 the kernel must say so, and attention then never
+    /// calls it.
     func testBFloat16KernelAgainstRoundedDoubleProduct() {
         guard dk_bf16_gemm_available() != 0 else {
             XCTAssertEqual(dk_bf16_native_supported(), 0, "bf16 products run natively, so the bf16 kernel must too")
             return
         }
-        for (M, N, K, trans) in [(13, 37, 41, 0), (7, 70, 301, 1), (1, 5, 2, 0), (20, 16, 1, 1)] {
+        for (M, N, K, trans) in [(13, 37, 41, 0), (7, 70, 301, 1), (1, 5, 2, 0), (20, 16, 1, 1), (9, 150, 20, 1)] {
             var rng = TestRandom(seed: UInt64(M * 1000 + K))
-            let np = Int(dk_bf16_pairs_width(Int64(N + 17))), kp = (K + 1) / 2, lda = 2 * kp + 4
-            let a = rng.floats(M * K), b = rng.floats(K * N), scales = rng.floats(M)
+            // B is packed with 17 more columns and 3 more rows than the product reads.
+            let (packedN, packedK) = (N + 17, K + 3)
+            let np = Int(dk_bf16_pairs_width(Int64(packedN))), bkp = (packedK + 1) / 2, kp = (K + 1) / 2
+            let lda = 2 * kp + 4
+            let a = rng.floats(M * K), b = rng.floats(packedK * packedN), scales = rng.floats(M)
+            let old = rng.floats(M * (N + 3)), oldScales = rng.floats(M)
             var a16 = [UInt16](repeating: 0xffff, count: M * lda)
             dk_bf16_pack_rows(a, Int64(M), Int64(K), Int64(K), &a16, Int64(lda))
-            // B [K, N] as stored: rows of N (trans 0) or its transpose, rows of K (trans 1).
-            let stored = trans == 0 ? b : (0..<(N * K)).map { i in b[(i % K) * N + i / K] }
-            var packed = [UInt16](repeating: 0xffff, count: kp * np * 2)
-            dk_bf16_pack_pairs(stored, Int64(K), Int64(N + 17), Int64(trans == 0 ? N : K), Int32(trans), &packed)
+            // B [packedK, packedN] as stored: rows of packedN (trans 0) or its transpose (trans 1).
+            let stored = trans == 0 ? b : (0..<(packedN * packedK)).map { i in b[(i % packedK) * packedN + i / packedK] }
+            var packed = [UInt16](repeating: 0xffff, count: bkp * np * 2)
+            dk_bf16_pack_pairs(stored, Int64(packedK), Int64(packedN), Int64(trans == 0 ? packedN : packedK),
+                               Int32(trans), &packed)
             let (ra, rb) = (rounded(a), rounded(b))
-            for rowScaled in [false, true] {
-                var c = [Float](repeating: .nan, count: M * (N + 3))
-                dk_bf16_gemm(Int64(M), Int64(N), Int64(kp), a16, Int64(lda), packed, Int64(np), 0.5,
-                             rowScaled ? scales : nil, &c, Int64(N + 3))
+            for (rowScaled, accumulates) in [(false, false), (true, false), (true, true)] {
+                var c = accumulates ? old : [Float](repeating: .nan, count: M * (N + 3))
+                dk_bf16_gemm(Int64(M), Int64(N), Int64(kp), a16, Int64(lda), packed, Int64(bkp), 0.5,
+                             rowScaled ? scales : nil, accumulates ? oldScales : nil, &c, Int64(N + 3))
                 var expected = [Double](repeating: 0, count: M * N), got = [Float](repeating: 0, count: M * N)
                 for i in 0..<M { for j in 0..<N {
-                    var sum = 0.0
-                    for k in 0..<K { sum += Double(ra[i * K + k]) * Double(rb[k * N + j]) }
+                    var sum = accumulates ? Double(oldScales[i]) * Double(old[i * (N + 3) + j]) : 0
+                    for k in 0..<K { sum += Double(ra[i * K + k]) * Double(rb[k * packedN + j]) }
                     expected[i * N + j] = 0.5 * sum * (rowScaled ? Double(scales[i]) : 1)
                     got[i * N + j] = c[i * (N + 3) + j]
                 } }
-                XCTAssertLessThan(relativeError(got, expected), 1e-5, "M \(M), N \(N), K \(K), trans \(trans)")
-                for i in 0..<M { for j in N..<(N + 3) { XCTAssertTrue(c[i * (N + 3) + j].isNaN, "wrote past N") } }
+                XCTAssertLessThan(relativeError(got, expected), 1e-5,
+                                  "M \(M), N \(N), K \(K), trans \(trans), row scales \(rowScaled), old C \(accumulates)")
+                for i in 0..<M { for j in N..<(N + 3) {
+                    let untouched = accumulates ? c[i * (N + 3) + j] == old[i * (N + 3) + j] : c[i * (N + 3) + j].isNaN
+                    XCTAssertTrue(untouched, "wrote past N")
+                } }
             }
         }
     }

@@ -107,19 +107,25 @@ final class BFloat16PrecisionTests: XCTestCase {
 
     func testNativeAttentionComputesTheEmulatedNumerics() throws {
         // Chunks with a partial last one and blocks of rows; odd head and key counts (padded
-        // pairs); an output width that is no multiple of 16; with and without the causal mask.
-        let q = testTensor([3, 300, 15], seed: 21), k = testTensor([3, 45, 15], seed: 22), v = testTensor([3, 45, 20], seed: 23)
+        // pairs); keys and an output width across 64-column panels and no multiple of 16; with
+        // and without the causal mask; a negative scale, whose largest scaled score is the
+        // smallest score.
+        let q = testTensor([3, 300, 15], seed: 21), k = testTensor([3, 151, 15], seed: 22)
+        let v = testTensor([3, 151, 70], seed: 23)
         for causal in [false, true] {
-            try ComputePrecision.use(.bfloat16, emulate: true)
-            let emulated = Tensor.attention(q, k, v, scale: 0.3, causal: causal)
-            guard try ComputePrecision.use(.bfloat16, emulate: false) == .bfloat16 else {
-                XCTAssertFalse(ComputePrecision.nativeBFloat16, "this CPU has bf16 and did not use it")
-                return
+            for scale: Float in [0.3, -0.2] {
+                try ComputePrecision.use(.bfloat16, emulate: true)
+                let emulated = Tensor.attention(q, k, v, scale: scale, causal: causal)
+                guard try ComputePrecision.use(.bfloat16, emulate: false) == .bfloat16 else {
+                    XCTAssertFalse(ComputePrecision.nativeBFloat16, "this CPU has bf16 and did not use it")
+                    return
+                }
+                XCTAssertNotEqual(dk_bf16_gemm_available(), 0, "attention's bf16 kernel runs wherever bf16 does")
+                let native = Tensor.attention(q, k, v, scale: scale, causal: causal)
+                // Up to summation order and the exponential's last bits, which may move a
+                // probability to the neighbouring bf16 value.
+                assertClose(native, emulated, relative: 1e-3, "native against emulated bf16, causal \(causal), scale \(scale)")
             }
-            XCTAssertNotEqual(dk_bf16_gemm_available(), 0, "attention's bf16 kernel runs wherever bf16 does")
-            let native = Tensor.attention(q, k, v, scale: 0.3, causal: causal)
-            // Up to summation order, which may move a probability to the neighbouring bf16 value.
-            assertClose(native, emulated, relative: 1e-3, "native against emulated bf16 attention, causal \(causal)")
         }
     }
 

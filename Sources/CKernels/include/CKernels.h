@@ -93,18 +93,20 @@ int dk_matmul_bf16_weights(int trans_a, int trans_b, int64_t M, int64_t N, int64
 // ---- a single-threaded bf16 GEMM for parallel regions (bf16_gemm.c; AVX-512 BF16 only) ----
 /// 1 when this CPU (and build) runs the kernels below; call none of them otherwise.
 int dk_bf16_gemm_available(void);
-/// Columns of a packed right operand: n rounded up to 16.
+/// Columns of a packed right operand: n rounded up to its panels' width, 64.
 int64_t dk_bf16_pairs_width(int64_t n);
 /// dst [rows, dst_ld] bf16 = src [rows, cols] (leading dimension ld), zero-padded to dst_ld columns.
 void dk_bf16_pack_rows(const float *src, int64_t rows, int64_t cols, int64_t ld, uint16_t *dst, int64_t dst_ld);
 /// The right operand B [K, N] (trans = 0: src[k * ld + n]; trans = 1: src[n * ld + k]) packed in
-/// pairs along K: out [(K + 1) / 2][dk_bf16_pairs_width(N)][2] bf16, zero-padded.
+/// pairs along K, in panels of 64 columns: out [dk_bf16_pairs_width(N) / 64][(K + 1) / 2][64][2]
+/// bf16, zero-padded.
 void dk_bf16_pack_pairs(const float *src, int64_t K, int64_t N, int64_t ld, int trans, uint16_t *out);
-/// C [M, N] (ldc) = alpha * row_scale[r] (when non-NULL) * A [M, 2 KP] . B, in float32; A is bf16
-/// rows of stride lda (even); Bp is packed by dk_bf16_pack_pairs, np columns wide (>= N), with at
-/// least KP pairs (its first N columns and KP pairs are read).
-void dk_bf16_gemm(int64_t M, int64_t N, int64_t KP, const uint16_t *A, int64_t lda, const uint16_t *Bp, int64_t np,
-                  float alpha, const float *row_scale, float *C, int64_t ldc);
+/// C [M, N] (ldc) = alpha * row_scale[r] * (c_scale[r] * C + A [M, 2 KP] . B), in float32, where a
+/// NULL row_scale is 1 and a NULL c_scale drops C's old values (they are not read). A is bf16 rows
+/// of stride lda (even); Bp is packed by dk_bf16_pack_pairs with bkp >= KP pairs and at least N
+/// columns (its first N columns and KP pairs are read).
+void dk_bf16_gemm(int64_t M, int64_t N, int64_t KP, const uint16_t *A, int64_t lda, const uint16_t *Bp, int64_t bkp,
+                  float alpha, const float *row_scale, const float *c_scale, float *C, int64_t ldc);
 
 // ---- convolution (conv.c): oneDNN, groups = 1, NCHW activations, OIHW weights ----
 // x [N, C, H, W], w [K, C, R, S], bias [K], y [N, K, OH, OW];
