@@ -25,14 +25,14 @@ static void init_engine(void) {
 // Operands are packed (leading dimension = stored columns): a transposed one keeps its layout and
 // is described by its strides. alpha and beta are part of the primitive (output scale, sum post-op).
 typedef struct {
-    int64_t M, N, K, trans_a, trans_b, bf16;
+    int64_t M, N, K, trans_a, trans_b, bf16, has_bias;
     float alpha, beta;
 } mm_key;
 
 typedef struct mm_entry {
     mm_key key;
     dnnl_primitive_t prim;
-    dnnl_memory_t a, b, c;
+    dnnl_memory_t a, b, c, bias;  // bias: [1, N] float32, added in the epilogue (NULL without)
     dnnl_memory_t scratchpad;  // oneDNN's working memory (its copies of the operands), or NULL
     size_t scratchpad_bytes;
     struct mm_entry *next;
@@ -58,6 +58,7 @@ static void destroy_entry(mm_entry *e) {
     if (e->a) dnnl_memory_destroy(e->a);
     if (e->b) dnnl_memory_destroy(e->b);
     if (e->c) dnnl_memory_destroy(e->c);
+    if (e->bias) dnnl_memory_destroy(e->bias);
     if (e->scratchpad) dnnl_memory_destroy(e->scratchpad);
     free(e);
 }
@@ -72,14 +73,15 @@ static mm_entry *create_entry(const mm_key *k) {
     dnnl_primitive_desc_t pd = NULL;
     dnnl_post_ops_t ops = NULL;
     dnnl_data_type_t in = k->bf16 ? dnnl_bf16 : dnnl_f32;
-    dnnl_dims_t ad = {k->M, k->K}, bd = {k->K, k->N}, cd = {k->M, k->N};
+    dnnl_dims_t ad = {k->M, k->K}, bd = {k->K, k->N}, cd = {k->M, k->N}, biasd = {1, k->N};
     dnnl_dims_t as = {k->trans_a ? 1 : k->K, k->trans_a ? k->M : 1};  // A stored [M, K] or [K, M]
     dnnl_dims_t bs = {k->trans_b ? 1 : k->N, k->trans_b ? k->K : 1};  // B stored [K, N] or [N, K]
     dnnl_dims_t cs = {k->N, 1};
-    dnnl_memory_desc_t amd, bmd, cmd;
+    dnnl_memory_desc_t amd, bmd, cmd, biasmd;
     CHECK(dnnl_memory_desc_init_by_strides(&amd, 2, ad, in, as));
     CHECK(dnnl_memory_desc_init_by_strides(&bmd, 2, bd, in, bs));
     CHECK(dnnl_memory_desc_init_by_strides(&cmd, 2, cd, dnnl_f32, cs));
+    CHECK(dnnl_memory_desc_init_by_tag(&biasmd, 2, biasd, dnnl_f32, dnnl_ab));
     CHECK(dnnl_primitive_attr_create(&attr));
     CHECK(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user));
     if (k->alpha != 1.0f) CHECK(dnnl_primitive_attr_set_output_scales(attr, 1, 0, &k->alpha));
@@ -89,12 +91,13 @@ static mm_entry *create_entry(const mm_key *k) {
         CHECK(dnnl_primitive_attr_set_post_ops(attr, ops));
     }
     dnnl_matmul_desc_t desc;
-    CHECK(dnnl_matmul_desc_init(&desc, &amd, &bmd, NULL, &cmd));
+    CHECK(dnnl_matmul_desc_init(&desc, &amd, &bmd, k->has_bias ? &biasmd : NULL, &cmd));
     CHECK(dnnl_primitive_desc_create(&pd, &desc, attr, g_engine, NULL));
     CHECK(dnnl_primitive_create(&e->prim, pd));
     CHECK(dnnl_memory_create(&e->a, &amd, g_engine, DNNL_MEMORY_NONE));
     CHECK(dnnl_memory_create(&e->b, &bmd, g_engine, DNNL_MEMORY_NONE));
     CHECK(dnnl_memory_create(&e->c, &cmd, g_engine, DNNL_MEMORY_NONE));
+    if (k->has_bias) CHECK(dnnl_memory_create(&e->bias, &biasmd, g_engine, DNNL_MEMORY_NONE));
     const dnnl_memory_desc_t *pad_md = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
     if (pad_md && (e->scratchpad_bytes = dnnl_memory_desc_get_size(pad_md)) > 0)
         CHECK(dnnl_memory_create(&e->scratchpad, pad_md, g_engine, DNNL_MEMORY_NONE));
@@ -175,15 +178,16 @@ static void *weight_operand(const void *B, int b_bf16, int64_t rows, int64_t col
     return pack(B, rows, cols, ld, bf16);
 }
 
+// C = alpha op(A) op(B) + beta C, plus bias [N] on every row when non-NULL.
 static int matmul(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
                   int64_t lda, const void *B, int b_bf16, int64_t ldb, float beta, float *C, int64_t ldc, int bf16,
-                  int keep_b) {
+                  int keep_b, const float *bias) {
     int64_t minA = trans_a ? M : K, minB = trans_b ? K : N;
     if (M < 0 || N < 0 || K < 0 || lda < (minA > 1 ? minA : 1) || ldb < (minB > 1 ? minB : 1) || ldc < (N > 1 ? N : 1))
         return DK_ERR_SHAPE;
     if (M == 0 || N == 0) return 0;
     if (!A || !B || !C) return DK_ERR_ARG;
-    if ((K == 0 || ldc != N) && b_bf16) return DK_ERR_ARG;  // the caller's float32 path serves these
+    if ((K == 0 || ldc != N) && (b_bf16 || bias)) return DK_ERR_ARG;  // the caller's float32 path serves these
     if (K == 0 || ldc != N) return dk_sgemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     pthread_once(&g_once, init_engine);
     if (g_init_status) return DK_ERR_BACKEND;
@@ -196,7 +200,7 @@ static int matmul(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, flo
         mm_key key;
         memset(&key, 0, sizeof key);  // padding bytes are hashed and compared
         key.M = M, key.N = N, key.K = K, key.trans_a = trans_a != 0, key.trans_b = trans_b != 0, key.bf16 = bf16 != 0;
-        key.alpha = alpha, key.beta = beta;
+        key.alpha = alpha, key.beta = beta, key.has_bias = bias != NULL;
         pthread_mutex_lock(&g_lock);
         uint64_t h = key_hash(&key) % NBUCKETS;
         mm_entry *e = g_buckets[h];
@@ -209,12 +213,15 @@ static int matmul(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, flo
         else if (dk_scratch_reserve(&g_scratch, e->scratchpad_bytes)) rc = DK_ERR_ALLOC;
         else if (dnnl_memory_set_data_handle(e->a, a) || dnnl_memory_set_data_handle(e->b, b) ||
                  dnnl_memory_set_data_handle(e->c, C) ||
+                 (e->bias && dnnl_memory_set_data_handle(e->bias, (void *)bias)) ||
                  (e->scratchpad && dnnl_memory_set_data_handle(e->scratchpad, g_scratch.p)))
             rc = DK_ERR_BACKEND;
         else {
-            dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, e->a}, {DNNL_ARG_WEIGHTS, e->b}, {DNNL_ARG_DST, e->c},
-                                       {DNNL_ARG_SCRATCHPAD, e->scratchpad}};
-            if (dnnl_primitive_execute(e->prim, g_stream, e->scratchpad ? 4 : 3, args) || dnnl_stream_wait(g_stream))
+            dnnl_exec_arg_t args[5] = {{DNNL_ARG_SRC, e->a}, {DNNL_ARG_WEIGHTS, e->b}, {DNNL_ARG_DST, e->c}};
+            int nargs = 3;
+            if (e->bias) args[nargs++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, e->bias};
+            if (e->scratchpad) args[nargs++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, e->scratchpad};
+            if (dnnl_primitive_execute(e->prim, g_stream, nargs, args) || dnnl_stream_wait(g_stream))
                 rc = DK_ERR_BACKEND;
         }
         pthread_mutex_unlock(&g_lock);
@@ -226,16 +233,21 @@ static int matmul(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, flo
 
 int dk_matmul(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
               const float *B, int64_t ldb, float beta, float *C, int64_t ldc, int bf16) {
-    return matmul(trans_a, trans_b, M, N, K, alpha, A, lda, B, 0, ldb, beta, C, ldc, bf16, 0);
+    return matmul(trans_a, trans_b, M, N, K, alpha, A, lda, B, 0, ldb, beta, C, ldc, bf16, 0, NULL);
 }
 
 int dk_matmul_weights(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
                       int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc, int bf16,
                       int keep_b) {
-    return matmul(trans_a, trans_b, M, N, K, alpha, A, lda, B, 0, ldb, beta, C, ldc, bf16, keep_b);
+    return matmul(trans_a, trans_b, M, N, K, alpha, A, lda, B, 0, ldb, beta, C, ldc, bf16, keep_b, NULL);
 }
 
 int dk_matmul_bf16_weights(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
                            int64_t lda, const uint16_t *B, int64_t ldb, float beta, float *C, int64_t ldc) {
-    return matmul(trans_a, trans_b, M, N, K, alpha, A, lda, B, 1, ldb, beta, C, ldc, 1, 0);
+    return matmul(trans_a, trans_b, M, N, K, alpha, A, lda, B, 1, ldb, beta, C, ldc, 1, 0, NULL);
+}
+
+int dk_matmul_linear(int64_t M, int64_t N, int64_t K, const float *x, const void *w, int w_bf16, int keep_w,
+                     const float *bias, float *y) {
+    return matmul(0, 1, M, N, K, 1.0f, x, K, w, w_bf16 != 0, K, 0.0f, y, N, 1, keep_w && !w_bf16, bias);
 }

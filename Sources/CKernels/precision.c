@@ -132,3 +132,20 @@ int dk_gemm_bf16_weights(int trans_a, int trans_b, int64_t M, int64_t N, int64_t
     dk_free(b);
     return rc;
 }
+
+int dk_linear(int64_t M, int64_t N, int64_t K, const float *x, const void *w, int w_bf16, int keep_w,
+              const float *bias, float *y) {
+    if (M < 0 || N < 0 || K < 0) return DK_ERR_SHAPE;
+    if (g_precision == DK_PRECISION_BF16 && M && N && K && x && w && y && !omp_in_parallel() &&
+        dk_matmul_linear(M, N, K, x, w, w_bf16, keep_w, bias, y) == 0)
+        return 0;
+    // Elsewhere the bias is laid into y and the product accumulates onto it: a pass over y fewer
+    // than adding it afterwards.
+    if (bias && M && N) {
+        int rc = dk_repeat_rows(bias, y, M, N);
+        if (rc) return rc;
+    }
+    float beta = bias ? 1.0f : 0.0f;
+    if (w_bf16) return dk_gemm_bf16_weights(0, 1, M, N, K, 1.0f, x, K, (const uint16_t *)w, K, beta, y, N);
+    return gemm(0, 1, M, N, K, 1.0f, x, K, (const float *)w, K, beta, y, N, keep_w);
+}

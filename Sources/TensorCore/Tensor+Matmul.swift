@@ -42,9 +42,8 @@ extension Tensor {
         }
     }
 
-    /// x·Wᵀ + b (nn.Linear): x [M, K], weight [N, K], bias [N] → [M, N]. The bias is laid
-    /// into the result first and the GEMM accumulates onto it, saving a pass over the output.
-    /// A weight stored in bf16 is read as it is. `weightIsParameter`: a float32 `weight` holds a
+    /// x·Wᵀ + b (nn.Linear): x [M, K], weight [N, K], bias [N] → [M, N], the bias added without
+    /// a pass of its own over the output (`dk_linear`). A weight stored in bf16 is read as it is. `weightIsParameter`: a float32 `weight` holds a
     /// model parameter's own storage (not a temporary), so inside `FrozenWeights.during` its bf16
     /// copy may be kept across calls.
     public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, weightIsParameter: Bool = false) -> Tensor {
@@ -54,16 +53,9 @@ extension Tensor {
         }
         let (m, k, n) = (x.shape[0], x.shape[1], weight.shape[0])
         let result = Tensor(uninitializedShape: [m, n])
-        if let bias { dk_repeat_rows(bias.pointer, result.pointer, Int64(m), Int64(n)) }
-        let beta: Float = bias != nil ? 1 : 0
-        if weight.isBFloat16 {
-            check(dk_gemm_bf16_weights(0, 1, Int64(m), Int64(n), Int64(k), 1, x.pointer, Int64(k),
-                                       weight.storage.bfloat16Pointer, Int64(k), beta, result.pointer, Int64(n)), "linear")
-        } else {
-            let gemm = weightIsParameter ? dk_gemm_weights : dk_gemm
-            check(gemm(0, 1, Int64(m), Int64(n), Int64(k), 1, x.pointer, Int64(k), weight.pointer, Int64(k),
-                       beta, result.pointer, Int64(n)), "linear")
-        }
+        let weights = weight.isBFloat16 ? UnsafeRawPointer(weight.storage.bfloat16Pointer) : UnsafeRawPointer(weight.pointer)
+        check(dk_linear(Int64(m), Int64(n), Int64(k), x.pointer, weights, weight.isBFloat16 ? 1 : 0,
+                        weightIsParameter ? 1 : 0, bias?.pointer, result.pointer), "linear")
         return record(result, [x, weight] + (bias.map { [$0] } ?? [])) { g in
             [x.requiresGrad ? (weight.isBFloat16 ? inputGradient(g, bfloat16Weight: weight) : matmul(g, weight)) : nil,
              weight.requiresGrad ? matmul(g, x, transposeA: true) : nil,

@@ -69,6 +69,32 @@ final class BFloat16PrecisionTests: XCTestCase {
         XCTAssertEqual(Tensor.linear(x, weight: w, bias: b).values, exactLinear.values, "back to float32")
     }
 
+    /// Native bf16 adds linear's bias in the product's epilogue: one float32 addition per value, so
+    /// exactly the product without bias plus the bias, on float32 weights (kept in a frozen scope
+    /// too) and weights stored in bf16 alike, and the emulated numerics up to summation order.
+    func testNativeLinearAddsTheBiasInTheProduct() throws {
+        let x = testTensor([37, 70], seed: 31), w = testTensor([50, 70], seed: 32, scale: 0.2)
+        let b = testTensor([50], seed: 33, scale: 3)
+        try ComputePrecision.use(.bfloat16, emulate: true)
+        let emulated = Tensor.linear(x, weight: w, bias: b)
+        guard try ComputePrecision.use(.bfloat16, emulate: false) == .bfloat16 else {
+            XCTAssertFalse(ComputePrecision.nativeBFloat16, "this CPU has bf16 and did not use it")
+            return
+        }
+        for (name, weight, isParameter) in [("float32", w, false), ("float32 parameter", w, true),
+                                            ("stored in bf16", w.storedInBFloat16(), false)] {
+            let product = Tensor.linear(x, weight: weight, bias: nil, weightIsParameter: isParameter)
+            let biased = Tensor.linear(x, weight: weight, bias: b, weightIsParameter: isParameter)
+            let kept = FrozenWeights.during(budgetBytes: 1 << 20) {
+                Tensor.linear(x, weight: weight, bias: b, weightIsParameter: isParameter)
+            }
+            let expected = (0..<(37 * 50)).map { product.values[$0] + b.values[$0 % 50] }
+            XCTAssertEqual(biased.values, expected, "bias in the epilogue, \(name)")
+            XCTAssertEqual(kept.values, expected, "bias in the epilogue in a frozen scope, \(name)")
+            assertClose(biased, emulated, relative: 1e-6, "native against emulated bf16 linear, \(name)")
+        }
+    }
+
     func testEmulatedAttentionRoundsBothProductsOnly() throws {
         // 300 queries: two chunks, the second partial. q, k, v [B, L, D].
         let q = testTensor([2, 300, 16], seed: 12), k = testTensor([2, 45, 16], seed: 13), v = testTensor([2, 45, 8], seed: 14)
