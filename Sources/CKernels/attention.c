@@ -151,11 +151,11 @@ static void fwd_body_bf16(void *p, int64_t begin, int64_t end) {
             int64_t kn = c->causal ? min64(c->Lk, r0 + rows) : c->Lk, kp = (kn + 1) / 2;
             // S [rows, kn] = Q [rows, D] . K^T [D, kn], scaled in the softmax
             dk_bf16_gemm(rows, kn, c->Dp / 2, c->q16 + (b * c->Lq + r0) * c->Dp, c->Dp,
-                         c->k16 + b * c->Dp * c->Lkp, c->Dp / 2, 1.0f, NULL, NULL, S, kn);
+                         c->k16 + b * c->Dp * c->Lkp, c->Dp / 2, 1.0f, NULL, S, kn);
             softmax_chunk_bf16(S, P, 2 * kp, inv, c->lse ? c->lse + b * c->Lq + r0 : NULL, rows, kn, r0, c->causal,
                                c->scale);
             // out [rows, Dv] = (P [rows, kn] . V [kn, Dv]) / row sums
-            dk_bf16_gemm(rows, c->Dv, kp, P, 2 * kp, c->v16 + b * v_panel(c), (c->Lk + 1) / 2, 1.0f, inv, NULL,
+            dk_bf16_gemm(rows, c->Dv, kp, P, 2 * kp, c->v16 + b * v_panel(c), (c->Lk + 1) / 2, 1.0f, inv,
                          c->o + entry_start(c, b, c->Lq, c->Dv) + r0 * c->H * c->Dv, c->H * c->Dv);
         }
     }

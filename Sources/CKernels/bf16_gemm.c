@@ -68,11 +68,11 @@ BF16_TARGET void dk_bf16_pack_pairs(const float *src, int64_t K, int64_t N, int6
     }
 }
 
-// acc [mr][nb] over kp pairs of a panel slice b; then C = (first ? c_scale * C or 0 : C) + acc,
-// scaled when last (unless the scale is 1).
+// acc [mr][nb] over kp pairs of a panel slice b; then C = (first ? 0 : C) + acc, scaled when last
+// (unless the scale is 1).
 BF16_TARGET DK_INLINE void tile(const int mr, const int nb, int64_t kp, const uint32_t *a, int64_t lda,
                                 const uint16_t *b, float *c, int64_t ldc, int64_t ncols, int first, int last,
-                                float alpha, const float *row_scale, const float *c_scale) {
+                                float alpha, const float *row_scale) {
     __m512 acc[MR][NB];
     for (int i = 0; i < mr; i++)
         for (int j = 0; j < nb; j++) acc[i][j] = _mm512_setzero_ps();
@@ -92,7 +92,6 @@ BF16_TARGET DK_INLINE void tile(const int mr, const int nb, int64_t kp, const ui
             float *cp = c + i * ldc + 16 * j;
             __m512 v = acc[i][j];
             if (!first) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, cp));
-            else if (c_scale) v = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(mask, cp), _mm512_set1_ps(c_scale[i]), v);
             if (scaled) v = _mm512_mul_ps(v, _mm512_set1_ps(row_scale ? alpha * row_scale[i] : alpha));
             _mm512_mask_storeu_ps(cp, mask, v);
         }
@@ -101,21 +100,20 @@ BF16_TARGET DK_INLINE void tile(const int mr, const int nb, int64_t kp, const ui
 
 #define TILE_CASE(m, n)                                                                          \
     case (m) * 8 + (n):                                                                          \
-        tile(m, n, kp, a, lda, b, c, ldc, ncols, first, last, alpha, row_scale, c_scale);         \
+        tile(m, n, kp, a, lda, b, c, ldc, ncols, first, last, alpha, row_scale);                  \
         break;
 #define TILE_ROW(m) TILE_CASE(m, 1) TILE_CASE(m, 2) TILE_CASE(m, 3) TILE_CASE(m, 4)
 
 BF16_TARGET static void dispatch(int mr, int nb, int64_t kp, const uint32_t *a, int64_t lda, const uint16_t *b,
                                  float *c, int64_t ldc, int64_t ncols, int first, int last, float alpha,
-                                 const float *row_scale, const float *c_scale) {
+                                 const float *row_scale) {
     switch (mr * 8 + nb) {
         TILE_ROW(1) TILE_ROW(2) TILE_ROW(3) TILE_ROW(4) TILE_ROW(5) TILE_ROW(6)
     }
 }
 
 BF16_TARGET void dk_bf16_gemm(int64_t M, int64_t N, int64_t KP, const uint16_t *A, int64_t lda, const uint16_t *Bp,
-                              int64_t bkp, float alpha, const float *row_scale, const float *c_scale, float *C,
-                              int64_t ldc) {
+                              int64_t bkp, float alpha, const float *row_scale, float *C, int64_t ldc) {
     const uint32_t *a32 = (const uint32_t *)A;  // pairs of A's rows; lda is even
     for (int64_t k0 = 0; k0 < KP; k0 += KP_BLOCK) {
         int64_t kp = KP - k0 < KP_BLOCK ? KP - k0 : KP_BLOCK;
@@ -127,12 +125,11 @@ BF16_TARGET void dk_bf16_gemm(int64_t M, int64_t N, int64_t KP, const uint16_t *
             for (int64_t m0 = 0; m0 < M; m0 += MR) {
                 int mr = (int)(M - m0 < MR ? M - m0 : MR);
                 dispatch(mr, nb, kp, a32 + m0 * (lda / 2) + k0, lda / 2, slice, C + m0 * ldc + n0, ldc, ncols, first,
-                         last, alpha, row_scale ? row_scale + m0 : NULL, c_scale ? c_scale + m0 : NULL);
+                         last, alpha, row_scale ? row_scale + m0 : NULL);
             }
         }
     }
     if (KP == 0)
         for (int64_t r = 0; r < M; r++)
-            for (int64_t n = 0; n < N; n++)
-                C[r * ldc + n] = c_scale ? alpha * (row_scale ? row_scale[r] : 1.0f) * c_scale[r] * C[r * ldc + n] : 0.0f;
+            for (int64_t n = 0; n < N; n++) C[r * ldc + n] = 0.0f;
 }

@@ -203,7 +203,7 @@ final class BFloat16PrecisionTests: XCTestCase {
         }
     }
 
-    func testEmulatedAttentionGradientsStayNearFloat32() throws {
+    func testBFloat16AttentionGradientsStayNearFloat32() throws {
         // Through autodiff: q, k, v [B, L, D] with 300 queries (two chunks).
         func gradients() -> [[Float]] {
             let q = testTensor([2, 300, 16], seed: 20).requiringGrad(), k = testTensor([2, 45, 16], seed: 21).requiringGrad()
@@ -218,6 +218,11 @@ final class BFloat16PrecisionTests: XCTestCase {
         for (name, (approximate, float32)) in zip(["dq", "dk", "dv"], zip(emulated, exact)) {
             XCTAssertGreaterThan(maxAbsDifference(approximate, float32), 0, "\(name): bf16 should round somewhere")
             assertClose(approximate, float32, relative: 0.03, "\(name) in bf16 against float32")
+        }
+        // Native bf16: the backward pass reads the logsumexp of the native forward's softmax.
+        guard try ComputePrecision.use(.bfloat16, emulate: false) == .bfloat16 else { return }
+        for (name, (native, float32)) in zip(["dq", "dk", "dv"], zip(gradients(), exact)) {
+            assertClose(native, float32, relative: 0.03, "\(name) in native bf16 against float32")
         }
     }
 

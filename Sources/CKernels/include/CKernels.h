@@ -110,12 +110,11 @@ void dk_bf16_pack_rows(const float *src, int64_t rows, int64_t cols, int64_t ld,
 /// pairs along K, in panels of 64 columns: out [dk_bf16_pairs_width(N) / 64][(K + 1) / 2][64][2]
 /// bf16, zero-padded.
 void dk_bf16_pack_pairs(const float *src, int64_t K, int64_t N, int64_t ld, int trans, uint16_t *out);
-/// C [M, N] (ldc) = alpha * row_scale[r] * (c_scale[r] * C + A [M, 2 KP] . B), in float32, where a
-/// NULL row_scale is 1 and a NULL c_scale drops C's old values (they are not read). A is bf16 rows
-/// of stride lda (even); Bp is packed by dk_bf16_pack_pairs with bkp >= KP pairs and at least N
-/// columns (its first N columns and KP pairs are read).
+/// C [M, N] (ldc) = alpha * row_scale[r] (when non-NULL) * A [M, 2 KP] . B, in float32; A is bf16
+/// rows of stride lda (even); Bp is packed by dk_bf16_pack_pairs with bkp >= KP pairs and at least
+/// N columns (its first N columns and KP pairs are read).
 void dk_bf16_gemm(int64_t M, int64_t N, int64_t KP, const uint16_t *A, int64_t lda, const uint16_t *Bp, int64_t bkp,
-                  float alpha, const float *row_scale, const float *c_scale, float *C, int64_t ldc);
+                  float alpha, const float *row_scale, float *C, int64_t ldc);
 
 // ---- convolution (conv.c): oneDNN, groups = 1, NCHW activations, OIHW weights ----
 // x [N, C, H, W], w [K, C, R, S], bias [K], y [N, K, OH, OW];
