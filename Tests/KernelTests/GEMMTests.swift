@@ -98,8 +98,8 @@ final class GEMMTests: XCTestCase {
     /// The single-threaded bf16 GEMM of attention: odd K (a zero-padded last pair), N across a
     /// partial 16-column vector and a partial 64-column panel, row tiles with a remainder, a
     /// reduction longer than one pass and shorter than the packed one, a packed operand wider than
-    /// N, alpha and row scales: against a double product of the rounded operands. Where the CPU has no AVX-512 BF16 the kernel must say so, and attention then never
-    /// calls it.
+    /// N, alpha and row scales: against a double product of the rounded operands. Where the CPU
+    /// has no AVX-512 BF16 the kernel must say so, and attention then never calls it.
     func testBFloat16KernelAgainstRoundedDoubleProduct() {
         guard dk_bf16_gemm_available() != 0 else {
             XCTAssertEqual(dk_bf16_native_supported(), 0, "bf16 products run natively, so the bf16 kernel must too")
