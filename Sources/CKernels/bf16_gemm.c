@@ -9,7 +9,6 @@
 #include "CKernels.h"
 #include "dk_math.h"
 #include <immintrin.h>
-#include <string.h>
 
 #define BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
 #define MR 6           // rows of a register tile
@@ -43,15 +42,12 @@ BF16_TARGET void dk_bf16_pack_pairs(const float *src, int64_t K, int64_t N, int6
     int64_t np = dk_bf16_pairs_width(N), kp = (K + 1) / 2;
     uint32_t *pairs = (uint32_t *)out;
     if (trans) {  // src [N, K]: a row of src is column n's pairs, read in order (attention's heads are strided)
-        uint16_t row[2 * kp];
-        for (int64_t n = 0; n < np; n++) {
-            if (n < N) dk_bf16_pack_rows(src + n * ld, 1, K, ld, row, 2 * kp);
+        for (int64_t n = 0; n < np; n++)
             for (int64_t p = 0; p < kp; p++) {
-                uint32_t v = 0;
-                if (n < N) memcpy(&v, row + 2 * p, sizeof v);
-                pairs[pair_index(p, n, kp)] = v;
+                const float *s = src + n * ld + 2 * p;
+                uint32_t lo = n < N ? dk_bf16_bits(s[0]) : 0, hi = n < N && 2 * p + 1 < K ? dk_bf16_bits(s[1]) : 0;
+                pairs[pair_index(p, n, kp)] = lo | hi << 16;
             }
-        }
         return;
     }
     // src [K, N]: rows 2p and 2p + 1 interleaved, 16 columns at a time

@@ -249,5 +249,5 @@ int dk_matmul_bf16_weights(int trans_a, int trans_b, int64_t M, int64_t N, int64
 
 int dk_matmul_linear(int64_t M, int64_t N, int64_t K, const float *x, const void *w, int w_bf16, int keep_w,
                      const float *bias, float *y) {
-    return matmul(0, 1, M, N, K, 1.0f, x, K, w, w_bf16 != 0, K, 0.0f, y, N, 1, keep_w && !w_bf16, bias);
+    return matmul(0, 1, M, N, K, 1.0f, x, K, w, w_bf16 != 0, K, 0.0f, y, N, 1, keep_w, bias);
 }

@@ -43,9 +43,9 @@ extension Tensor {
     }
 
     /// x·Wᵀ + b (nn.Linear): x [M, K], weight [N, K], bias [N] → [M, N], the bias added without
-    /// a pass of its own over the output (`dk_linear`). A weight stored in bf16 is read as it is. `weightIsParameter`: a float32 `weight` holds a
-    /// model parameter's own storage (not a temporary), so inside `FrozenWeights.during` its bf16
-    /// copy may be kept across calls.
+    /// a pass of its own over the output (`dk_linear`). A weight stored in bf16 is read as it is.
+    /// `weightIsParameter`: a float32 `weight` holds a model parameter's own storage (not a
+    /// temporary), so inside `FrozenWeights.during` its bf16 copy may be kept across calls.
     public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, weightIsParameter: Bool = false) -> Tensor {
         guard x.rank == 2, weight.rank == 2, x.shape[1] == weight.shape[1],
               bias.map({ $0.shape == [weight.shape[0]] }) ?? true else {
