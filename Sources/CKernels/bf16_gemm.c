@@ -13,6 +13,8 @@
 #define BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
 #define MR 6           // rows of a register tile
 #define NB 4           // 16-column vectors of a register tile: 24 accumulators
+#define MR_NARROW 24   // rows of a tile one vector wide (12 for two): 24 accumulators too, where
+                       // 6 rows would wait on vdpbf16ps's latency (attention's 8- and 16-wide heads)
 #define PANEL (16 * NB) // columns of a packed panel: one register tile's width
 #define KP_BLOCK 128   // pairs of the reduction per pass: a panel's slice is 32 KB (L1)
 
@@ -64,12 +66,12 @@ BF16_TARGET void dk_bf16_pack_pairs(const float *src, int64_t K, int64_t N, int6
     }
 }
 
-// acc [mr][nb] over kp pairs of a panel slice b; then C = (first ? 0 : C) + acc, scaled when last
-// (unless the scale is 1).
+// acc [mr][nb] over kp pairs of a panel slice b; then C = (first ? 0 : C) + scale * acc (no
+// multiply when the scale is 1).
 BF16_TARGET DK_INLINE void tile(const int mr, const int nb, int64_t kp, const uint32_t *a, int64_t lda,
-                                const uint16_t *b, float *c, int64_t ldc, int64_t ncols, int first, int last,
-                                float alpha, const float *row_scale) {
-    __m512 acc[MR][NB];
+                                const uint16_t *b, float *c, int64_t ldc, int64_t ncols, int first, float alpha,
+                                const float *row_scale) {
+    __m512 acc[MR_NARROW][NB];
     for (int i = 0; i < mr; i++)
         for (int j = 0; j < nb; j++) acc[i][j] = _mm512_setzero_ps();
     for (int64_t p = 0; p < kp; p++) {
@@ -80,15 +82,15 @@ BF16_TARGET DK_INLINE void tile(const int mr, const int nb, int64_t kp, const ui
             for (int j = 0; j < nb; j++) acc[i][j] = _mm512_dpbf16_ps(acc[i][j], av, bv[j]);
         }
     }
-    const int scaled = last && (row_scale || alpha != 1.0f);
+    const int scaled = row_scale || alpha != 1.0f;
     for (int j = 0; j < nb; j++) {
         int64_t left = ncols - 16 * j;
         __mmask16 mask = left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1);
         for (int i = 0; i < mr; i++) {
             float *cp = c + i * ldc + 16 * j;
             __m512 v = acc[i][j];
-            if (!first) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, cp));
             if (scaled) v = _mm512_mul_ps(v, _mm512_set1_ps(row_scale ? alpha * row_scale[i] : alpha));
+            if (!first) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, cp));
             _mm512_mask_storeu_ps(cp, mask, v);
         }
     }
@@ -96,36 +98,38 @@ BF16_TARGET DK_INLINE void tile(const int mr, const int nb, int64_t kp, const ui
 
 #define TILE_CASE(m, n)                                                                          \
     case (m) * 8 + (n):                                                                          \
-        tile(m, n, kp, a, lda, b, c, ldc, ncols, first, last, alpha, row_scale);                  \
+        tile(m, n, kp, a, lda, b, c, ldc, ncols, first, alpha, row_scale);                        \
         break;
 #define TILE_ROW(m) TILE_CASE(m, 1) TILE_CASE(m, 2) TILE_CASE(m, 3) TILE_CASE(m, 4)
 
 BF16_TARGET static void dispatch(int mr, int nb, int64_t kp, const uint32_t *a, int64_t lda, const uint16_t *b,
-                                 float *c, int64_t ldc, int64_t ncols, int first, int last, float alpha,
+                                 float *c, int64_t ldc, int64_t ncols, int first, float alpha,
                                  const float *row_scale) {
     switch (mr * 8 + nb) {
         TILE_ROW(1) TILE_ROW(2) TILE_ROW(3) TILE_ROW(4) TILE_ROW(5) TILE_ROW(6)
+        TILE_CASE(MR_NARROW, 1) TILE_CASE(MR_NARROW / 2, 2)
     }
 }
 
 BF16_TARGET void dk_bf16_gemm(int64_t M, int64_t N, int64_t KP, const uint16_t *A, int64_t lda, const uint16_t *Bp,
-                              int64_t bkp, float alpha, const float *row_scale, float *C, int64_t ldc) {
+                              int64_t bkp, float alpha, const float *row_scale, float *C, int64_t ldc,
+                              int accumulate) {
     const uint32_t *a32 = (const uint32_t *)A;  // pairs of A's rows; lda is even
     for (int64_t k0 = 0; k0 < KP; k0 += KP_BLOCK) {
         int64_t kp = KP - k0 < KP_BLOCK ? KP - k0 : KP_BLOCK;
-        int first = k0 == 0, last = k0 + kp >= KP;
+        int first = k0 == 0 && !accumulate;
         for (int64_t n0 = 0; n0 < N; n0 += PANEL) {
             int64_t ncols = N - n0 < PANEL ? N - n0 : PANEL;
-            int nb = (int)((ncols + 15) / 16);
+            int nb = (int)((ncols + 15) / 16), tall = nb == 1 ? MR_NARROW : nb == 2 ? MR_NARROW / 2 : MR;
             const uint16_t *slice = Bp + (n0 * bkp + k0 * PANEL) * 2;  // panel n0 / PANEL, from pair k0
-            for (int64_t m0 = 0; m0 < M; m0 += MR) {
-                int mr = (int)(M - m0 < MR ? M - m0 : MR);
-                dispatch(mr, nb, kp, a32 + m0 * (lda / 2) + k0, lda / 2, slice, C + m0 * ldc + n0, ldc, ncols, first,
-                         last, alpha, row_scale ? row_scale + m0 : NULL);
+            for (int64_t m0 = 0, mr; m0 < M; m0 += mr) {
+                mr = M - m0 >= tall ? tall : M - m0 < MR ? M - m0 : MR;
+                dispatch((int)mr, nb, kp, a32 + m0 * (lda / 2) + k0, lda / 2, slice, C + m0 * ldc + n0, ldc, ncols, first,
+                         alpha, row_scale ? row_scale + m0 : NULL);
             }
         }
     }
-    if (KP == 0)
+    if (KP == 0 && !accumulate)
         for (int64_t r = 0; r < M; r++)
             for (int64_t n = 0; n < N; n++) C[r * ldc + n] = 0.0f;
 }

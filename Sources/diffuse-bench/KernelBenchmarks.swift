@@ -70,6 +70,7 @@ enum KernelBenchmarks {
         }
         attention(batchHeads: 16, length: 256, dim: 64)
         attention(batchHeads: 8, length: 4096, dim: 40)
+        attention(batchHeads: 128, length: 256, dim: 8)  // the bench U-Net's first level: batch 16, 8 heads
         normsAndPointwise()
     }
 

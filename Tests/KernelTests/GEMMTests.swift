@@ -96,16 +96,18 @@ final class GEMMTests: XCTestCase {
     }
 
     /// The single-threaded bf16 GEMM of attention: odd K (a zero-padded last pair), N across a
-    /// partial 16-column vector and a partial 64-column panel, row tiles with a remainder, a
-    /// reduction longer than one pass and shorter than the packed one, a packed operand wider than
-    /// N, alpha and row scales: against a double product of the rounded operands. Where the CPU
-    /// has no AVX-512 BF16 the kernel must say so, and attention then never calls it.
+    /// partial 16-column vector and a partial 64-column panel, row tiles with a remainder (the
+    /// taller tiles of one- and two-vector widths too), a reduction longer than one pass and
+    /// shorter than the packed one, a packed operand wider than N, alpha and row scales, written
+    /// or added to C: against a double product of the rounded operands. Where the CPU has no
+    /// AVX-512 BF16 the kernel must say so, and attention then never calls it.
     func testBFloat16KernelAgainstRoundedDoubleProduct() {
         guard dk_bf16_gemm_available() != 0 else {
             XCTAssertEqual(dk_bf16_native_supported(), 0, "bf16 products run natively, so the bf16 kernel must too")
             return
         }
-        for (M, N, K, trans) in [(13, 37, 41, 0), (7, 70, 301, 1), (1, 5, 2, 0), (20, 16, 1, 1), (9, 150, 20, 1)] {
+        for (M, N, K, trans) in [(13, 37, 41, 0), (7, 70, 301, 1), (1, 5, 2, 0), (20, 16, 1, 1), (9, 150, 20, 1),
+                                  (30, 9, 33, 0), (27, 20, 17, 1)] {
             var rng = TestRandom(seed: UInt64(M * 1000 + K))
             // B is packed with 17 more columns and 3 more rows than the product reads.
             let (packedN, packedK) = (N + 17, K + 3)
@@ -120,21 +122,24 @@ final class GEMMTests: XCTestCase {
             dk_bf16_pack_pairs(stored, Int64(packedK), Int64(packedN), Int64(trans == 0 ? packedN : packedK),
                                Int32(trans), &packed)
             let (ra, rb) = (rounded(a), rounded(b))
-            for rowScaled in [false, true] {
-                var c = [Float](repeating: .nan, count: M * (N + 3))
+            let initial = rng.floats(M * (N + 3))
+            for rowScaled in [false, true] { for accumulate in [false, true] {
+                var c = accumulate ? initial : [Float](repeating: .nan, count: M * (N + 3))
+                for i in 0..<M { for j in N..<(N + 3) { c[i * (N + 3) + j] = .nan } }
                 dk_bf16_gemm(Int64(M), Int64(N), Int64(kp), a16, Int64(lda), packed, Int64(bkp), 0.5,
-                             rowScaled ? scales : nil, &c, Int64(N + 3))
+                             rowScaled ? scales : nil, &c, Int64(N + 3), accumulate ? 1 : 0)
                 var expected = [Double](repeating: 0, count: M * N), got = [Float](repeating: 0, count: M * N)
                 for i in 0..<M { for j in 0..<N {
                     var sum = 0.0
                     for k in 0..<K { sum += Double(ra[i * K + k]) * Double(rb[k * packedN + j]) }
                     expected[i * N + j] = 0.5 * sum * (rowScaled ? Double(scales[i]) : 1)
+                        + (accumulate ? Double(initial[i * (N + 3) + j]) : 0)
                     got[i * N + j] = c[i * (N + 3) + j]
                 } }
                 XCTAssertLessThan(relativeError(got, expected), 1e-5,
-                                  "M \(M), N \(N), K \(K), trans \(trans), row scales \(rowScaled)")
+                                  "M \(M), N \(N), K \(K), trans \(trans), row scales \(rowScaled), accumulate \(accumulate)")
                 for i in 0..<M { for j in N..<(N + 3) { XCTAssertTrue(c[i * (N + 3) + j].isNaN, "wrote past N") } }
-            }
+            } }
         }
     }
 

@@ -155,24 +155,76 @@ final class BFloat16PrecisionTests: XCTestCase {
         }
     }
 
-    // Attention on the heads' own layout [B, L, heads·D] reads and writes the heads in place; it
-    // must give what splitting the heads, attending and merging them gives, in every precision.
-    func testAttentionOnTheHeadsLayoutMatchesSplitHeads() throws {
-        let (b, heads, d, dv) = (2, 3, 7, 5)
-        let q = testTensor([b, 70, heads * d], seed: 24), k = testTensor([b, 33, heads * d], seed: 25)
-        let v = testTensor([b, 33, heads * dv], seed: 26)
-        func split(_ t: Tensor, _ width: Int) -> Tensor {
-            t.reshaped([b, t.shape[1], heads, width]).permuted([0, 2, 1, 3]).reshaped([b * heads, t.shape[1], width])
+    func testNativeAttentionGradientsComputeTheEmulatedNumerics() throws {
+        // Odd query blocks (301 queries: a partial chunk of 45), an odd head width and key count
+        // (padded pairs), keys and value widths across 64-column panels, the causal mask, a
+        // negative scale; 3 batch entries split their queries into two groups whose partial key
+        // and value gradients are summed, 9 take one group each.
+        for batch in [3, 9] {
+            let lq = batch == 3 ? 301 : 70
+            func gradients(causal: Bool, scale: Float) -> [[Float]] {
+                let q = testTensor([batch, lq, 15], seed: 31).requiringGrad()
+                let k = testTensor([batch, 151, 15], seed: 32).requiringGrad()
+                let v = testTensor([batch, 151, 70], seed: 33).requiringGrad()
+                let weights = testTensor([batch, lq, 70], seed: 34)
+                (Tensor.attention(q, k, v, scale: scale, causal: causal) * weights).sum().backward()
+                return [q, k, v].map { $0.grad?.values ?? [] }
+            }
+            for (causal, scale) in [(false, Float(0.3)), (true, Float(-0.2))] {
+                try ComputePrecision.use(.bfloat16, emulate: true)
+                let emulated = gradients(causal: causal, scale: scale)
+                guard try ComputePrecision.use(.bfloat16, emulate: false) == .bfloat16 else {
+                    XCTAssertFalse(ComputePrecision.nativeBFloat16, "this CPU has bf16 and did not use it")
+                    return
+                }
+                for (name, (native, emulated)) in zip(["dq", "dk", "dv"], zip(gradients(causal: causal, scale: scale), emulated)) {
+                    // Up to summation order and the exponential's last bits, which may move a
+                    // probability or its gradient to the neighbouring bf16 value.
+                    assertClose(native, emulated, relative: 2e-3,
+                                "\(name): native against emulated bf16, batch \(batch), causal \(causal), scale \(scale)")
+                }
+            }
         }
-        let modes: [(ComputePrecision, Bool)] = [(.float32, false), (.bfloat16, true), (.bfloat16, false)]
-        for (format, emulate) in modes {
-            let mode = try ComputePrecision.use(format, emulate: emulate)
-            for causal in [false, true] {
-                let inPlace = Tensor.attention(q, k, v, heads: heads, scale: 0.4, causal: causal)
-                let perHead = Tensor.attention(split(q, d), split(k, d), split(v, dv), scale: 0.4, causal: causal)
-                let merged = perHead.reshaped([b, heads, 70, dv]).permuted([0, 2, 1, 3]).reshaped([b, 70, heads * dv])
-                XCTAssertEqual(inPlace.shape, [b, 70, heads * dv])
-                assertClose(inPlace, merged, relative: 1e-6, "\(mode), causal \(causal)")
+    }
+
+    // Attention on the heads' own layout [B, L, heads·D] reads and writes the heads in place, and
+    // so does its backward pass; both must give what splitting the heads, attending and merging
+    // them gives, in every precision. Batch 2 splits its queries into groups with partial key
+    // and value gradients (2 · 3 heads < 8 entries), batch 3 does not.
+    func testAttentionOnTheHeadsLayoutMatchesSplitHeads() throws {
+        let (heads, d, dv) = (3, 7, 5)
+        for b in [2, 3] {
+            let lq = b == 2 ? 300 : 70
+            let q = testTensor([b, lq, heads * d], seed: 24), k = testTensor([b, 33, heads * d], seed: 25)
+            let v = testTensor([b, 33, heads * dv], seed: 26), weights = testTensor([b, lq, heads * dv], seed: 27)
+            func split(_ t: Tensor, _ width: Int) -> Tensor {
+                t.reshaped([b, t.shape[1], heads, width]).permuted([0, 2, 1, 3]).reshaped([b * heads, t.shape[1], width])
+            }
+            /// The output and the gradients of q, k and v, in place or through split heads.
+            func run(inPlace: Bool, causal: Bool) -> [[Float]] {
+                let (q, k, v) = (q.requiringGrad(), k.requiringGrad(), v.requiringGrad())
+                let out: Tensor
+                if inPlace {
+                    out = Tensor.attention(q, k, v, heads: heads, scale: 0.4, causal: causal)
+                } else {
+                    let perHead = Tensor.attention(split(q, d), split(k, d), split(v, dv), scale: 0.4, causal: causal)
+                    out = perHead.reshaped([b, heads, lq, dv]).permuted([0, 2, 1, 3]).reshaped([b, lq, heads * dv])
+                }
+                XCTAssertEqual(out.shape, [b, lq, heads * dv])
+                (out * weights).sum().backward()
+                return [out.values] + [q, k, v].map { $0.grad?.values ?? [] }
+            }
+            let modes: [(ComputePrecision, Bool)] = [(.float32, false), (.bfloat16, true), (.bfloat16, false)]
+            for (format, emulate) in modes {
+                let mode = try ComputePrecision.use(format, emulate: emulate)
+                for causal in [false, true] {
+                    let (inPlace, perHead) = (run(inPlace: true, causal: causal), run(inPlace: false, causal: causal))
+                    let without = Autograd.withoutGrad { Tensor.attention(q, k, v, heads: heads, scale: 0.4, causal: causal) }
+                    assertClose(without.values, inPlace[0], relative: 1e-6, "\(mode), causal \(causal): without gradients")
+                    for (name, (a, expected)) in zip(["out", "dq", "dk", "dv"], zip(inPlace, perHead)) {
+                        assertClose(a, expected, relative: 1e-6, "\(name), \(mode), batch \(b), causal \(causal)")
+                    }
+                }
             }
         }
     }

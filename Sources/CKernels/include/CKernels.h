@@ -53,8 +53,9 @@ enum {
 /// 1 when this CPU runs oneDNN's bf16 kernels natively (AVX-512 BF16 or AMX), else 0.
 int dk_bf16_native_supported(void);
 /// Sets the precision of every later forward convolution, attention forward and GEMM through
-/// dk_gemm (Tensor's matmul and linear, backward products included); convolution and attention
-/// backward passes stay float32. DK_ERR_BACKEND (nothing changed) for DK_PRECISION_BF16 on a CPU
+/// dk_gemm (Tensor's matmul and linear), forward and backward: convolutions' gradients too where
+/// oneDNN's bf16 gradient kernels pass their check (dk_conv_set_bf16), attention's always.
+/// DK_ERR_BACKEND (nothing changed) for DK_PRECISION_BF16 on a CPU
 /// without native bf16.
 int dk_set_precision(int precision);
 int dk_get_precision(void);
@@ -110,11 +111,11 @@ void dk_bf16_pack_rows(const float *src, int64_t rows, int64_t cols, int64_t ld,
 /// pairs along K, in panels of 64 columns: out [dk_bf16_pairs_width(N) / 64][(K + 1) / 2][64][2]
 /// bf16, zero-padded.
 void dk_bf16_pack_pairs(const float *src, int64_t K, int64_t N, int64_t ld, int trans, uint16_t *out);
-/// C [M, N] (ldc) = alpha * row_scale[r] (when non-NULL) * A [M, 2 KP] . B, in float32; A is bf16
-/// rows of stride lda (even); Bp is packed by dk_bf16_pack_pairs with bkp >= KP pairs and at least
-/// N columns (its first N columns and KP pairs are read).
+/// C [M, N] (ldc) = alpha * row_scale[r] (when non-NULL) * A [M, 2 KP] . B, plus C itself when
+/// accumulate, in float32; A is bf16 rows of stride lda (even); Bp is packed by dk_bf16_pack_pairs
+/// with bkp >= KP pairs and at least N columns (its first N columns and KP pairs are read).
 void dk_bf16_gemm(int64_t M, int64_t N, int64_t KP, const uint16_t *A, int64_t lda, const uint16_t *Bp, int64_t bkp,
-                  float alpha, const float *row_scale, float *C, int64_t ldc);
+                  float alpha, const float *row_scale, float *C, int64_t ldc, int accumulate);
 
 // ---- convolution (conv.c): oneDNN, groups = 1, NCHW activations, OIHW weights ----
 // x [N, C, H, W], w [K, C, R, S], bias [K], y [N, K, OH, OW];
@@ -128,8 +129,9 @@ enum {
 };
 /// Forces a convolution path for all later calls (benchmarking); DK_CONV_AUTO restores the default.
 void dk_conv_set_mode(int mode);
-/// Forward convolutions with bfloat16 inputs and float32 outputs and accumulation (1), or
-/// float32 throughout (0, the default); backward passes always run in float32. DK_ERR_BACKEND when this CPU has no bf16 convolution; nothing changes then.
+/// Convolutions with bfloat16 inputs and float32 outputs and accumulation (1), or float32
+/// throughout (0, the default); the gradients' kernels too when they agree with float32 on a small
+/// probe convolution. DK_ERR_BACKEND when this CPU has no bf16 convolution; nothing changes then.
 int dk_conv_set_bf16(int on);
 int dk_conv2d_forward(const float *x, const float *w, const float *bias_or_null, float *y, int64_t N,
                       int64_t C, int64_t H, int64_t W, int64_t K, int64_t R, int64_t S, int64_t stride,
@@ -210,14 +212,20 @@ int dk_attention_forward(const float *q, const float *k, const float *v, float *
                          int64_t Lk, int64_t D, int64_t Dv, float scale, int causal, float *logsumexp_out);
 /// The same forward on the heads' own layout: q [N, Lq, H * D], k [N, Lk, H * D], v [N, Lk, H * Dv]
 /// and out [N, Lq, H * Dv], head h in columns [h * D, (h + 1) * D), read and written in place
-/// (no per-head copies).
+/// (no per-head copies); logsumexp [N, H, Lq] saved when non-NULL.
 int dk_attention_forward_heads(const float *q, const float *k, const float *v, float *out, int64_t N, int64_t H,
-                               int64_t Lq, int64_t Lk, int64_t D, int64_t Dv, float scale, int causal);
+                               int64_t Lq, int64_t Lk, int64_t D, int64_t Dv, float scale, int causal,
+                               float *logsumexp_out);
 /// dq, dk, dv (overwritten) from the forward's out and logsumexp; probabilities are recomputed
 /// chunk by chunk. Deterministic for any thread count.
 int dk_attention_backward(const float *q, const float *k, const float *v, const float *out, const float *dout,
                           const float *lse, float *dq, float *dk, float *dv, int64_t B, int64_t Lq, int64_t Lk,
                           int64_t D, int64_t Dv, float scale, int causal);
+/// The same backward on the heads' own layout (dk_attention_forward_heads): every tensor
+/// [N, L, H * width], gradients included; logsumexp [N, H, Lq].
+int dk_attention_backward_heads(const float *q, const float *k, const float *v, const float *out, const float *dout,
+                                const float *lse, float *dq, float *dk, float *dv, int64_t N, int64_t H, int64_t Lq,
+                                int64_t Lk, int64_t D, int64_t Dv, float scale, int causal);
 
 // ---- elementwise arithmetic, sums and AdamW (elementwise.c) ----
 enum { DK_OP_ADD = 0, DK_OP_SUB = 1, DK_OP_MUL = 2, DK_OP_DIV = 3, DK_OP_RSUB = 4, DK_OP_RDIV = 5 };  // R: b op a
