@@ -56,21 +56,29 @@ extension Tensor {
         let weights = weight.isBFloat16 ? UnsafeRawPointer(weight.storage.bfloat16Pointer) : UnsafeRawPointer(weight.pointer)
         check(dk_linear(Int64(m), Int64(n), Int64(k), x.pointer, weights, weight.isBFloat16 ? 1 : 0,
                         weightIsParameter ? 1 : 0, bias?.pointer, result.pointer), "linear")
+        guard Autograd.isEnabled, x.requiresGrad || weight.requiresGrad || bias?.requiresGrad == true else { return result }
+        // The backward pass keeps x only for the weight gradient, whose bf16 product reads it
+        // rounded: under bf16 it keeps that rounding (half the bytes; x itself is then often held
+        // by nothing else and freed) and the product reads it without converting it again.
+        let inputNeedsGrad = x.requiresGrad
+        let savedInput = !weight.requiresGrad ? nil : ComputePrecision.mode == .float32 ? x : x.storedInBFloat16()
         return record(result, [x, weight] + (bias.map { [$0] } ?? [])) { g in
-            [x.requiresGrad ? (weight.isBFloat16 ? inputGradient(g, bfloat16Weight: weight) : matmul(g, weight)) : nil,
-             weight.requiresGrad ? matmul(g, x, transposeA: true) : nil,
+            [inputNeedsGrad ? (weight.isBFloat16 ? productWithBFloat16(g, weight) : matmul(g, weight)) : nil,
+             savedInput.map { $0.isBFloat16 ? productWithBFloat16(g, $0, transposeA: true) : matmul(g, $0, transposeA: true) },
              bias.flatMap { $0.requiresGrad ? g.summed(toShape: $0.shape) : nil }]
         }
     }
 
-    /// g [M, N] · weight [N, K] → [M, K] for a weight stored in bf16 (a frozen base weight under a
-    /// LoRA): the input gradient of `linear`, reading the weight as it is.
-    static func inputGradient(_ g: Tensor, bfloat16Weight weight: Tensor) -> Tensor {
-        let (m, n, k) = (g.shape[0], g.shape[1], weight.shape[1])
-        let dx = Tensor(uninitializedShape: [m, k])
-        check(dk_gemm_bf16_weights(0, 0, Int64(m), Int64(k), Int64(n), 1, g.pointer, Int64(n), weight.storage.bfloat16Pointer,
-                                   Int64(k), 0, dx.pointer, Int64(k)), "linear input gradient")
-        return dx
+    /// op(a) [M, N] · b [N, K] → [M, K] for b stored in bf16, read as it is: `linear`'s input
+    /// gradient on a frozen base weight under a LoRA (g · W), or its weight gradient on the
+    /// input kept in bf16 (gᵀ · x).
+    static func productWithBFloat16(_ a: Tensor, _ b: Tensor, transposeA: Bool = false) -> Tensor {
+        let (m, n, k) = (transposeA ? a.shape[1] : a.shape[0], transposeA ? a.shape[0] : a.shape[1], b.shape[1])
+        precondition(b.isBFloat16 && b.shape[0] == n, "product of \(a.shape) (T: \(transposeA)) and bf16 \(b.shape)")
+        let result = Tensor(uninitializedShape: [m, k])
+        check(dk_gemm_bf16_weights(transposeA ? 1 : 0, 0, Int64(m), Int64(k), Int64(n), 1, a.pointer, Int64(a.shape[1]),
+                                   b.storage.bfloat16Pointer, Int64(k), 0, result.pointer, Int64(k)), "linear gradient")
+        return result
     }
 
     /// Runs `batch` GEMMs; with a shared B and no transposed A, as one tall GEMM.

@@ -95,6 +95,41 @@ final class BFloat16PrecisionTests: XCTestCase {
         }
     }
 
+    // Under bf16, linear's backward pass keeps its input rounded to bf16 for the weight gradient,
+    // the only gradient that reads it: the gradients are still the float32 products of rounded
+    // operands, and an input held by nothing else is freed after the forward pass.
+    func testLinearGradientsUnderBFloat16KeepTheInputInBFloat16() throws {
+        let p = testTensor([37, 70], seed: 41), w = testTensor([50, 70], seed: 42, scale: 0.2)
+        let b = testTensor([50], seed: 43), g = testTensor([37, 50], seed: 44)
+        /// The gradients of x, w and b for the loss sum(linear(x) · g), x = 2p; and whether x's
+        /// values outlived the forward pass.
+        func gradients() -> (grads: [[Float]], inputKept: Bool) {
+            let (p, w, b) = (p.requiringGrad(), w.requiringGrad(), b.requiringGrad())
+            var x: Tensor? = p * 2
+            weak var storage = x?.storage
+            let loss = (Tensor.linear(x!, weight: w, bias: b) * g).sum()
+            x = nil
+            let kept = storage != nil
+            loss.backward()
+            return ([p, w, b].map { $0.grad?.values ?? [] }, kept)
+        }
+        let x = p * 2
+        let expected = [(Tensor.matmul(rounded(g), rounded(w)) * 2).values,
+                        Tensor.matmul(rounded(g), rounded(x), transposeA: true).values, g.summed(toShape: [50]).values]
+        XCTAssertTrue(gradients().inputKept, "float32 keeps the input itself")
+        for emulate in [true, false] {
+            guard try ComputePrecision.use(.bfloat16, emulate: emulate) != .float32 else {
+                XCTAssertFalse(ComputePrecision.nativeBFloat16, "this CPU has bf16 and did not use it")
+                continue
+            }
+            let (grads, kept) = gradients()
+            XCTAssertFalse(kept, "bf16 (emulated: \(emulate)) keeps only the rounded copy of the input")
+            for (name, (got, want)) in zip(["dx", "dw", "db"], zip(grads, expected)) {
+                assertClose(got, want, relative: 1e-5, "\(name) under bf16, emulated: \(emulate)")
+            }
+        }
+    }
+
     func testEmulatedAttentionRoundsBothProductsOnly() throws {
         // 300 queries: two chunks, the second partial. q, k, v [B, L, D].
         let q = testTensor([2, 300, 16], seed: 12), k = testTensor([2, 45, 16], seed: 13), v = testTensor([2, 45, 8], seed: 14)
