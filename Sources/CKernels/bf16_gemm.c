@@ -41,15 +41,23 @@ BF16_TARGET void dk_bf16_pack_rows(const float *src, int64_t rows, int64_t cols,
 static int64_t pair_index(int64_t p, int64_t n, int64_t kp) { return (n / PANEL * kp + p) * PANEL + n % PANEL; }
 
 BF16_TARGET void dk_bf16_pack_pairs(const float *src, int64_t K, int64_t N, int64_t ld, int trans, uint16_t *out) {
-    int64_t np = dk_bf16_pairs_width(N), kp = (K + 1) / 2;
+    // Columns up to N rounded up to a vector: the GEMM's tiles read no further into a panel.
+    int64_t np = (N + 15) / 16 * 16, kp = (K + 1) / 2;
     uint32_t *pairs = (uint32_t *)out;
-    if (trans) {  // src [N, K]: a row of src is column n's pairs, read in order (attention's heads are strided)
-        for (int64_t n = 0; n < np; n++)
-            for (int64_t p = 0; p < kp; p++) {
-                const float *s = src + n * ld + 2 * p;
-                uint32_t lo = n < N ? dk_bf16_bits(s[0]) : 0, hi = n < N && 2 * p + 1 < K ? dk_bf16_bits(s[1]) : 0;
-                pairs[pair_index(p, n, kp)] = lo | hi << 16;
+    if (trans) {  // src [N, K]: a row of src is column n's pairs (attention's heads are strided)
+        for (int64_t n = 0; n < np; n++) {
+            uint32_t *column = pairs + pair_index(0, n, kp);  // its pairs lie a panel's width apart
+            for (int64_t p0 = 0; p0 < kp; p0 += 16) {
+                int64_t left = K - 2 * p0;  // values of this row from pair p0 on
+                __mmask16 lo = n >= N ? 0 : left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1);
+                __mmask16 hi = n >= N || left <= 16 ? 0 : left >= 32 ? (__mmask16)0xffff : (__mmask16)((1u << (left - 16)) - 1);
+                const float *s = src + n * ld + 2 * p0;
+                uint32_t bits[16];  // 16 pairs: the row's values in order, two to a lane
+                _mm512_storeu_si512(bits, (__m512i)_mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(hi, s + 16),
+                                                                        _mm512_maskz_loadu_ps(lo, s)));
+                for (int64_t p = p0; p < kp && p < p0 + 16; p++) column[p * PANEL] = bits[p - p0];
             }
+        }
         return;
     }
     // src [K, N]: rows 2p and 2p + 1 interleaved, 16 columns at a time
@@ -90,8 +98,13 @@ BF16_TARGET DK_INLINE void tile(const int mr, const int nb, int64_t kp, const ui
             float *cp = c + i * ldc + 16 * j;
             __m512 v = acc[i][j];
             if (scaled) v = _mm512_mul_ps(v, _mm512_set1_ps(row_scale ? alpha * row_scale[i] : alpha));
-            if (!first) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, cp));
-            _mm512_mask_storeu_ps(cp, mask, v);
+            if (left >= 16) {  // Zen 4 stores a full vector several times faster than a masked one
+                if (!first) v = _mm512_add_ps(v, _mm512_loadu_ps(cp));
+                _mm512_storeu_ps(cp, v);
+            } else {
+                if (!first) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, cp));
+                _mm512_mask_storeu_ps(cp, mask, v);
+            }
         }
     }
 }

@@ -109,7 +109,8 @@ int64_t dk_bf16_pairs_width(int64_t n);
 void dk_bf16_pack_rows(const float *src, int64_t rows, int64_t cols, int64_t ld, uint16_t *dst, int64_t dst_ld);
 /// The right operand B [K, N] (trans = 0: src[k * ld + n]; trans = 1: src[n * ld + k]) packed in
 /// pairs along K, in panels of 64 columns: out [dk_bf16_pairs_width(N) / 64][(K + 1) / 2][64][2]
-/// bf16, zero-padded.
+/// bf16, zero-padded to the next multiple of 16 columns (the last panel's columns past that are
+/// not written: no product reads them).
 void dk_bf16_pack_pairs(const float *src, int64_t K, int64_t N, int64_t ld, int trans, uint16_t *out);
 /// C [M, N] (ldc) = alpha * row_scale[r] (when non-NULL) * A [M, 2 KP] . B, plus C itself when
 /// accumulate, in float32; A is bf16 rows of stride lda (even); Bp is packed by dk_bf16_pack_pairs
