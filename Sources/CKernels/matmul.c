@@ -177,22 +177,24 @@ static void *weight_operand(const void *B, int b_bf16, int64_t rows, int64_t col
     return pack(&g_pack_b, B, rows, cols, ld, bf16);
 }
 
-// C = alpha op(A) op(B) + beta C, plus bias [N] on every row when non-NULL.
-static int matmul(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
-                  int64_t lda, const void *B, int b_bf16, int64_t ldb, float beta, float *C, int64_t ldc, int bf16,
-                  int keep_b, const float *bias) {
+// C = alpha op(A) op(B) + beta C, plus bias [N] on every row when non-NULL. A holds bf16 bits when
+// a_bf16 (packed, not transposed: read in place).
+static int matmul(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const void *A,
+                  int a_bf16, int64_t lda, const void *B, int b_bf16, int64_t ldb, float beta, float *C, int64_t ldc,
+                  int bf16, int keep_b, const float *bias) {
     int64_t minA = trans_a ? M : K, minB = trans_b ? K : N;
     if (M < 0 || N < 0 || K < 0 || lda < (minA > 1 ? minA : 1) || ldb < (minB > 1 ? minB : 1) || ldc < (N > 1 ? N : 1))
         return DK_ERR_SHAPE;
     if (M == 0 || N == 0) return 0;
     if (!A || !B || !C) return DK_ERR_ARG;
-    if ((K == 0 || ldc != N) && (b_bf16 || bias)) return DK_ERR_ARG;  // the caller's float32 path serves these
+    if ((K == 0 || ldc != N) && (a_bf16 || b_bf16 || bias)) return DK_ERR_ARG;  // the caller's float32 path serves these
+    if (a_bf16 && (trans_a || lda != K || !bf16)) return DK_ERR_ARG;
     if (K == 0 || ldc != N) return dk_sgemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     pthread_once(&g_once, init_engine);
     if (g_init_status) return DK_ERR_BACKEND;
     int64_t ar = trans_a ? K : M, ac = trans_a ? M : K, br = trans_b ? N : K, bc = trans_b ? K : N;
     pthread_mutex_lock(&g_lock);
-    void *a = pack(&g_pack_a, A, ar, ac, lda, bf16);
+    void *a = a_bf16 ? (void *)A : pack(&g_pack_a, A, ar, ac, lda, bf16);
     void *b = a ? weight_operand(B, b_bf16, br, bc, ldb, trans_b, bf16, keep_b) : NULL;
     int rc = b ? 0 : DK_ERR_ALLOC;
     if (!rc) {
@@ -229,21 +231,21 @@ static int matmul(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, flo
 
 int dk_matmul(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
               const float *B, int64_t ldb, float beta, float *C, int64_t ldc, int bf16) {
-    return matmul(trans_a, trans_b, M, N, K, alpha, A, lda, B, 0, ldb, beta, C, ldc, bf16, 0, NULL);
+    return matmul(trans_a, trans_b, M, N, K, alpha, A, 0, lda, B, 0, ldb, beta, C, ldc, bf16, 0, NULL);
 }
 
 int dk_matmul_weights(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
                       int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc, int bf16,
                       int keep_b) {
-    return matmul(trans_a, trans_b, M, N, K, alpha, A, lda, B, 0, ldb, beta, C, ldc, bf16, keep_b, NULL);
+    return matmul(trans_a, trans_b, M, N, K, alpha, A, 0, lda, B, 0, ldb, beta, C, ldc, bf16, keep_b, NULL);
 }
 
 int dk_matmul_bf16_weights(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
                            int64_t lda, const uint16_t *B, int64_t ldb, float beta, float *C, int64_t ldc) {
-    return matmul(trans_a, trans_b, M, N, K, alpha, A, lda, B, 1, ldb, beta, C, ldc, 1, 0, NULL);
+    return matmul(trans_a, trans_b, M, N, K, alpha, A, 0, lda, B, 1, ldb, beta, C, ldc, 1, 0, NULL);
 }
 
-int dk_matmul_linear(int64_t M, int64_t N, int64_t K, const float *x, const void *w, int w_bf16, int keep_w,
+int dk_matmul_linear(int64_t M, int64_t N, int64_t K, const void *x, int x_bf16, const void *w, int w_bf16, int keep_w,
                      const float *bias, float *y) {
-    return matmul(0, 1, M, N, K, 1.0f, x, K, w, w_bf16 != 0, K, 0.0f, y, N, 1, keep_w, bias);
+    return matmul(0, 1, M, N, K, 1.0f, x, x_bf16 != 0, K, w, w_bf16 != 0, K, 0.0f, y, N, 1, keep_w, bias);
 }

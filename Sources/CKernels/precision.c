@@ -133,12 +133,21 @@ int dk_gemm_bf16_weights(int trans_a, int trans_b, int64_t M, int64_t N, int64_t
     return rc;
 }
 
-int dk_linear(int64_t M, int64_t N, int64_t K, const float *x, const void *w, int w_bf16, int keep_w,
+int dk_linear(int64_t M, int64_t N, int64_t K, const void *x, int x_bf16, const void *w, int w_bf16, int keep_w,
               const float *bias, float *y) {
     if (M < 0 || N < 0 || K < 0) return DK_ERR_SHAPE;
     if (g_precision == DK_PRECISION_BF16 && M && N && K && x && w && y && !omp_in_parallel() &&
-        dk_matmul_linear(M, N, K, x, w, w_bf16, keep_w, bias, y) == 0)
+        dk_matmul_linear(M, N, K, x, x_bf16, w, w_bf16, keep_w, bias, y) == 0)
         return 0;
+    if (x_bf16) {  // elsewhere on x's float32 values (exact)
+        if (M * K && !x) return DK_ERR_ARG;
+        float *x32 = dk_alloc_floats(M * K > 0 ? M * K : 1);
+        if (!x32) return DK_ERR_ALLOC;
+        dk_f32_from_bf16(x, x32, M * K);
+        int rc = dk_linear(M, N, K, x32, 0, w, w_bf16, keep_w, bias, y);
+        dk_free(x32);
+        return rc;
+    }
     // Elsewhere the bias is laid into y and the product accumulates onto it: a pass over y fewer
     // than adding it afterwards.
     if (bias && M && N) {

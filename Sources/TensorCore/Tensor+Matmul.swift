@@ -52,16 +52,19 @@ extension Tensor {
             shapeFailure("linear of \(x.shape) with weight \(weight.shape) and bias \(bias?.shape ?? [])")
         }
         let (m, k, n) = (x.shape[0], x.shape[1], weight.shape[0])
-        let result = Tensor(uninitializedShape: [m, n])
-        let weights = weight.isBFloat16 ? UnsafeRawPointer(weight.storage.bfloat16Pointer) : UnsafeRawPointer(weight.pointer)
-        check(dk_linear(Int64(m), Int64(n), Int64(k), x.pointer, weights, weight.isBFloat16 ? 1 : 0,
-                        weightIsParameter ? 1 : 0, bias?.pointer, result.pointer), "linear")
-        guard Autograd.isEnabled, x.requiresGrad || weight.requiresGrad || bias?.requiresGrad == true else { return result }
+        let tracking = Autograd.isEnabled && (x.requiresGrad || weight.requiresGrad || bias?.requiresGrad == true)
         // The backward pass keeps x only for the weight gradient, whose bf16 product reads it
         // rounded: under bf16 it keeps that rounding (half the bytes; x itself is then often held
-        // by nothing else and freed) and the product reads it without converting it again.
+        // by nothing else and freed), which both products read without converting x again.
+        let savedInput = !(tracking && weight.requiresGrad) ? nil : ComputePrecision.mode == .float32 ? x : x.storedInBFloat16()
+        let input = savedInput?.isBFloat16 == true ? savedInput! : x
+        let result = Tensor(uninitializedShape: [m, n])
+        let inputs = input.isBFloat16 ? UnsafeRawPointer(input.storage.bfloat16Pointer) : UnsafeRawPointer(input.pointer)
+        let weights = weight.isBFloat16 ? UnsafeRawPointer(weight.storage.bfloat16Pointer) : UnsafeRawPointer(weight.pointer)
+        check(dk_linear(Int64(m), Int64(n), Int64(k), inputs, input.isBFloat16 ? 1 : 0, weights, weight.isBFloat16 ? 1 : 0,
+                        weightIsParameter ? 1 : 0, bias?.pointer, result.pointer), "linear")
+        guard tracking else { return result }
         let inputNeedsGrad = x.requiresGrad
-        let savedInput = !weight.requiresGrad ? nil : ComputePrecision.mode == .float32 ? x : x.storedInBFloat16()
         return record(result, [x, weight] + (bias.map { [$0] } ?? [])) { g in
             [inputNeedsGrad ? (weight.isBFloat16 ? productWithBFloat16(g, weight) : matmul(g, weight)) : nil,
              savedInput.map { $0.isBFloat16 ? productWithBFloat16(g, $0, transposeA: true) : matmul(g, $0, transposeA: true) },

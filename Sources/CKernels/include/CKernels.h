@@ -75,10 +75,11 @@ int dk_gemm_weights(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, f
 int dk_gemm_bf16_weights(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
                          int64_t lda, const uint16_t *B, int64_t ldb, float beta, float *C, int64_t ldc);
 /// nn.Linear's forward in the current precision: y [M, N] = x [M, K] . W^T + bias [N] (bias may
-/// be NULL). W [N, K] holds float32 values (w_bf16 = 0; keep_w as dk_gemm_weights) or bf16 bits
-/// (w_bf16 = 1, as dk_gemm_bf16_weights). Under DK_PRECISION_BF16 the bias is added in the
-/// product's epilogue, with no pass of its own over y.
-int dk_linear(int64_t M, int64_t N, int64_t K, const float *x, const void *w, int w_bf16, int keep_w,
+/// be NULL). x holds float32 values (x_bf16 = 0) or bf16 bits (x_bf16 = 1: an input rounded
+/// already, read in place by bf16 products). W [N, K] holds float32 values (w_bf16 = 0; keep_w as
+/// dk_gemm_weights) or bf16 bits (w_bf16 = 1, as dk_gemm_bf16_weights). Under DK_PRECISION_BF16
+/// the bias is added in the product's epilogue, with no pass of its own over y.
+int dk_linear(int64_t M, int64_t N, int64_t K, const void *x, int x_bf16, const void *w, int w_bf16, int keep_w,
               const float *bias, float *y);
 /// dst[i] = src[i] rounded to bfloat16 (ties to even), as bf16 bits.
 int dk_bf16_from_f32(const float *src, uint16_t *dst, int64_t n);
@@ -94,8 +95,8 @@ int dk_matmul_weights(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
                       int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc, int bf16,
                       int keep_b);
 /// bf16 x . W^T + bias on the matmul primitive (the bias in its epilogue): dk_linear's bf16 path.
-int dk_matmul_linear(int64_t M, int64_t N, int64_t K, const float *x, const void *w, int w_bf16, int keep_w,
-                     const float *bias, float *y);
+int dk_matmul_linear(int64_t M, int64_t N, int64_t K, const void *x, int x_bf16, const void *w, int w_bf16,
+                     int keep_w, const float *bias, float *y);
 /// dk_matmul in bf16 with B already bf16 bits (a weight stored as bf16), read in place when packed.
 int dk_matmul_bf16_weights(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
                            int64_t lda, const uint16_t *B, int64_t ldb, float beta, float *C, int64_t ldc);
