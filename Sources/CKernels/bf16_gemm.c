@@ -75,25 +75,33 @@ BF16_TARGET void dk_bf16_pack_pairs(const float *src, int64_t K, int64_t N, int6
 }
 
 // acc [mr][nb] over kp pairs of a panel slice b; then C = (first ? 0 : C) + scale * acc (no
-// multiply when the scale is 1).
+// multiply when the scale is 1). The loops over the tile unroll fully, so that the accumulators
+// are registers (left to itself clang kept a 24-row tile's on the stack).
 BF16_TARGET DK_INLINE void tile(const int mr, const int nb, int64_t kp, const uint32_t *a, int64_t lda,
                                 const uint16_t *b, float *c, int64_t ldc, int64_t ncols, int first, float alpha,
                                 const float *row_scale) {
     __m512 acc[MR_NARROW][NB];
+#pragma clang loop unroll(full)
     for (int i = 0; i < mr; i++)
+#pragma clang loop unroll(full)
         for (int j = 0; j < nb; j++) acc[i][j] = _mm512_setzero_ps();
     for (int64_t p = 0; p < kp; p++) {
         __m512bh bv[NB];
+#pragma clang loop unroll(full)
         for (int j = 0; j < nb; j++) bv[j] = (__m512bh)_mm512_loadu_si512(b + (p * PANEL + 16 * j) * 2);
+#pragma clang loop unroll(full)
         for (int i = 0; i < mr; i++) {
             __m512bh av = (__m512bh)_mm512_set1_epi32((int)a[i * lda + p]);
+#pragma clang loop unroll(full)
             for (int j = 0; j < nb; j++) acc[i][j] = _mm512_dpbf16_ps(acc[i][j], av, bv[j]);
         }
     }
     const int scaled = row_scale || alpha != 1.0f;
+#pragma clang loop unroll(full)
     for (int j = 0; j < nb; j++) {
         int64_t left = ncols - 16 * j;
         __mmask16 mask = left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1);
+#pragma clang loop unroll(full)
         for (int i = 0; i < mr; i++) {
             float *cp = c + i * ldc + 16 * j;
             __m512 v = acc[i][j];

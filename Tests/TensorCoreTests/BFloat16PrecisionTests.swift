@@ -106,7 +106,7 @@ final class BFloat16PrecisionTests: XCTestCase {
         func gradients() -> (grads: [[Float]], inputKept: Bool) {
             let (p, w, b) = (p.requiringGrad(), w.requiringGrad(), b.requiringGrad())
             var x: Tensor? = p * 2
-            weak var storage = x?.storage
+            weak let storage = x?.storage
             let loss = (Tensor.linear(x!, weight: w, bias: b) * g).sum()
             x = nil
             let kept = storage != nil
