@@ -21,17 +21,21 @@ extension Tensor {
         }
         var inputs = [x, weight]
         if let bias { inputs.append(bias) }
+        // The input is kept for the weight and bias gradients only: a frozen layer (a LoRA's
+        // base model) lets it go after the forward pass.
+        let inputNeedsGrad = x.requiresGrad, inputShape = x.shape
+        let savedInput = weight.requiresGrad || bias?.requiresGrad == true ? x : nil
         return record(y, inputs) { g in
             var dx: Tensor?, dw: Tensor?, db: Tensor?
-            if x.requiresGrad {
-                let t = Tensor(uninitializedShape: x.shape), w = weight.float32Values()
+            if inputNeedsGrad {
+                let t = Tensor(uninitializedShape: inputShape), w = weight.float32Values()
                 withExtendedLifetime(w) {
                     check(dk_conv2d_backward_data(g.pointer, w.pointer, t.pointer, dims.0, dims.1, dims.2, dims.3, dims.4,
                                                   dims.5, dims.6, dims.7, dims.8, dims.9, dims.10), "conv2d backward data")
                 }
                 dx = t
             }
-            if weight.requiresGrad || (bias?.requiresGrad ?? false) {
+            if let x = savedInput {
                 let t = Tensor(uninitializedShape: weight.shape)
                 let b = bias.map { Tensor(uninitializedShape: $0.shape) }
                 check(dk_conv2d_backward_weights(x.pointer, g.pointer, t.pointer, b?.pointer,

@@ -27,4 +27,22 @@ final class MemoryTests: XCTestCase {
         XCTAssertGreaterThan(before, 0, "could not read /proc/self/statm")
         XCTAssertLessThan(after - before, 8, "resident memory grew from \(before) MB to \(after) MB over 200 steps")
     }
+
+    /// A convolution keeps its input for the weight gradient only: behind a frozen layer (a
+    /// LoRA's base model) the input is freed after the forward pass, gradients still flowing
+    /// through it; behind a trained one it stays until the backward pass.
+    func testFrozenConvolutionDoesNotKeepItsInput() {
+        let p = testTensor([2, 8, 9, 9], seed: 52)
+        for trained in [false, true] {
+            let w = trained ? testTensor([16, 8, 3, 3], seed: 53).requiringGrad() : testTensor([16, 8, 3, 3], seed: 53)
+            let source = p.requiringGrad()
+            var x: Tensor? = source * 2
+            weak let storage = x?.storage
+            let loss = Tensor.conv2d(x!, w, bias: nil, padding: 1).sum()
+            x = nil
+            XCTAssertEqual(storage != nil, trained, trained ? "a trained layer keeps its input" : "a frozen layer lets it go")
+            loss.backward()
+            XCTAssertEqual(source.grad?.shape, p.shape, "the input gradient still flows")
+        }
+    }
 }
