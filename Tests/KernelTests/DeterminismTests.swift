@@ -40,6 +40,18 @@ final class DeterminismTests: XCTestCase {
     }
 
     func testAttention() {
+        // In every precision this CPU runs (native bf16 has a backward of its own).
+        let saved = dk_get_precision()
+        defer { dk_set_precision(saved) }
+        var precisions = [Int32(DK_PRECISION_F32), Int32(DK_PRECISION_BF16_EMULATED)]
+        if dk_bf16_native_supported() != 0 { precisions.append(Int32(DK_PRECISION_BF16)) }
+        for precision in precisions {
+            XCTAssertEqual(dk_set_precision(precision), 0)
+            attentionOnOneAndTwoThreads(precision: precision)
+        }
+    }
+
+    func attentionOnOneAndTwoThreads(precision: Int32) {
         // B = 1 and B = 3 take the per-group partial path; B = 8 accumulates per batch entry.
         for (B, L, causal) in [(1, 300, 1), (3, 130, 0), (8, 70, 1)] as [(Int, Int, Int32)] {
             let D = 16
@@ -53,7 +65,7 @@ final class DeterminismTests: XCTestCase {
                 XCTAssertEqual(dk_attention_backward(q, k, v, out, dout, lse, &dq, &dk, &dv, b, l, l, 16, 16, 0.25, causal), 0)
                 return out + lse + dq + dk + dv
             }
-            XCTAssertEqual(one, two, "B \(B) L \(L)")
+            XCTAssertEqual(one, two, "B \(B) L \(L), precision \(precision)")
         }
     }
 
