@@ -12,7 +12,7 @@ typedef struct {
     int64_t Dp, Lkp, Vw;              // D rounded up to even; Lk and Dv rounded up to packed panels (64)
     float *o, *lse, *dq, *dk, *dv, *part;
     int64_t B, Lq, Lk, D, Dv, nch, groups;
-    int64_t H;  // forward: batch entry b is head b % H of item b / H, rows H * D (H * Dv) apart
+    int64_t H;  // batch entry b is head b % H of item b / H, rows H * D (H * Dv) apart
     float scale;
     int causal, bf16;  // bf16: probabilities (and their gradients) enter the products rounded to bf16
     volatile int err;
@@ -27,6 +27,6 @@ static inline int64_t entry_start(const att_ctx *c, int64_t b, int64_t L, int64_
 
 /// The native bf16 forward (dk_bf16_gemm_available() only): c->o and, when c->lse, the logsumexp.
 int dk_attention_forward_native(att_ctx *c);
-/// The native bf16 backward: c->dq, c->dk, c->dv from c->q, k, v, out, dout and lse_in (H = 1).
+/// The native bf16 backward: c->dq, c->dk, c->dv from c->q, k, v, out, dout and lse_in.
 int dk_attention_backward_native(att_ctx *c);
 #endif

@@ -1,11 +1,11 @@
 // A single-threaded GEMM with bfloat16 operands and float32 accumulation on AVX-512 BF16
 // (vdpbf16ps), for products that run inside parallel regions where oneDNN's primitives would
-// serialise: attention's two products, one query chunk per thread. The right operand is packed
-// once in pairs along the reduction, in panels of 64 columns ([N/64][K/2][64][2]: vdpbf16ps reads
-// pairs, and a panel's slice for one register tile is contiguous, where rows of all N columns put
-// the slice's rows N * 4 bytes apart, into the same few L1 sets); the left is bf16 rows whose
-// pairs are broadcast. Compiled for AVX-512 BF16 only in this file and called only where the CPU
-// has it (dk_bf16_gemm_available).
+// serialise: attention's products (two forward, five backward), one block of queries per thread.
+// The right operand is packed once in pairs along the reduction, in panels of 64 columns
+// ([N/64][K/2][64][2]: vdpbf16ps reads pairs, and a panel's slice for one register tile is
+// contiguous, where rows of all N columns put the slice's rows N * 4 bytes apart, into the same
+// few L1 sets); the left is bf16 rows whose pairs are broadcast. Compiled for AVX-512 BF16 only
+// in this file and called only where the CPU has it (dk_bf16_gemm_available).
 #include "CKernels.h"
 #include "dk_math.h"
 #include <immintrin.h>
