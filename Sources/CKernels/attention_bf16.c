@@ -137,7 +137,7 @@ typedef struct {
     uint16_t *kt, *vt;   // K^T, V^T packed (pairs along D, Dv): [B][Dp * Lkp], [B][Dvp * Lkp]
     uint16_t *k;         // K packed (pairs along Lk) for dQ = dS K: [B][Lk2 * Dw]
     int64_t Dp, Dvp, Lkp, Lk2, Dw;
-    int64_t R;           // query rows per block, even
+    int64_t R;           // query rows per block, even: 64, or 32 past 1024 keys (S and dP, 2 R Lk floats, in L2)
 } bwd_ctx;
 
 static void bwd_operands_body(void *p, int64_t begin, int64_t end) {
