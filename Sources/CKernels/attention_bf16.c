@@ -9,9 +9,9 @@
 
 #define BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx512bf16")))
 
-// 2^t for t <= 0 of any size: 2^round(t) * p(t - round(t)), p Cephes exp2f's polynomial (2e-7
-// relative), scalef flushing underflow to 0. Half the instructions of dk_exp's clamps, ln 2 split
-// and integer exponent.
+// 2^t for t <= 0 of any size (and a little above, where the backward's scale s - lse rounds past
+// 0): 2^round(t) * p(t - round(t)), p Cephes exp2f's polynomial (2e-7 relative), scalef flushing
+// underflow to 0. Half the instructions of dk_exp's clamps, ln 2 split and integer exponent.
 BF16_TARGET static inline __m512 exp2_nonpositive(__m512 t) {
     __m512 n = _mm512_roundscale_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m512 f = _mm512_sub_ps(t, n);
