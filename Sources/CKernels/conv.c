@@ -3,6 +3,7 @@
 #include "bf16_weights.h"
 #include "frozen.h"
 #include "scratch.h"
+#include "winograd_bf16.h"
 #include "winograd_weights.h"
 #include <dnnl.h>
 #include <math.h>
@@ -118,17 +119,29 @@ static int is_1x1(const conv_key *k) {
 // per-call weight transform outweighs the saving.
 //
 // oneDNN has no bf16 Winograd, and with AVX-512 BF16 (twice float32's rate, not AMX's) float32
-// Winograd still beats bf16 direct on those layers: 557-613 against 378-413 GFLOP/s at 320
-// channels and 64x64, about even at 640 and 32x32 (Zen 4, session 13). So in bf16 they stay
-// float32 Winograd, which is also the more accurate; with AMX they run bf16 direct.
+// Winograd beat oneDNN's bf16 direct on those layers: 557-613 against 378-413 GFLOP/s at 320
+// channels and 64x64, about even at 640 and 32x32 (Zen 4, session 13). So in bf16 they run our
+// own bf16 F(2x2, 3x3) (winograd_bf16.c) where the CPU has AVX-512 BF16, and bf16 direct with AMX.
+// Its weight transform costs as little as oneDNN's bf16 weight layout, so it also takes the wide
+// layers at 16x16 and 8x8 (SD 1.5's 1280 channels at batch 2: 500-530 against 350 GFLOP/s at
+// 16x16); with 64-256 channels at batch 16 (the bench U-Net) it only breaks even with direct.
 #define WINOGRAD_MIN_PIXELS 2048         // N x OH x OW
 #define WINOGRAD_MAX_ELEMENTS (1 << 24)  // N x OH x OW x max(C, K) of one band
+#define WINOGRAD_BF16_MIN_CHANNELS 512   // and its floor for the wide layers
+#define WINOGRAD_BF16_MIN_PIXELS 128
+static int winograd_bf16_runs(const conv_key *k) {
+    return k->kind == KIND_FWD && k->R == 3 && k->S == 3 && k->stride == 1 && k->pad == 1 && k->bf16 &&
+           !k->emulated && dk_bf16_gemm_available();
+}
+
 static int auto_mode(const conv_key *k) {
     int64_t pixels = k->N * k->OH * k->OW;
     int bf16_direct_wins = k->bf16 && dnnl_get_effective_cpu_isa() >= dnnl_cpu_isa_avx512_core_amx;
+    int wide = k->C >= WINOGRAD_BF16_MIN_CHANNELS && k->K >= WINOGRAD_BF16_MIN_CHANNELS && pixels >= WINOGRAD_BF16_MIN_PIXELS;
+    if (winograd_bf16_runs(k) && dk_winograd_bf16_pays(k->OW) && !bf16_direct_wins && wide) return DK_CONV_WINOGRAD_BF16;
     if (k->kind == KIND_FWD && !bf16_direct_wins && k->R == 3 && k->S == 3 && k->stride == 1 && k->pad == 1 &&
         k->C >= 128 && k->K >= 128 && pixels >= WINOGRAD_MIN_PIXELS)
-        return DK_CONV_WINOGRAD;
+        return winograd_bf16_runs(k) && dk_winograd_bf16_pays(k->OW) ? DK_CONV_WINOGRAD_BF16 : DK_CONV_WINOGRAD;
     if (is_1x1(k)) return k->kind == KIND_BWD_WEIGHTS ? DK_CONV_GEMM_1X1 : DK_CONV_PLAIN;
     if (k->C < 16 || k->K < 16) return DK_CONV_PLAIN;
     if (k->kind == KIND_BWD_WEIGHTS && k->C * k->K >= 640 * 640) return DK_CONV_PLAIN;
@@ -484,6 +497,8 @@ static int run_conv(int kind, void *p0, void *p1, void *p2, void *p3, int64_t N,
                    g_bf16 && (kind == KIND_FWD || g_bf16_gradients),
                    pad, pad, H * W, OH * OW, K, emulated};
     k.mode = g_forced_mode == DK_CONV_AUTO ? auto_mode(&k) : g_forced_mode;
+    if (k.mode == DK_CONV_WINOGRAD_BF16 && !winograd_bf16_runs(&k)) k.mode = DK_CONV_WINOGRAD;
+    if (k.mode == DK_CONV_WINOGRAD_BF16) return dk_winograd_bf16_forward(p0, p1, weights_bf16, p3, p2, N, C, H, W, K);
     if (k.mode == DK_CONV_WINOGRAD) k.bf16 = 0;  // float32 Winograd (see auto_mode)
     if (k.mode == DK_CONV_GEMM_1X1 && (!is_1x1(&k) || k.bf16)) k.mode = DK_CONV_BLOCKED;
     if (k.mode == DK_CONV_WINOGRAD && (kind != KIND_FWD || stride != 1)) k.mode = DK_CONV_BLOCKED;

@@ -57,10 +57,11 @@ enum KernelBenchmarks {
         sgemm()
         copy()
         let convModes: [(String, Int32)] = options.contains("--conv-modes")
-            ? [("", Int32(DK_CONV_AUTO)), ("_plain", Int32(DK_CONV_PLAIN)), ("_blocked", Int32(DK_CONV_BLOCKED))]
+            ? [("", Int32(DK_CONV_AUTO)), ("_plain", Int32(DK_CONV_PLAIN)), ("_blocked", Int32(DK_CONV_BLOCKED)),
+               ("_winograd", Int32(DK_CONV_WINOGRAD)), ("_winograd_bf16", Int32(DK_CONV_WINOGRAD_BF16))]
             : [("", Int32(DK_CONV_AUTO))]
         // Small bench U-Net shapes (batch 16) and SD 1.5 shapes at 512x512 with CFG (batch 2).
-        for (batch, channels, size) in [(16, 64, 16), (16, 128, 8), (16, 256, 4), (2, 320, 64), (2, 640, 32), (2, 1280, 16)] {
+        for (batch, channels, size) in [(16, 64, 16), (16, 128, 8), (16, 256, 4), (2, 320, 64), (2, 640, 32), (2, 1280, 16), (2, 1280, 8)] {
             for (suffix, mode) in convModes {
                 dk_conv_set_mode(mode)
                 conv3x3(batch: batch, channels: channels, size: size, suffix: suffix)

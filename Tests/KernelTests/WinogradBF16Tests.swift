@@ -1,0 +1,143 @@
+// The bf16 Winograd F(2x2, 3x3) convolution (winograd_bf16.c) against a double-precision direct
+// convolution, with the error of oneDNN's direct bf16 convolution as the yardstick.
+import CKernels
+import XCTest
+
+final class WinogradBF16Tests: XCTestCase {
+    struct Problem {
+        let N, C, H, W, K: Int
+        let x, w, b: [Float]
+        init(N: Int, C: Int, H: Int, W: Int, K: Int, seed: UInt64) {
+            (self.N, self.C, self.H, self.W, self.K) = (N, C, H, W, K)
+            var rng = TestRandom(seed: seed)
+            x = rng.floats(N * C * H * W)
+            w = rng.floats(K * C * 9, scale: 0.2)
+            b = rng.floats(K)
+        }
+
+        // y [N, K, H, W], 3x3, stride 1, padding 1, in double precision
+        var reference: [Double] {
+            var y = [Double](repeating: 0, count: N * K * H * W)
+            for n in 0..<N { for k in 0..<K { for oh in 0..<H { for ow in 0..<W {
+                var acc = Double(b[k])
+                for c in 0..<C { for r in 0..<3 { for s in 0..<3 {
+                    let h = oh - 1 + r, ww = ow - 1 + s
+                    if h < 0 || h >= H || ww < 0 || ww >= W { continue }
+                    acc += Double(x[((n * C + c) * H + h) * W + ww]) * Double(w[((k * C + c) * 3 + r) * 3 + s])
+                } } }
+                y[((n * K + k) * H + oh) * W + ow] = acc
+            } } } }
+            return y
+        }
+
+        func forward(_ mode: Int32, weights: [Float]? = nil, bf16Weights: [UInt16]? = nil, bias: Bool = true) -> [Float] {
+            var y = [Float](repeating: .nan, count: N * K * H * W)
+            dk_conv_set_mode(mode)
+            defer { dk_conv_set_mode(Int32(DK_CONV_AUTO)) }
+            let dims = [N, C, H, W, K].map(Int64.init)
+            let rc = bf16Weights.map {
+                dk_conv2d_forward_bf16_weights(x, $0, bias ? b : nil, &y, dims[0], dims[1], dims[2], dims[3], dims[4], 3, 3,
+                                               1, 1, dims[2], dims[3])
+            } ?? dk_conv2d_forward(x, weights ?? w, bias ? b : nil, &y, dims[0], dims[1], dims[2], dims[3], dims[4], 3, 3,
+                                   1, 1, dims[2], dims[3])
+            XCTAssertEqual(rc, 0, "\(self)")
+            return y
+        }
+    }
+
+    private var savedPrecision: Int32 = 0
+
+    override func setUp() {
+        savedPrecision = dk_get_precision()
+        if dk_bf16_gemm_available() != 0 { XCTAssertEqual(dk_set_precision(Int32(DK_PRECISION_BF16)), 0) }
+    }
+
+    override func tearDown() { dk_set_precision(savedPrecision) }
+
+    /// Root mean square of a - b over that of b.
+    func relativeRMS(_ a: [Float], _ b: [Double]) -> Double {
+        var diff = 0.0, norm = 0.0
+        for i in b.indices {
+            diff += (Double(a[i]) - b[i]) * (Double(a[i]) - b[i])
+            norm += b[i] * b[i]
+        }
+        return (diff / norm).squareRoot()
+    }
+
+    /// Partial tiles at the right and bottom edges, odd channel counts (a zero-padded pair),
+    /// tile rows narrower than their 16 columns, output channels across passes of 48, images
+    /// across panels of 64 tiles, and 1-pixel-wide images.
+    func testAgainstDoubleDirectConvolution() {
+        let problems = [
+            Problem(N: 2, C: 19, H: 9, W: 37, K: 13, seed: 1),
+            Problem(N: 1, C: 130, H: 16, W: 32, K: 100, seed: 2),
+            Problem(N: 3, C: 8, H: 2, W: 1, K: 5, seed: 3),
+            Problem(N: 3, C: 33, H: 11, W: 64, K: 49, seed: 4),
+            // Narrow images, whose vectors hold several tile rows, across images too.
+            Problem(N: 3, C: 33, H: 5, W: 7, K: 20, seed: 7),
+            Problem(N: 2, C: 16, H: 6, W: 16, K: 9, seed: 8),
+            Problem(N: 5, C: 3, H: 3, W: 3, K: 4, seed: 9),
+            // One panel of tiles for two threads: it splits into chunks of output channels.
+            Problem(N: 2, C: 40, H: 16, W: 16, K: 100, seed: 10),
+        ]
+        guard dk_bf16_gemm_available() != 0 else {
+            // No AVX-512 BF16: the mode is float32 Winograd, within float32's error.
+            for p in problems {
+                XCTAssertLessThan(relativeError(p.forward(Int32(DK_CONV_WINOGRAD_BF16)), p.reference), 1e-5, "\(p.N)x\(p.C)")
+            }
+            return
+        }
+        for p in problems {
+            let what = "N \(p.N) C \(p.C) \(p.H)x\(p.W) K \(p.K)"
+            let reference = p.reference
+            let winograd = p.forward(Int32(DK_CONV_WINOGRAD_BF16)), direct = p.forward(Int32(DK_CONV_BLOCKED))
+            XCTAssertFalse(winograd.contains { $0.isNaN }, "\(what): every output written")
+            // bf16 operands: about 4e-3 of the largest output at worst, for direct and Winograd alike.
+            XCTAssertLessThan(relativeError(winograd, reference), 1e-2, what)
+            let errors = (relativeRMS(winograd, reference), relativeRMS(direct, reference))
+            XCTAssertGreaterThan(errors.0, 1e-4, "\(what): the products should round to bf16")
+            // The transformed tiles round with 1.7x direct bf16's error (RMS, C = K = 256); few
+            // outputs make the ratio noisy, so the smallest problem has only the bound above.
+            if reference.count >= 1000 { XCTAssertLessThan(errors.0, 2.5 * errors.1, what) }
+        }
+        let p = problems[0]  // without a bias
+        let unbiased = p.reference.enumerated().map { $0.element - Double(p.b[($0.offset / (p.H * p.W)) % p.K]) }
+        XCTAssertLessThan(relativeError(p.forward(Int32(DK_CONV_WINOGRAD_BF16), bias: false), unbiased), 1e-2)
+    }
+
+    /// Weights stored as bf16 bits give the same outputs as their float32 values, and a
+    /// frozen-weights scope keeps each weight tensor's transform apart and reuses it.
+    func testBFloat16WeightsAndKeptTransforms() {
+        guard dk_bf16_gemm_available() != 0 else {  // testAgainstDoubleDirectConvolution covers the fallback
+            XCTAssertEqual(dk_bf16_native_supported(), 0, "bf16 convolutions run natively, so the bf16 kernel must too")
+            return
+        }
+        let p = Problem(N: 2, C: 21, H: 10, W: 30, K: 50, seed: 5)
+        let bits = p.w.map { UInt16(truncatingIfNeeded: $0.bitPattern >> 16) }  // truncated: exact bf16 values
+        let rounded = bits.map { Float(bitPattern: UInt32($0) << 16) }
+        let other = p.w.map { -$0 }
+        let mode = Int32(DK_CONV_WINOGRAD_BF16)
+        let expected = p.forward(mode, weights: rounded), expectedOther = p.forward(mode, weights: other)
+        XCTAssertEqual(p.forward(mode, bf16Weights: bits), expected, "bf16 bits against their float32 values")
+        dk_weights_frozen_begin(64 << 20)
+        XCTAssertEqual(p.forward(mode, weights: rounded), expected, "first call: transformed into the kept copy")
+        XCTAssertEqual(p.forward(mode, weights: other), expectedOther, "a second weight tensor of the same shape")
+        XCTAssertEqual(p.forward(mode, weights: rounded), expected, "the first one's copy, reused")
+        dk_weights_frozen_end()
+    }
+
+    /// The automatic path takes it for the large 3x3 layers in bf16 (and for wide ones at small
+    /// sizes, which float32 runs direct), and keeps float32 Winograd in float32.
+    func testAutomaticPathTakesItInBFloat16Only() {
+        guard dk_bf16_gemm_available() != 0 else {  // testAgainstDoubleDirectConvolution covers the fallback
+            XCTAssertEqual(dk_bf16_native_supported(), 0, "bf16 convolutions run natively, so the bf16 kernel must too")
+            return
+        }
+        let p = Problem(N: 2, C: 128, H: 32, W: 32, K: 128, seed: 6)  // 2048 pixels: Winograd's floor
+        let wide = Problem(N: 2, C: 512, H: 8, W: 8, K: 512, seed: 11)  // SD 1.5's 8x8 level, narrower
+        XCTAssertEqual(p.forward(Int32(DK_CONV_AUTO)), p.forward(Int32(DK_CONV_WINOGRAD_BF16)))
+        XCTAssertEqual(wide.forward(Int32(DK_CONV_AUTO)), wide.forward(Int32(DK_CONV_WINOGRAD_BF16)))
+        XCTAssertEqual(dk_set_precision(Int32(DK_PRECISION_F32)), 0)
+        XCTAssertLessThan(relativeError(p.forward(Int32(DK_CONV_AUTO)), p.reference), 1e-5)
+    }
+}
