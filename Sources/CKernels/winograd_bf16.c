@@ -17,7 +17,7 @@
 //   M [16 points][kb][64 tiles]            = U [16][kb, C] . V, kb output channels at a time
 //   y                                       = At M A + bias, written 2x2 per tile
 // U [16 points][K][C rounded up to 2] = G g Gt, the weights as bf16 rows, is kept in a
-// frozen-weights scope, so a denoising loop transforms them once.
+// frozen-weights scope (within its budget), so a denoising loop transforms them once.
 #include "winograd_bf16.h"
 #include "frozen.h"
 #include <immintrin.h>
