@@ -1,6 +1,7 @@
 // 2-D convolution (groups = 1) through oneDNN, with primitives cached per shape.
 #include "CKernels.h"
 #include "bf16_weights.h"
+#include "conv1x1_bf16.h"
 #include "frozen.h"
 #include "scratch.h"
 #include "winograd_bf16.h"
@@ -109,7 +110,10 @@ static int is_1x1(const conv_key *k) {
 // C, K >= 16 (up to 1.5x at 8x8 and 4x4); weight gradients of very wide layers lose to
 // plain layouts because the blocked-to-OIHW reorder of the big weight tensor dominates
 // (1280->1280 at 16x16: 107 vs 87 GFLOP/s on one thread). For 1x1 convolutions oneDNN's
-// plain path is a GEMM already; our per-image sgemm wins for the weight gradient.
+// plain path is a GEMM already; our per-image sgemm wins for the weight gradient, and in bf16
+// our bf16 GEMM kernel for the forward (conv1x1_bf16.c; SD 1.5's projections at batch 2: 350,
+// 400, 427 against 266, 312, 417 GFLOP/s at 64x64, 32x32, 16x16; the bench U-Net's 64 and 128
+// channels at batch 16: 333 and 392 against 249 and 293).
 //
 // Winograd F(4x4, 3x3) does 4x fewer multiplications than direct. Its weights are transformed
 // on every call (by winograd_weights.c: oneDNN's own transform cost 2.8 s of the SD 1.5 U-Net's
@@ -127,21 +131,26 @@ static int is_1x1(const conv_key *k) {
 // 16x16); with 64-256 channels at batch 16 (the bench U-Net) it only breaks even with direct.
 #define WINOGRAD_MIN_PIXELS 2048         // N x OH x OW
 #define WINOGRAD_MAX_ELEMENTS (1 << 24)  // N x OH x OW x max(C, K) of one band
-#define WINOGRAD_BF16_MIN_CHANNELS 512   // and its floor for the wide layers
-#define WINOGRAD_BF16_MIN_PIXELS 128
+#define WINOGRAD_BF16_MIN_CHANNELS 512   // bf16 Winograd also takes layers this wide (C and K)
+#define WINOGRAD_BF16_MIN_PIXELS 128     // from this many output pixels
 static int winograd_bf16_runs(const conv_key *k) {
     return k->kind == KIND_FWD && k->R == 3 && k->S == 3 && k->stride == 1 && k->pad == 1 && k->bf16 &&
            !k->emulated && dk_bf16_gemm_available();
 }
 
+static int gemm_1x1_bf16_runs(const conv_key *k) {
+    return k->kind == KIND_FWD && is_1x1(k) && k->bf16 && !k->emulated && dk_bf16_gemm_available();
+}
+
 static int auto_mode(const conv_key *k) {
     int64_t pixels = k->N * k->OH * k->OW;
     int bf16_direct_wins = k->bf16 && dnnl_get_effective_cpu_isa() >= dnnl_cpu_isa_avx512_core_amx;
+    int winograd = k->kind == KIND_FWD && !bf16_direct_wins && k->R == 3 && k->S == 3 && k->stride == 1 && k->pad == 1;
+    int large = k->C >= 128 && k->K >= 128 && pixels >= WINOGRAD_MIN_PIXELS;
     int wide = k->C >= WINOGRAD_BF16_MIN_CHANNELS && k->K >= WINOGRAD_BF16_MIN_CHANNELS && pixels >= WINOGRAD_BF16_MIN_PIXELS;
-    if (winograd_bf16_runs(k) && dk_winograd_bf16_pays(k->OW) && !bf16_direct_wins && wide) return DK_CONV_WINOGRAD_BF16;
-    if (k->kind == KIND_FWD && !bf16_direct_wins && k->R == 3 && k->S == 3 && k->stride == 1 && k->pad == 1 &&
-        k->C >= 128 && k->K >= 128 && pixels >= WINOGRAD_MIN_PIXELS)
-        return winograd_bf16_runs(k) && dk_winograd_bf16_pays(k->OW) ? DK_CONV_WINOGRAD_BF16 : DK_CONV_WINOGRAD;
+    if (winograd && winograd_bf16_runs(k) && dk_winograd_bf16_pays(k->OW) && (large || wide)) return DK_CONV_WINOGRAD_BF16;
+    if (winograd && large) return DK_CONV_WINOGRAD;
+    if (is_1x1(k) && k->kind == KIND_FWD && !bf16_direct_wins && gemm_1x1_bf16_runs(k)) return DK_CONV_GEMM_1X1_BF16;
     if (is_1x1(k)) return k->kind == KIND_BWD_WEIGHTS ? DK_CONV_GEMM_1X1 : DK_CONV_PLAIN;
     if (k->C < 16 || k->K < 16) return DK_CONV_PLAIN;
     if (k->kind == KIND_BWD_WEIGHTS && k->C * k->K >= 640 * 640) return DK_CONV_PLAIN;
@@ -499,6 +508,8 @@ static int run_conv(int kind, void *p0, void *p1, void *p2, void *p3, int64_t N,
     k.mode = g_forced_mode == DK_CONV_AUTO ? auto_mode(&k) : g_forced_mode;
     if (k.mode == DK_CONV_WINOGRAD_BF16 && !winograd_bf16_runs(&k)) k.mode = DK_CONV_WINOGRAD;
     if (k.mode == DK_CONV_WINOGRAD_BF16) return dk_winograd_bf16_forward(p0, p1, weights_bf16, p3, p2, N, C, H, W, K);
+    if (k.mode == DK_CONV_GEMM_1X1_BF16 && !gemm_1x1_bf16_runs(&k)) k.mode = DK_CONV_BLOCKED;
+    if (k.mode == DK_CONV_GEMM_1X1_BF16) return dk_conv1x1_bf16_forward(p0, p1, weights_bf16, p3, p2, N, C, H * W, K);
     if (k.mode == DK_CONV_WINOGRAD) k.bf16 = 0;  // float32 Winograd (see auto_mode)
     if (k.mode == DK_CONV_GEMM_1X1 && (!is_1x1(&k) || k.bf16)) k.mode = DK_CONV_BLOCKED;
     if (k.mode == DK_CONV_WINOGRAD && (kind != KIND_FWD || stride != 1)) k.mode = DK_CONV_BLOCKED;

@@ -1,29 +1,30 @@
-// The bf16 Winograd F(2x2, 3x3) convolution (winograd_bf16.c) against a double-precision direct
-// convolution, with the error of oneDNN's direct bf16 convolution as the yardstick.
+// Diffuse's own bf16 convolutions against a double-precision direct convolution: the Winograd
+// F(2x2, 3x3) (winograd_bf16.c), with the error of oneDNN's direct bf16 convolution as the
+// yardstick, and the 1x1 convolution on the bf16 GEMM kernel (conv1x1_bf16.c).
 import CKernels
 import XCTest
 
-final class WinogradBF16Tests: XCTestCase {
+final class BFloat16ConvolutionTests: XCTestCase {
     struct Problem {
-        let N, C, H, W, K: Int
+        let N, C, H, W, K, R: Int  // R x R kernel, stride 1, padding R / 2
         let x, w, b: [Float]
-        init(N: Int, C: Int, H: Int, W: Int, K: Int, seed: UInt64) {
-            (self.N, self.C, self.H, self.W, self.K) = (N, C, H, W, K)
+        init(N: Int, C: Int, H: Int, W: Int, K: Int, R: Int = 3, seed: UInt64) {
+            (self.N, self.C, self.H, self.W, self.K, self.R) = (N, C, H, W, K, R)
             var rng = TestRandom(seed: seed)
             x = rng.floats(N * C * H * W)
-            w = rng.floats(K * C * 9, scale: 0.2)
+            w = rng.floats(K * C * R * R, scale: 0.2)
             b = rng.floats(K)
         }
 
-        // y [N, K, H, W], 3x3, stride 1, padding 1, in double precision
+        // y [N, K, H, W] in double precision
         var reference: [Double] {
             var y = [Double](repeating: 0, count: N * K * H * W)
             for n in 0..<N { for k in 0..<K { for oh in 0..<H { for ow in 0..<W {
                 var acc = Double(b[k])
-                for c in 0..<C { for r in 0..<3 { for s in 0..<3 {
-                    let h = oh - 1 + r, ww = ow - 1 + s
+                for c in 0..<C { for r in 0..<R { for s in 0..<R {
+                    let h = oh - R / 2 + r, ww = ow - R / 2 + s
                     if h < 0 || h >= H || ww < 0 || ww >= W { continue }
-                    acc += Double(x[((n * C + c) * H + h) * W + ww]) * Double(w[((k * C + c) * 3 + r) * 3 + s])
+                    acc += Double(x[((n * C + c) * H + h) * W + ww]) * Double(w[((k * C + c) * R + r) * R + s])
                 } } }
                 y[((n * K + k) * H + oh) * W + ow] = acc
             } } } }
@@ -34,12 +35,12 @@ final class WinogradBF16Tests: XCTestCase {
             var y = [Float](repeating: .nan, count: N * K * H * W)
             dk_conv_set_mode(mode)
             defer { dk_conv_set_mode(Int32(DK_CONV_AUTO)) }
-            let dims = [N, C, H, W, K].map(Int64.init)
+            let d = [N, C, H, W, K, R, R, 1, R / 2, H, W].map(Int64.init)
             let rc = bf16Weights.map {
-                dk_conv2d_forward_bf16_weights(x, $0, bias ? b : nil, &y, dims[0], dims[1], dims[2], dims[3], dims[4], 3, 3,
-                                               1, 1, dims[2], dims[3])
-            } ?? dk_conv2d_forward(x, weights ?? w, bias ? b : nil, &y, dims[0], dims[1], dims[2], dims[3], dims[4], 3, 3,
-                                   1, 1, dims[2], dims[3])
+                dk_conv2d_forward_bf16_weights(x, $0, bias ? b : nil, &y, d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8],
+                                               d[9], d[10])
+            } ?? dk_conv2d_forward(x, weights ?? w, bias ? b : nil, &y, d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7], d[8],
+                                   d[9], d[10])
             XCTAssertEqual(rc, 0, "\(self)")
             return y
         }
@@ -67,7 +68,7 @@ final class WinogradBF16Tests: XCTestCase {
     /// Partial tiles at the right and bottom edges, odd channel counts (a zero-padded pair),
     /// tile rows narrower than their 16 columns, output channels across passes of 48, images
     /// across panels of 64 tiles, and 1-pixel-wide images.
-    func testAgainstDoubleDirectConvolution() {
+    func testWinogradAgainstDoubleDirectConvolution() {
         let problems = [
             Problem(N: 2, C: 19, H: 9, W: 37, K: 13, seed: 1),
             Problem(N: 1, C: 130, H: 16, W: 32, K: 100, seed: 2),
@@ -107,8 +108,8 @@ final class WinogradBF16Tests: XCTestCase {
 
     /// Weights stored as bf16 bits give the same outputs as their float32 values, and a
     /// frozen-weights scope keeps each weight tensor's transform apart and reuses it.
-    func testBFloat16WeightsAndKeptTransforms() {
-        guard dk_bf16_gemm_available() != 0 else {  // testAgainstDoubleDirectConvolution covers the fallback
+    func testWinogradBFloat16WeightsAndKeptTransforms() {
+        guard dk_bf16_gemm_available() != 0 else {  // testWinogradAgainstDoubleDirectConvolution covers the fallback
             XCTAssertEqual(dk_bf16_native_supported(), 0, "bf16 convolutions run natively, so the bf16 kernel must too")
             return
         }
@@ -128,8 +129,8 @@ final class WinogradBF16Tests: XCTestCase {
 
     /// The automatic path takes it for the large 3x3 layers in bf16 (and for wide ones at small
     /// sizes, which float32 runs direct), and keeps float32 Winograd in float32.
-    func testAutomaticPathTakesItInBFloat16Only() {
-        guard dk_bf16_gemm_available() != 0 else {  // testAgainstDoubleDirectConvolution covers the fallback
+    func testAutomaticPathTakesWinogradInBFloat16Only() {
+        guard dk_bf16_gemm_available() != 0 else {  // testWinogradAgainstDoubleDirectConvolution covers the fallback
             XCTAssertEqual(dk_bf16_native_supported(), 0, "bf16 convolutions run natively, so the bf16 kernel must too")
             return
         }
@@ -139,5 +140,52 @@ final class WinogradBF16Tests: XCTestCase {
         XCTAssertEqual(wide.forward(Int32(DK_CONV_AUTO)), wide.forward(Int32(DK_CONV_WINOGRAD_BF16)))
         XCTAssertEqual(dk_set_precision(Int32(DK_PRECISION_F32)), 0)
         XCTAssertLessThan(relativeError(p.forward(Int32(DK_CONV_AUTO)), p.reference), 1e-5)
+    }
+
+    /// The 1x1 convolution on the bf16 GEMM kernel: pixels across panels of 64 and a partial last
+    /// one, odd channel counts (weights converted and zero-padded), bf16 weights read in place,
+    /// with and without a bias, against a double product of the rounded operands (the kernel's
+    /// only rounding); the automatic path takes it in bf16 only.
+    func testOneByOneAgainstRoundedDoubleProduct() {
+        let problems = [Problem(N: 2, C: 40, H: 9, W: 15, K: 70, R: 1, seed: 12),
+                        Problem(N: 3, C: 33, H: 8, W: 8, K: 13, R: 1, seed: 13),
+                        Problem(N: 1, C: 1, H: 1, W: 1, K: 1, R: 1, seed: 14)]
+        guard dk_bf16_gemm_available() != 0 else {  // the mode is oneDNN's then
+            for p in problems {
+                XCTAssertLessThan(relativeError(p.forward(Int32(DK_CONV_GEMM_1X1_BF16)), p.reference), 1e-5, "\(p.C)")
+            }
+            return
+        }
+        func rounded(_ v: [Float]) -> [Float] {
+            var out = v
+            XCTAssertEqual(dk_round_bf16(v, &out, Int64(v.count)), 0)
+            return out
+        }
+        for p in problems {
+            let what = "N \(p.N) C \(p.C) \(p.H)x\(p.W) K \(p.K)"
+            let exact = Problem(rounding: p, rounded)
+            let got = p.forward(Int32(DK_CONV_GEMM_1X1_BF16))
+            // float32 sums of at most 40 bf16 products: 1e-6 of the output scale.
+            XCTAssertLessThan(relativeError(got, exact.reference), 1e-5, what)
+            XCTAssertGreaterThan(relativeError(got, p.reference), 1e-5, "\(what): the operands should round to bf16")
+            XCTAssertEqual(p.forward(Int32(DK_CONV_AUTO)), got, "\(what): the automatic path")
+            let unbiased = exact.reference.enumerated().map { $0.element - Double(p.b[($0.offset / (p.H * p.W)) % p.K]) }
+            XCTAssertLessThan(relativeError(p.forward(Int32(DK_CONV_GEMM_1X1_BF16), bias: false), unbiased), 1e-5, what)
+            let bits = p.w.map { UInt16(truncatingIfNeeded: $0.bitPattern >> 16) }  // truncated: exact bf16 values
+            let truncated = bits.map { Float(bitPattern: UInt32($0) << 16) }
+            XCTAssertEqual(p.forward(Int32(DK_CONV_GEMM_1X1_BF16), bf16Weights: bits),
+                           p.forward(Int32(DK_CONV_GEMM_1X1_BF16), weights: truncated), "\(what): bf16 weights in place")
+        }
+        XCTAssertEqual(dk_set_precision(Int32(DK_PRECISION_F32)), 0)
+        let p = problems[0]
+        XCTAssertLessThan(relativeError(p.forward(Int32(DK_CONV_AUTO)), p.reference), 1e-6, "float32: oneDNN's, unrounded")
+    }
+}
+
+extension BFloat16ConvolutionTests.Problem {
+    /// p with its input and weights passed through `round` (the bias stays).
+    init(rounding p: Self, _ round: ([Float]) -> [Float]) {
+        (N, C, H, W, K, R, b) = (p.N, p.C, p.H, p.W, p.K, p.R, p.b)
+        (x, w) = (round(p.x), round(p.w))
     }
 }
