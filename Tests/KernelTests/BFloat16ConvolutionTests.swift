@@ -142,10 +142,10 @@ final class BFloat16ConvolutionTests: XCTestCase {
         XCTAssertLessThan(relativeError(p.forward(Int32(DK_CONV_AUTO)), p.reference), 1e-5)
     }
 
-    /// The 1x1 convolution on the bf16 GEMM kernel: pixels across panels of 64 and a partial last
-    /// one, odd channel counts (weights converted and zero-padded), bf16 weights read in place,
-    /// with and without a bias, against a double product of the rounded operands (the kernel's
-    /// only rounding); the automatic path takes it in bf16 only.
+    /// The 1x1 convolution on the bf16 GEMM kernel, forward and input gradient: pixels across
+    /// panels of 64 and a partial last one, odd channel counts (weights converted and zero-padded),
+    /// bf16 weights read in place, with and without a bias, against a double product of the
+    /// rounded operands (the kernel's only rounding); the automatic path takes it in bf16 only.
     func testOneByOneAgainstRoundedDoubleProduct() {
         let problems = [Problem(N: 2, C: 40, H: 9, W: 15, K: 70, R: 1, seed: 12),
                         Problem(N: 3, C: 33, H: 8, W: 8, K: 13, R: 1, seed: 13),
@@ -175,6 +175,24 @@ final class BFloat16ConvolutionTests: XCTestCase {
             let truncated = bits.map { Float(bitPattern: UInt32($0) << 16) }
             XCTAssertEqual(p.forward(Int32(DK_CONV_GEMM_1X1_BF16), bf16Weights: bits),
                            p.forward(Int32(DK_CONV_GEMM_1X1_BF16), weights: truncated), "\(what): bf16 weights in place")
+            // The input gradient, dx [c, i] = sum over k of w [k, c] dy [k, i], the same product transposed.
+            var rng = TestRandom(seed: UInt64(p.K))
+            let dy = rng.floats(p.N * p.K * p.H * p.W), (rw, rdy) = (rounded(p.w), rounded(dy))
+            var expected = [Double](repeating: 0, count: p.x.count)
+            let hw = p.H * p.W
+            for n in 0..<p.N { for c in 0..<p.C { for i in 0..<hw {
+                var acc = 0.0
+                for k in 0..<p.K { acc += Double(rw[k * p.C + c]) * Double(rdy[(n * p.K + k) * hw + i]) }
+                expected[(n * p.C + c) * hw + i] = acc
+            } } }
+            for mode in [DK_CONV_GEMM_1X1_BF16, DK_CONV_AUTO] {
+                var dx = [Float](repeating: .nan, count: p.x.count)
+                dk_conv_set_mode(Int32(mode))
+                XCTAssertEqual(dk_conv2d_backward_data(dy, p.w, &dx, Int64(p.N), Int64(p.C), Int64(p.H), Int64(p.W), Int64(p.K),
+                                                       1, 1, 1, 0, Int64(p.H), Int64(p.W)), 0)
+                dk_conv_set_mode(Int32(DK_CONV_AUTO))
+                XCTAssertLessThan(relativeError(dx, expected), 1e-5, "\(what): input gradient, mode \(mode)")
+            }
         }
         XCTAssertEqual(dk_set_precision(Int32(DK_PRECISION_F32)), 0)
         let p = problems[0]

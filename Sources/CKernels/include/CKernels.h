@@ -130,8 +130,8 @@ enum {
     DK_CONV_WINOGRAD = 3,   // forward only: oneDNN's Winograd F(4x4, 3x3) on blocked layouts
     DK_CONV_WINOGRAD_BF16 = 4,  // forward 3x3 only, bf16 precision on AVX-512 BF16: our F(2x2, 3x3)
                                 // (else as DK_CONV_WINOGRAD)
-    DK_CONV_GEMM_1X1_BF16 = 5,  // forward 1x1 only, bf16 precision on AVX-512 BF16: our bf16 GEMM
-                                // per image (else as DK_CONV_BLOCKED)
+    DK_CONV_GEMM_1X1_BF16 = 5,  // 1x1 forward and input gradient, bf16 precision on AVX-512 BF16:
+                                // our bf16 GEMM per image (else as DK_CONV_BLOCKED)
 };
 /// Forces a convolution path for all later calls (benchmarking); DK_CONV_AUTO restores the default.
 void dk_conv_set_mode(int mode);
