@@ -78,8 +78,10 @@ final class BFloat16ConvolutionTests: XCTestCase {
             Problem(N: 3, C: 33, H: 5, W: 7, K: 20, seed: 7),
             Problem(N: 2, C: 16, H: 6, W: 16, K: 9, seed: 8),
             Problem(N: 5, C: 3, H: 3, W: 3, K: 4, seed: 9),
-            // One panel of tiles for two threads: it splits into chunks of output channels.
+            // Two panels of tiles for two threads: each splits into chunks of output channels.
             Problem(N: 2, C: 40, H: 16, W: 16, K: 100, seed: 10),
+            // One panel: each job transforms the weights it multiplies, pass by pass of 48.
+            Problem(N: 1, C: 24, H: 8, W: 8, K: 100, seed: 15),
         ]
         guard dk_bf16_gemm_available() != 0 else {
             // No AVX-512 BF16: the mode is float32 Winograd, within float32's error.
@@ -107,24 +109,26 @@ final class BFloat16ConvolutionTests: XCTestCase {
     }
 
     /// Weights stored as bf16 bits give the same outputs as their float32 values, and a
-    /// frozen-weights scope keeps each weight tensor's transform apart and reuses it.
+    /// frozen-weights scope keeps each weight tensor's transform apart and reuses it (for one
+    /// panel of tiles too, whose weights are otherwise transformed inside its jobs).
     func testWinogradBFloat16WeightsAndKeptTransforms() {
         guard dk_bf16_gemm_available() != 0 else {  // testWinogradAgainstDoubleDirectConvolution covers the fallback
             XCTAssertEqual(dk_bf16_native_supported(), 0, "bf16 convolutions run natively, so the bf16 kernel must too")
             return
         }
-        let p = Problem(N: 2, C: 21, H: 10, W: 30, K: 50, seed: 5)
-        let bits = p.w.map { UInt16(truncatingIfNeeded: $0.bitPattern >> 16) }  // truncated: exact bf16 values
-        let rounded = bits.map { Float(bitPattern: UInt32($0) << 16) }
-        let other = p.w.map { -$0 }
-        let mode = Int32(DK_CONV_WINOGRAD_BF16)
-        let expected = p.forward(mode, weights: rounded), expectedOther = p.forward(mode, weights: other)
-        XCTAssertEqual(p.forward(mode, bf16Weights: bits), expected, "bf16 bits against their float32 values")
-        dk_weights_frozen_begin(64 << 20)
-        XCTAssertEqual(p.forward(mode, weights: rounded), expected, "first call: transformed into the kept copy")
-        XCTAssertEqual(p.forward(mode, weights: other), expectedOther, "a second weight tensor of the same shape")
-        XCTAssertEqual(p.forward(mode, weights: rounded), expected, "the first one's copy, reused")
-        dk_weights_frozen_end()
+        for p in [Problem(N: 2, C: 21, H: 10, W: 30, K: 50, seed: 5), Problem(N: 1, C: 24, H: 8, W: 8, K: 100, seed: 16)] {
+            let bits = p.w.map { UInt16(truncatingIfNeeded: $0.bitPattern >> 16) }  // truncated: exact bf16 values
+            let rounded = bits.map { Float(bitPattern: UInt32($0) << 16) }
+            let other = p.w.map { -$0 }
+            let mode = Int32(DK_CONV_WINOGRAD_BF16), what = "\(p.H)x\(p.W)"
+            let expected = p.forward(mode, weights: rounded), expectedOther = p.forward(mode, weights: other)
+            XCTAssertEqual(p.forward(mode, bf16Weights: bits), expected, "\(what): bf16 bits against their float32 values")
+            dk_weights_frozen_begin(64 << 20)
+            XCTAssertEqual(p.forward(mode, weights: rounded), expected, "\(what): first call, transformed into the kept copy")
+            XCTAssertEqual(p.forward(mode, weights: other), expectedOther, "\(what): a second weight tensor of the same shape")
+            XCTAssertEqual(p.forward(mode, weights: rounded), expected, "\(what): the first one's copy, reused")
+            dk_weights_frozen_end()
+        }
     }
 
     /// The automatic path takes it for the large 3x3 layers in bf16 (and for wide ones at small
