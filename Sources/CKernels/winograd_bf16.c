@@ -37,7 +37,7 @@ typedef struct {
     const void *w;
     int w_bf16;
     uint16_t *u;
-    int64_t N, C, H, W, K, Cp, th, twp, tiles;
+    int64_t C, H, W, K, Cp, th, twp, tiles;
     int64_t chunks;  // of output channels per panel
     int err;
 } wino_ctx;
@@ -129,6 +129,24 @@ BF16_TARGET static void weights_body(void *p, int64_t k0, int64_t k1) {
 
 // ---- input tiles: V = Bt d B, Bt = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1] ----
 
+// e = d B for one row of 4 inputs d[0..3] (16 tiles a vector).
+BF16_TARGET static inline void transform_row(const __m512 d[4], __m512 e[4]) {
+    e[0] = _mm512_sub_ps(d[0], d[2]);
+    e[1] = _mm512_add_ps(d[1], d[2]);
+    e[2] = _mm512_sub_ps(d[2], d[1]);
+    e[3] = _mm512_sub_ps(d[1], d[3]);
+}
+
+// v = Bt e, the columns of the rows' transforms: point 4r + s at v[4r + s].
+BF16_TARGET static inline void transform_columns(__m512 e[4][4], __m512 v[POINTS]) {
+    for (int s = 0; s < 4; s++) {
+        v[s] = _mm512_sub_ps(e[0][s], e[2][s]);
+        v[4 + s] = _mm512_add_ps(e[1][s], e[2][s]);
+        v[8 + s] = _mm512_sub_ps(e[2][s], e[1][s]);
+        v[12 + s] = _mm512_sub_ps(e[1][s], e[3][s]);
+    }
+}
+
 // The 16 transformed values of 16 tiles side by side (one tile row, columns j0..j0+15) of one
 // channel plane.
 BF16_TARGET static void input_transform(const float *plane, int64_t H, int64_t W, int64_t i, int64_t j0,
@@ -147,21 +165,15 @@ BF16_TARGET static void input_transform(const float *plane, int64_t H, int64_t W
         }
         const float *src = plane + row * W + start;
         __m512 a = _mm512_maskz_loadu_ps(ma, src), b = _mm512_maskz_loadu_ps(mb, src + 16);
-        __m512 d0 = _mm512_permutex2var_ps(a, even, b), d1 = _mm512_permutex2var_ps(a, odd, b);
+        __m512 d[4];  // columns 2j - 1 .. 2j + 2 of the 16 tiles
+        d[0] = _mm512_permutex2var_ps(a, even, b);
+        d[1] = _mm512_permutex2var_ps(a, odd, b);
         // columns 2j + 1 and 2j + 2: one lane further, the last from the window's next values
-        __m512 d2 = (__m512)_mm512_alignr_epi32((__m512i)_mm512_maskz_loadu_ps(m32, src + 32), (__m512i)d0, 1);
-        __m512 d3 = (__m512)_mm512_alignr_epi32((__m512i)_mm512_maskz_loadu_ps(m33, src + 33), (__m512i)d1, 1);
-        e[r][0] = _mm512_sub_ps(d0, d2);
-        e[r][1] = _mm512_add_ps(d1, d2);
-        e[r][2] = _mm512_sub_ps(d2, d1);
-        e[r][3] = _mm512_sub_ps(d1, d3);
+        d[2] = (__m512)_mm512_alignr_epi32((__m512i)_mm512_maskz_loadu_ps(m32, src + 32), (__m512i)d[0], 1);
+        d[3] = (__m512)_mm512_alignr_epi32((__m512i)_mm512_maskz_loadu_ps(m33, src + 33), (__m512i)d[1], 1);
+        transform_row(d, e[r]);
     }
-    for (int s = 0; s < 4; s++) {
-        v[s] = _mm512_sub_ps(e[0][s], e[2][s]);
-        v[4 + s] = _mm512_add_ps(e[1][s], e[2][s]);
-        v[8 + s] = _mm512_sub_ps(e[2][s], e[1][s]);
-        v[12 + s] = _mm512_sub_ps(e[1][s], e[3][s]);
-    }
+    transform_columns(e, v);
 }
 
 // Where 16 tiles of a narrow image (up to 8 tiles across) lie, each lane its own: offsets of each
@@ -204,17 +216,9 @@ BF16_TARGET static void input_transform_narrow(const float *plane, int64_t W, co
             __m256 d1 = _mm512_mask_i64gather_ps(_mm256_setzero_ps(), (__mmask8)(m >> 8), hi, base, 4);
             d[s] = _mm512_insertf32x8(_mm512_castps256_ps512(d0), d1, 1);
         }
-        e[r][0] = _mm512_sub_ps(d[0], d[2]);
-        e[r][1] = _mm512_add_ps(d[1], d[2]);
-        e[r][2] = _mm512_sub_ps(d[2], d[1]);
-        e[r][3] = _mm512_sub_ps(d[1], d[3]);
+        transform_row(d, e[r]);
     }
-    for (int s = 0; s < 4; s++) {
-        v[s] = _mm512_sub_ps(e[0][s], e[2][s]);
-        v[4 + s] = _mm512_add_ps(e[1][s], e[2][s]);
-        v[8 + s] = _mm512_sub_ps(e[2][s], e[1][s]);
-        v[12 + s] = _mm512_sub_ps(e[1][s], e[3][s]);
-    }
+    transform_columns(e, v);
 }
 
 // V for the 64 tiles from t0 (those past the last are zeros), channel pairs interleaved.
@@ -279,27 +283,19 @@ BF16_TARGET static void output_tiles(const wino_ctx *c, int64_t t0, int64_t k0, 
                 s[r][0] = _mm512_add_ps(_mm512_add_ps(m0, m1), m2);
                 s[r][1] = _mm512_sub_ps(_mm512_sub_ps(m1, m2), m3);
             }
-            __m512 bias = _mm512_set1_ps(c->bias ? c->bias[k] : 0.0f);
+            __m512 bias = _mm512_set1_ps(c->bias ? c->bias[k] : 0.0f), out[2][2];  // out[a][b]: output (2i + a, 2j + b)
+            for (int b = 0; b < 2; b++) {
+                out[0][b] = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(s[0][b], s[1][b]), s[2][b]), bias);
+                out[1][b] = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(s[1][b], s[2][b]), s[3][b]), bias);
+            }
             if (c->twp < 16) {
-                __m512 out[2][2];
-                for (int b = 0; b < 2; b++) {
-                    out[0][b] = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(s[0][b], s[1][b]), s[2][b]), bias);
-                    out[1][b] = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(s[1][b], s[2][b]), s[3][b]), bias);
-                }
                 store_narrow(c->y, k * c->H * c->W, c->W, &nt, out);
                 continue;
             }
-            for (int a = 0; a < 2; a++) {
-                int64_t oy = 2 * i + a;
-                if (oy >= c->H) break;
-                __m512 y0 = a == 0 ? _mm512_add_ps(_mm512_add_ps(s[0][0], s[1][0]), s[2][0])
-                                   : _mm512_sub_ps(_mm512_sub_ps(s[1][0], s[2][0]), s[3][0]);
-                __m512 y1 = a == 0 ? _mm512_add_ps(_mm512_add_ps(s[0][1], s[1][1]), s[2][1])
-                                   : _mm512_sub_ps(_mm512_sub_ps(s[1][1], s[2][1]), s[3][1]);
-                y0 = _mm512_add_ps(y0, bias);
-                y1 = _mm512_add_ps(y1, bias);
-                float *dst = c->y + ((n * c->K + k) * c->H + oy) * c->W + 2 * j0;
-                __m512 l = _mm512_permutex2var_ps(y0, first, y1), h = _mm512_permutex2var_ps(y0, second, y1);
+            for (int a = 0; a < 2 && 2 * i + a < c->H; a++) {  // output columns 2j and 2j + 1 interleaved
+                float *dst = c->y + ((n * c->K + k) * c->H + 2 * i + a) * c->W + 2 * j0;
+                __m512 l = _mm512_permutex2var_ps(out[a][0], first, out[a][1]);
+                __m512 h = _mm512_permutex2var_ps(out[a][0], second, out[a][1]);
                 if (left == 0xffff) _mm512_storeu_ps(dst, l); else _mm512_mask_storeu_ps(dst, left, l);
                 if (right == 0xffff) _mm512_storeu_ps(dst + 16, h); else _mm512_mask_storeu_ps(dst + 16, right, h);
             }
@@ -340,7 +336,7 @@ int dk_winograd_bf16_forward(const float *x, const void *w, int w_bf16, const fl
                              int64_t C, int64_t H, int64_t W, int64_t K) {
     if (!dk_bf16_gemm_available()) return DK_ERR_BACKEND;
     if (N <= 0 || C <= 0 || H <= 0 || W <= 0 || K <= 0) return DK_ERR_SHAPE;
-    wino_ctx c = {.x = x, .bias = bias, .y = y, .w = w, .w_bf16 = w_bf16, .N = N, .C = C, .H = H, .W = W, .K = K,
+    wino_ctx c = {.x = x, .bias = bias, .y = y, .w = w, .w_bf16 = w_bf16, .C = C, .H = H, .W = W, .K = K,
                   .Cp = (C + 1) / 2 * 2, .th = (H + 1) / 2, .twp = tile_columns(W)};
     c.tiles = N * c.th * c.twp;
     size_t bytes = (size_t)(POINTS * K * c.Cp) * sizeof(uint16_t);
