@@ -28,8 +28,13 @@ enum ModelBenchmarks {
         return status
     }
 
-    /// Builds case `name`, times it and prints one JSON line.
-    static func run(_ name: String, sharedDirectory: String, runs: Int?) throws {
+    /// Builds case `name`, times it and prints one JSON line. `alternating`: bench_unet_train only,
+    /// float32 and bf16 steps in turn on the same model (its master weights are float32 either
+    /// way), so that both medians and their ratio see the same state of a noisy host.
+    static func run(_ name: String, sharedDirectory: String, runs: Int?, alternating: Bool = false) throws {
+        guard !alternating || name == "bench_unet_train" else {
+            throw BenchmarkError("--alternate compares precisions of bench_unet_train only")
+        }
         let configs = URL(fileURLWithPath: sharedDirectory).appendingPathComponent("bench/configs")
         var generator = TorchGenerator(seed: 0)
         func randn(_ shape: [Int]) throws -> Tensor { try Tensor(shape: shape, values: generator.randn(count: shape.reduce(1, *))) }
@@ -71,6 +76,10 @@ enum ModelBenchmarks {
             throw BenchmarkError("unknown case \(name) (cases: \(cases.joined(separator: ", ")))")
         }
         let count = runs ?? (name.hasPrefix("bench_") ? 5 : 3)
+        if alternating {
+            try printAlternating(body, count: count, parameters: parameters)
+            return
+        }
         func timed() throws -> [Double] {
             try body()  // warm-up: primitive caches, optimiser state, kept weight layouts
             var times: [Double] = []
@@ -88,6 +97,24 @@ enum ModelBenchmarks {
         let median = times.sorted()[times.count / 2]
         print(String(format: "{\"case\": \"%@\", \"median_s\": %.4f, \"peak_rss_mb\": %d, \"params\": %d, \"threads\": %d, \"precision\": \"%@\"}",
                      name, median, peakResidentMegabytes(), parameters, Threads.count, ComputePrecision.mode.name))
+    }
+
+    /// Times `count` steps in each precision, float32 and bf16 in turn after a warm-up step of each.
+    static func printAlternating(_ body: () throws -> Void, count: Int, parameters: Int) throws {
+        guard ComputePrecision.nativeBFloat16 else { throw BenchmarkError("--alternate needs native bf16 (AVX-512 BF16 or AMX)") }
+        let precisions: [ComputePrecision] = [.float32, .bfloat16]
+        var times: [ComputePrecision: [Double]] = [:]
+        for round in -1..<count {
+            for precision in precisions {
+                try ComputePrecision.use(precision, emulate: false)
+                let start = DispatchTime.now().uptimeNanoseconds
+                try body()
+                if round >= 0 { times[precision, default: []].append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) }
+            }
+        }
+        let median = { (p: ComputePrecision) in times[p]!.sorted()[times[p]!.count / 2] }
+        print(String(format: "{\"case\": \"bench_unet_train\", \"median_fp32_s\": %.4f, \"median_bf16_s\": %.4f, \"bf16_over_fp32\": %.3f, \"peak_rss_mb\": %d, \"params\": %d, \"threads\": %d}",
+                     median(.float32), median(.bfloat16), median(.bfloat16) / median(.float32), peakResidentMegabytes(), parameters, Threads.count))
     }
 
     /// The process's peak resident set size (VmHWM), in MB.
