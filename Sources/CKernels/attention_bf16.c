@@ -200,15 +200,14 @@ static void transpose_bf16(const uint16_t *src, int64_t rows, int64_t n, int64_t
 }
 
 // delta = the row sum of dO * O, with dO as the products read it (bf16), as the emulated path has it.
-static float dot_bf16(const uint16_t *a, const float *b, int64_t n) {
-    float sum = 0.0f;
-    for (int64_t i = 0; i < n; i++) {
-        uint32_t bits = (uint32_t)a[i] << 16;
-        float x;
-        memcpy(&x, &bits, sizeof x);
-        sum += x * b[i];
+BF16_TARGET static float dot_bf16(const uint16_t *a, const float *b, int64_t n) {
+    __m512 sum = _mm512_setzero_ps();
+    for (int64_t i = 0; i < n; i += 16) {
+        __mmask16 lanes = first_lanes(n - i);
+        __m512 x = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_maskz_loadu_epi16(lanes, a + i)), 16));
+        sum = _mm512_fmadd_ps(x, _mm512_maskz_loadu_ps(lanes, b + i), sum);
     }
-    return sum;
+    return _mm512_reduce_add_ps(sum);
 }
 
 // dst [n, ld] (rows of n values ld apart) = src [cols, n] transposed: an entry's key or value gradients.

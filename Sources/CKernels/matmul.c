@@ -178,7 +178,7 @@ static void *weight_operand(const void *B, int b_bf16, int64_t rows, int64_t col
 }
 
 // C = alpha op(A) op(B) + beta C, plus bias [N] on every row when non-NULL. A holds bf16 bits when
-// a_bf16 (packed, not transposed: read in place).
+// a_bf16 (packed: read in place).
 static int matmul(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const void *A,
                   int a_bf16, int64_t lda, const void *B, int b_bf16, int64_t ldb, float beta, float *C, int64_t ldc,
                   int bf16, int keep_b, const float *bias) {
@@ -188,7 +188,7 @@ static int matmul(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, flo
     if (M == 0 || N == 0) return 0;
     if (!A || !B || !C) return DK_ERR_ARG;
     if ((K == 0 || ldc != N) && (a_bf16 || b_bf16 || bias)) return DK_ERR_ARG;  // the caller's float32 path serves these
-    if (a_bf16 && (trans_a || lda != K || !bf16)) return DK_ERR_ARG;
+    if (a_bf16 && (lda != (trans_a ? M : K) || !bf16)) return DK_ERR_ARG;
     if (K == 0 || ldc != N) return dk_sgemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     pthread_once(&g_once, init_engine);
     if (g_init_status) return DK_ERR_BACKEND;
@@ -248,4 +248,10 @@ int dk_matmul_bf16_weights(int trans_a, int trans_b, int64_t M, int64_t N, int64
 int dk_matmul_linear(int64_t M, int64_t N, int64_t K, const void *x, int x_bf16, const void *w, int w_bf16, int keep_w,
                      const float *bias, float *y) {
     return matmul(0, 1, M, N, K, 1.0f, x, x_bf16 != 0, K, w, w_bf16 != 0, K, 0.0f, y, N, 1, keep_w, bias);
+}
+
+int dk_matmul_bf16_input(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const uint16_t *A,
+                         int64_t lda, const void *B, int b_bf16, int64_t ldb, float beta, float *C, int64_t ldc) {
+    if (!dk_bf16_native_supported()) return DK_ERR_BACKEND;
+    return matmul(trans_a, trans_b, M, N, K, alpha, A, 1, lda, B, b_bf16 != 0, ldb, beta, C, ldc, 1, 0, NULL);
 }

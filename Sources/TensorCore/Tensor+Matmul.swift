@@ -66,10 +66,28 @@ extension Tensor {
         guard tracking else { return result }
         let inputNeedsGrad = x.requiresGrad
         return record(result, [x, weight] + (bias.map { [$0] } ?? [])) { g in
-            [inputNeedsGrad ? (weight.isBFloat16 ? productWithBFloat16(g, weight) : matmul(g, weight)) : nil,
-             savedInput.map { $0.isBFloat16 ? productWithBFloat16(g, $0, transposeA: true) : matmul(g, $0, transposeA: true) },
-             bias.flatMap { $0.requiresGrad ? g.summed(toShape: $0.shape) : nil }]
+            // Native bf16 with both products: they read one bf16 copy of g instead of converting it each.
+            if inputNeedsGrad, let input = savedInput, input.isBFloat16, ComputePrecision.mode == .bfloat16,
+               let gradients = bfloat16Gradients(g.storedInBFloat16(), weight: weight, input: input) {
+                return [gradients.input, gradients.weight, bias.flatMap { $0.requiresGrad ? g.summed(toShape: $0.shape) : nil }]
+            }
+            return [inputNeedsGrad ? (weight.isBFloat16 ? productWithBFloat16(g, weight) : matmul(g, weight)) : nil,
+                    savedInput.map { $0.isBFloat16 ? productWithBFloat16(g, $0, transposeA: true) : matmul(g, $0, transposeA: true) },
+                    bias.flatMap { $0.requiresGrad ? g.summed(toShape: $0.shape) : nil }]
         }
+    }
+
+    /// `linear`'s input gradient g · W [M, K] and weight gradient gᵀ · x [N, K] from g [M, N] and x
+    /// [M, K] stored in bf16, W [N, K] in either format; nil where oneDNN refuses them.
+    static func bfloat16Gradients(_ g: Tensor, weight: Tensor, input: Tensor) -> (input: Tensor, weight: Tensor)? {
+        let (m, n, k) = (g.shape[0], g.shape[1], weight.shape[1])
+        let dx = Tensor(uninitializedShape: [m, k]), dw = Tensor(uninitializedShape: [n, k])
+        let weights = weight.isBFloat16 ? UnsafeRawPointer(weight.storage.bfloat16Pointer) : UnsafeRawPointer(weight.pointer)
+        guard dk_matmul_bf16_input(0, 0, Int64(m), Int64(k), Int64(n), 1, g.storage.bfloat16Pointer, Int64(n), weights,
+                                   weight.isBFloat16 ? 1 : 0, Int64(k), 0, dx.pointer, Int64(k)) == 0,
+              dk_matmul_bf16_input(1, 0, Int64(n), Int64(k), Int64(m), 1, g.storage.bfloat16Pointer, Int64(n),
+                                   input.storage.bfloat16Pointer, 1, Int64(k), 0, dw.pointer, Int64(k)) == 0 else { return nil }
+        return (dx, dw)
     }
 
     /// op(a) [M, N] · b [N, K] → [M, K] for b stored in bf16, read as it is: `linear`'s input

@@ -97,7 +97,8 @@ final class BFloat16PrecisionTests: XCTestCase {
 
     // Under bf16, linear's backward pass keeps its input rounded to bf16 for the weight gradient,
     // the only gradient that reads it: the gradients are still the float32 products of rounded
-    // operands, and an input held by nothing else is freed after the forward pass.
+    // operands, and an input held by nothing else is freed after the forward pass. Native bf16
+    // converts the output gradient once for both products.
     func testLinearGradientsUnderBFloat16KeepTheInputInBFloat16() throws {
         let p = testTensor([37, 70], seed: 41), w = testTensor([50, 70], seed: 42, scale: 0.2)
         let b = testTensor([50], seed: 43), g = testTensor([37, 50], seed: 44)
@@ -124,6 +125,11 @@ final class BFloat16PrecisionTests: XCTestCase {
             }
             let (grads, kept) = gradients()
             XCTAssertFalse(kept, "bf16 (emulated: \(emulate)) keeps only the rounded copy of the input")
+            if !emulate {
+                let both = Tensor.bfloat16Gradients(g.storedInBFloat16(), weight: w, input: x.storedInBFloat16())
+                XCTAssertNotNil(both, "both products take the bf16 output gradient")
+                if let both { assertClose(both.weight.values, expected[1], relative: 1e-5, "dw from the bf16 output gradient") }
+            }
             for (name, (got, want)) in zip(["dx", "dw", "db"], zip(grads, expected)) {
                 assertClose(got, want, relative: 1e-5, "\(name) under bf16, emulated: \(emulate)")
             }

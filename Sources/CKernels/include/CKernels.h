@@ -100,6 +100,11 @@ int dk_matmul_linear(int64_t M, int64_t N, int64_t K, const void *x, int x_bf16,
 /// dk_matmul in bf16 with B already bf16 bits (a weight stored as bf16), read in place when packed.
 int dk_matmul_bf16_weights(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
                            int64_t lda, const uint16_t *B, int64_t ldb, float beta, float *C, int64_t ldc);
+/// dk_matmul in bf16 where A is bf16 bits (packed: lda = K, or M when transposed), read in place,
+/// and B float32 or bf16 bits (b_bf16): a linear layer's two gradients on one bf16 copy of the
+/// output gradient. DK_ERR_BACKEND without native bf16.
+int dk_matmul_bf16_input(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const uint16_t *A,
+                         int64_t lda, const void *B, int b_bf16, int64_t ldb, float beta, float *C, int64_t ldc);
 
 // ---- a single-threaded bf16 GEMM for parallel regions (bf16_gemm.c; AVX-512 BF16 only) ----
 /// 1 when this CPU (and build) runs the kernels below; call none of them otherwise.
