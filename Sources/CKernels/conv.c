@@ -2,6 +2,7 @@
 #include "CKernels.h"
 #include "bf16_weights.h"
 #include "conv1x1_bf16.h"
+#include "conv3x3_bf16.h"
 #include "frozen.h"
 #include "scratch.h"
 #include "winograd_bf16.h"
@@ -142,6 +143,11 @@ static int gemm_1x1_bf16_runs(const conv_key *k) {
     return k->kind != KIND_BWD_WEIGHTS && is_1x1(k) && k->bf16 && !k->emulated && dk_bf16_gemm_available();
 }
 
+static int grad_3x3_bf16_runs(const conv_key *k) {
+    return k->kind == KIND_BWD_WEIGHTS && k->R == 3 && k->S == 3 && k->stride == 1 && k->pad == 1 && k->bf16 &&
+           !k->emulated && dk_bf16_gemm_available();
+}
+
 static int auto_mode(const conv_key *k) {
     int64_t pixels = k->N * k->OH * k->OW;
     int bf16_direct_wins = k->bf16 && dnnl_get_effective_cpu_isa() >= dnnl_cpu_isa_avx512_core_amx;
@@ -151,6 +157,7 @@ static int auto_mode(const conv_key *k) {
     if (winograd && winograd_bf16_runs(k) && dk_winograd_bf16_pays(k->OW) && (large || wide)) return DK_CONV_WINOGRAD_BF16;
     if (winograd && large) return DK_CONV_WINOGRAD;
     if (!bf16_direct_wins && gemm_1x1_bf16_runs(k)) return DK_CONV_GEMM_1X1_BF16;
+    if (!bf16_direct_wins && grad_3x3_bf16_runs(k) && k->C >= 16 && k->K >= 16) return DK_CONV_GRAD_3X3_BF16;
     if (is_1x1(k)) return k->kind == KIND_BWD_WEIGHTS ? DK_CONV_GEMM_1X1 : DK_CONV_PLAIN;
     if (k->C < 16 || k->K < 16) return DK_CONV_PLAIN;
     if (k->kind == KIND_BWD_WEIGHTS && k->C * k->K >= 640 * 640) return DK_CONV_PLAIN;
@@ -512,6 +519,9 @@ static int run_conv(int kind, void *p0, void *p1, void *p2, void *p3, int64_t N,
     if (k.mode == DK_CONV_GEMM_1X1_BF16 && kind == KIND_FWD)
         return dk_conv1x1_bf16_forward(p0, p1, weights_bf16, p3, p2, N, C, H * W, K);
     if (k.mode == DK_CONV_GEMM_1X1_BF16) return dk_conv1x1_bf16_backward_data(p0, p1, weights_bf16, p2, N, C, H * W, K);
+    if (k.mode == DK_CONV_GRAD_3X3_BF16 && grad_3x3_bf16_runs(&k))
+        return dk_conv3x3_bf16_backward_weights(p0, p1, p2, p3, N, C, H, W, K);
+    if (k.mode == DK_CONV_GRAD_3X3_BF16) k.mode = DK_CONV_BLOCKED;
     if (k.mode == DK_CONV_WINOGRAD) k.bf16 = 0;  // float32 Winograd (see auto_mode)
     if (k.mode == DK_CONV_GEMM_1X1 && (!is_1x1(&k) || k.bf16)) k.mode = DK_CONV_BLOCKED;
     if (k.mode == DK_CONV_WINOGRAD && (kind != KIND_FWD || stride != 1)) k.mode = DK_CONV_BLOCKED;

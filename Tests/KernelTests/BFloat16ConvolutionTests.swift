@@ -1,6 +1,7 @@
 // Diffuse's own bf16 convolutions against a double-precision direct convolution: the Winograd
 // F(2x2, 3x3) (winograd_bf16.c), with the error of oneDNN's direct bf16 convolution as the
-// yardstick, and the 1x1 convolution on the bf16 GEMM kernel (conv1x1_bf16.c).
+// yardstick, the 1x1 convolution on the bf16 GEMM kernel (conv1x1_bf16.c), and the 3x3 weight
+// gradient on it (conv3x3_bf16_grad.c).
 import CKernels
 import XCTest
 
@@ -160,11 +161,6 @@ final class BFloat16ConvolutionTests: XCTestCase {
             }
             return
         }
-        func rounded(_ v: [Float]) -> [Float] {
-            var out = v
-            XCTAssertEqual(dk_round_bf16(v, &out, Int64(v.count)), 0)
-            return out
-        }
         for p in problems {
             let what = "N \(p.N) C \(p.C) \(p.H)x\(p.W) K \(p.K)"
             let exact = Problem(rounding: p, rounded)
@@ -201,6 +197,47 @@ final class BFloat16ConvolutionTests: XCTestCase {
         XCTAssertEqual(dk_set_precision(Int32(DK_PRECISION_F32)), 0)
         let p = problems[0]
         XCTAssertLessThan(relativeError(p.forward(Int32(DK_CONV_AUTO)), p.reference), 1e-6, "float32: oneDNN's, unrounded")
+    }
+    /// The 3x3 weight gradient (stride 1, padding 1) against a double sum over every pixel of the
+    /// rounded operands: one partial 64-channel panel and channels past a multiple of 16, an odd
+    /// pixel count (pairs across images), several 1024-pixel chunks split into parts summed apart,
+    /// 4x4 images; the bias gradient summed from dy itself. The automatic path takes it in bf16.
+    func testThreeByThreeWeightGradientAgainstRoundedDoubleSum() {
+        let problems = [Problem(N: 3, C: 70, H: 5, W: 7, K: 24, seed: 15),
+                        Problem(N: 2, C: 16, H: 24, W: 24, K: 16, seed: 16),
+                        Problem(N: 16, C: 20, H: 4, W: 4, K: 33, seed: 17)]
+        for p in problems {
+            let what = "N \(p.N) C \(p.C) \(p.H)x\(p.W) K \(p.K)"
+            var rng = TestRandom(seed: UInt64(p.C))
+            let dy = rng.floats(p.N * p.K * p.H * p.W)
+            let (x, g) = dk_bf16_gemm_available() != 0 ? (rounded(p.x), rounded(dy)) : (p.x, dy)
+            var expected = [Double](repeating: 0, count: p.w.count), bias = [Double](repeating: 0, count: p.K)
+            for n in 0..<p.N { for k in 0..<p.K { for h in 0..<p.H { for w in 0..<p.W {
+                let d = Double(g[((n * p.K + k) * p.H + h) * p.W + w])
+                bias[k] += Double(dy[((n * p.K + k) * p.H + h) * p.W + w])
+                for c in 0..<p.C { for r in 0..<3 { for s in 0..<3 {
+                    let ih = h - 1 + r, iw = w - 1 + s
+                    if ih < 0 || ih >= p.H || iw < 0 || iw >= p.W { continue }
+                    expected[((k * p.C + c) * 3 + r) * 3 + s] += d * Double(x[((n * p.C + c) * p.H + ih) * p.W + iw])
+                } } }
+            } } } }
+            for mode in [DK_CONV_GRAD_3X3_BF16, DK_CONV_AUTO] {
+                var dw = [Float](repeating: .nan, count: p.w.count), db = [Float](repeating: .nan, count: p.K)
+                dk_conv_set_mode(Int32(mode))
+                XCTAssertEqual(dk_conv2d_backward_weights(p.x, dy, &dw, &db, Int64(p.N), Int64(p.C), Int64(p.H), Int64(p.W),
+                                                          Int64(p.K), 3, 3, 1, 1, Int64(p.H), Int64(p.W)), 0)
+                dk_conv_set_mode(Int32(DK_CONV_AUTO))
+                // float32 sums of up to 5184 products: 1e-6 of the gradient's scale
+                XCTAssertLessThan(relativeError(dw, expected), 1e-5, "\(what): mode \(mode)")
+                XCTAssertLessThan(relativeError(db, bias), 1e-5, "\(what): bias gradient, mode \(mode)")
+            }
+        }
+    }
+
+    func rounded(_ v: [Float]) -> [Float] {
+        var out = v
+        XCTAssertEqual(dk_round_bf16(v, &out, Int64(v.count)), 0)
+        return out
     }
 }
 

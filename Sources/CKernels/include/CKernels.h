@@ -137,6 +137,8 @@ enum {
                                 // (else as DK_CONV_WINOGRAD)
     DK_CONV_GEMM_1X1_BF16 = 5,  // 1x1 forward and input gradient, bf16 precision on AVX-512 BF16:
                                 // our bf16 GEMM per image (else as DK_CONV_BLOCKED)
+    DK_CONV_GRAD_3X3_BF16 = 6,  // 3x3 stride-1 weight gradient, bf16 precision on AVX-512 BF16:
+                                // our bf16 GEMM per tap (else as DK_CONV_BLOCKED)
 };
 /// Forces a convolution path for all later calls (benchmarking); DK_CONV_AUTO restores the default.
 void dk_conv_set_mode(int mode);
