@@ -130,6 +130,11 @@ static int is_1x1(const conv_key *k) {
 // Its weight transform costs as little as oneDNN's bf16 weight layout, so it also takes the wide
 // layers at 16x16 and 8x8 (SD 1.5's 1280 channels at batch 2: 500-530 against 350 GFLOP/s at
 // 16x16); with 64-256 channels at batch 16 (the bench U-Net) it only breaks even with direct.
+//
+// The 3x3 weight gradient in bf16 runs on our bf16 GEMM kernel too (conv3x3_bf16_grad.c): as fast
+// as oneDNN's jit_bf16 kernel in a quiet training step, but its threads wait in libgomp's short
+// spin, where oneDNN's spin at a barrier: beside another busy process a bench U-Net bf16 step
+// took 1.07-1.08 s with it against 4.03-4.12 s.
 #define WINOGRAD_MIN_PIXELS 2048         // N x OH x OW
 #define WINOGRAD_MAX_ELEMENTS (1 << 24)  // N x OH x OW x max(C, K) of one band
 #define WINOGRAD_BF16_MIN_CHANNELS 512   // bf16 Winograd also takes layers this wide (C and K)
