@@ -5,7 +5,8 @@
 // over every pixel of every image and x_rs is x shifted by the tap. The left operand is dy as bf16
 // rows; the right is packed straight from a zero-padded channels-last bf16 copy of x, where a
 // shifted pixel's channels are contiguous and never out of bounds, so no im2col is written. A job
-// is one tap, one panel of 64 input channels and a share of the output channels.
+// is one tap, one panel of 64 input channels and a part of the pixels (several parts, summed at
+// the end, where the panels are too few to share between the threads).
 #include "conv3x3_bf16.h"
 #include "dk_math.h"
 #include <immintrin.h>
