@@ -93,7 +93,7 @@ int dk_activation_backward(int kind, const float *x, const float *dy, float *dx,
 // GEGLU: y [rows, inner] = h * gelu(g) for each row x = [h | g] of 2 * inner values: one pass
 // instead of two slices, a GELU and a product (the SD 1.5 U-Net's feed-forwards wrote 84 MB of
 // temporaries at 64x64). The same float operations as that composite, in the same order.
-typedef struct { const float *x, *dy; float *out; int64_t inner; } geglu_ctx;
+typedef struct { const float *x, *dy; float *out; uint16_t *out16; int64_t inner; } geglu_ctx;
 
 DK_HOT static void geglu_fwd_body(void *p, int64_t begin, int64_t end) {
     const geglu_ctx *c = p;
@@ -102,6 +102,17 @@ DK_HOT static void geglu_fwd_body(void *p, int64_t begin, int64_t end) {
         const float *restrict h = c->x + r * 2 * inner, *restrict g = h + inner;
         float *restrict y = c->out + r * inner;
         for (int64_t j = 0; j < inner; j++) y[j] = h[j] * (g[j] * dk_phi(g[j]));
+    }
+}
+
+// The same values rounded to bf16 bits, for bf16 inference: the next linear layer reads them as they are.
+DK_HOT static void geglu_fwd_bf16_body(void *p, int64_t begin, int64_t end) {
+    const geglu_ctx *c = p;
+    const int64_t inner = c->inner;
+    for (int64_t r = begin; r < end; r++) {
+        const float *restrict h = c->x + r * 2 * inner, *restrict g = h + inner;
+        uint16_t *restrict y = c->out16 + r * inner;
+        for (int64_t j = 0; j < inner; j++) y[j] = dk_bf16_bits(h[j] * (g[j] * dk_phi(g[j])));
     }
 }
 
@@ -124,15 +135,23 @@ static int64_t geglu_grain(int64_t inner) { return ACT_GRAIN / inner + 1; }
 int dk_geglu_forward(const float *x, float *y, int64_t rows, int64_t inner) {
     if (rows < 0 || inner <= 0) return DK_ERR_SHAPE;
     if (rows && (!x || !y)) return DK_ERR_ARG;
-    geglu_ctx c = {x, NULL, y, inner};
+    geglu_ctx c = {x, NULL, y, NULL, inner};
     dk_parallel_for(rows, geglu_grain(inner), &c, geglu_fwd_body);
+    return 0;
+}
+
+int dk_geglu_forward_bf16(const float *x, uint16_t *y, int64_t rows, int64_t inner) {
+    if (rows < 0 || inner <= 0) return DK_ERR_SHAPE;
+    if (rows && (!x || !y)) return DK_ERR_ARG;
+    geglu_ctx c = {x, NULL, NULL, y, inner};
+    dk_parallel_for(rows, geglu_grain(inner), &c, geglu_fwd_bf16_body);
     return 0;
 }
 
 int dk_geglu_backward(const float *x, const float *dy, float *dx, int64_t rows, int64_t inner) {
     if (rows < 0 || inner <= 0) return DK_ERR_SHAPE;
     if (rows && (!x || !dy || !dx)) return DK_ERR_ARG;
-    geglu_ctx c = {x, dy, dx, inner};
+    geglu_ctx c = {x, dy, dx, NULL, inner};
     dk_parallel_for(rows, geglu_grain(inner), &c, geglu_bwd_body);
     return 0;
 }

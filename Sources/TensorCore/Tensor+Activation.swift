@@ -44,6 +44,17 @@ extension Tensor {
         }
     }
 
+    /// `geglu()` rounded to bf16 and stored so, outside the autograd graph: for bf16 inference,
+    /// where the next linear layer reads it as it is instead of converting a float32 copy.
+    public func gegluStoredInBFloat16() -> Tensor {
+        let width = shape.last ?? 0
+        guard width > 0, width % 2 == 0 else { shapeFailure("geglu of \(shape): the last dim must be even") }
+        let inner = width / 2, rows = count / width
+        let y = Tensor(shape: Array(shape.dropLast()) + [inner], storage: TensorStorage(count: rows * inner, bfloat16: true))
+        Tensor.check(dk_geglu_forward_bf16(pointer, y.storage.bfloat16Pointer, Int64(rows), Int64(inner)), "geglu")
+        return y
+    }
+
     /// Softmax over the last dim.
     public func softmax() -> Tensor {
         let cols = shape[rank - 1], rows = count / Swift.max(cols, 1)

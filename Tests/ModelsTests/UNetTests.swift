@@ -84,6 +84,26 @@ final class UNetTests: XCTestCase {
         for (a, b) in zip(shifted.values, expectedShifted) { XCTAssertEqual(a, b, accuracy: 1e-6) }
     }
 
+    // bf16 inference shares one bf16 copy of the attention projections' input and has GEGLU write
+    // bf16 for the output layer: the same roundings the products make themselves, so the same
+    // values as with autograd on (where each product converts its own copy).
+    func testBFloat16InferenceSharesRoundedInputsWithoutChangingTheResult() throws {
+        defer { XCTAssertNoThrow(try ComputePrecision.use(.float32)) }
+        let mode = try ComputePrecision.use(.bfloat16)
+        XCTAssertEqual(mode == .bfloat16, ComputePrecision.nativeBFloat16)
+        var initializer = Initializer(seed: 11)
+        let selfAttention = Attention(queryDim: 24, heads: 3, headDim: 8, initializer: &initializer)
+        let crossAttention = Attention(queryDim: 24, contextDim: 16, heads: 3, headDim: 8, initializer: &initializer)
+        let ff = UNetFeedForward(dim: 24, innerDim: 40, initializer: &initializer)
+        let x = randomTensor([2, 70, 24], seed: 12), context = randomTensor([2, 9, 16], seed: 13)
+        for (name, layer) in [("self-attention", { selfAttention($0) }), ("cross-attention", { crossAttention($0, context: context) }),
+                              ("feed-forward", { ff($0) })] as [(String, (Tensor) -> Tensor)] {
+            let inference = Autograd.withoutGrad { layer(x) }
+            XCTAssertFalse(inference.isBFloat16, name)
+            XCTAssertEqual(inference.values, layer(x).values, "\(name): bf16 \(mode == .bfloat16)")
+        }
+    }
+
     func testGEGLUFeedForwardMatchesDirectComputation() throws {
         var initializer = Initializer(seed: 9)
         let ff = UNetFeedForward(dim: 8, innerDim: 32, initializer: &initializer)

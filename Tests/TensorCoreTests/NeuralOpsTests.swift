@@ -85,6 +85,11 @@ final class NeuralOpsTests: XCTestCase {
         XCTAssertEqual(gradient { $0.geglu() },
                        gradient { $0.slice(axis: 2, start: 0, length: 19) * $0.slice(axis: 2, start: 19, length: 19).gelu() })
         checkGradients([testTensor([2, 6], seed: 42, scale: 2)]) { $0[0].geglu() }
+        // For bf16 inference: the same values rounded to bf16 (ties to even), stored so.
+        let rounded = y.storedInBFloat16(), stored = x.gegluStoredInBFloat16()
+        XCTAssertTrue(stored.isBFloat16)
+        XCTAssertEqual(stored.shape, [3, 4, 19])
+        XCTAssertEqual(stored.float32Values().values, rounded.float32Values().values)
     }
 
     func testAttentionMatchesNaiveAndGradients() {

@@ -211,6 +211,8 @@ int dk_activation_forward(int kind, const float *x, float *y, int64_t n);
 int dk_activation_backward(int kind, const float *x, const float *dy, float *dx, int64_t n);
 /// GEGLU: y [rows, inner] = h * gelu(g) (erf GELU) for each row x = [h | g] of x [rows, 2 * inner].
 int dk_geglu_forward(const float *x, float *y, int64_t rows, int64_t inner);
+/// dk_geglu_forward with y [rows, inner] as bf16 bits (rounded to nearest even).
+int dk_geglu_forward_bf16(const float *x, uint16_t *y, int64_t rows, int64_t inner);
 /// dx [rows, 2 * inner] (overwritten) given dy [rows, inner].
 int dk_geglu_backward(const float *x, const float *dy, float *dx, int64_t rows, int64_t inner);
 

@@ -20,7 +20,10 @@ public final class UNetFeedForward: Module {
     /// x [B, L, dim] → [B, L, dim]: out(hidden · gelu(gate)), where [hidden, gate] = proj(x).
     public func callAsFunction(_ x: Tensor) -> Tensor {
         let rows = x.reshaped([-1, x.shape[x.rank - 1]])     // [T, dim]
-        let out = outProj(geluProj(rows).geglu())            // [T, 2·inner] → [T, inner] → [T, dim]
-        return out.reshaped(x.shape)
+        let projected = geluProj(rows)                       // [T, 2·inner]
+        // bf16 inference: GEGLU writes bf16 for the output layer, which reads it as it is.
+        let gated = !Autograd.isEnabled && ComputePrecision.mode == .bfloat16
+            ? projected.gegluStoredInBFloat16() : projected.geglu()  // [T, inner]
+        return outProj(gated).reshaped(x.shape)              // [T, dim]
     }
 }
