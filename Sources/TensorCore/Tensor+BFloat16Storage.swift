@@ -1,6 +1,8 @@
-// Weights stored as bfloat16, for bf16 inference: half the memory of float32, and the bf16
-// products read them as they are instead of converting them on every call. Only `linear` and
-// `conv2d` take such a tensor (as their weight); anything else reads `float32Values()`.
+// Tensors stored as bfloat16: weights for bf16 inference (half the memory of float32), and the
+// inputs of linear layers under bf16 (kept for the backward pass, or shared by several layers in
+// inference). The bf16 products read them as they are instead of converting them on every call.
+// Only `linear` (weight or input) and `conv2d` (weight) take such a tensor; anything else reads
+// `float32Values()`.
 import CKernels
 
 extension Tensor {

@@ -1,11 +1,11 @@
 // TensorStorage: an aligned, uninitialised buffer of float32 values, or of bfloat16 ones (model
-// weights stored for bf16 inference), owned by one or more tensors.
+// weights stored for bf16 inference, linear layers' inputs under bf16), owned by one or more tensors.
 import CKernels
 import Foundation
 
 public final class TensorStorage {
     public let count: Int
-    /// The values are bfloat16 bits, not float32: only the products that take such weights
+    /// The values are bfloat16 bits, not float32: only the products that take such tensors
     /// (`Tensor.linear`, `Tensor.conv2d`) and the conversions read them.
     public let isBFloat16: Bool
     @usableFromInline let base: UnsafeMutableRawPointer
