@@ -95,24 +95,19 @@ int dk_activation_backward(int kind, const float *x, const float *dy, float *dx,
 // temporaries at 64x64). The same float operations as that composite, in the same order.
 typedef struct { const float *x, *dy; float *out; uint16_t *out16; int64_t inner; } geglu_ctx;
 
+// Into out, or into out16 as bf16 bits (bf16 inference: the next linear layer reads them as they are).
 DK_HOT static void geglu_fwd_body(void *p, int64_t begin, int64_t end) {
     const geglu_ctx *c = p;
     const int64_t inner = c->inner;
     for (int64_t r = begin; r < end; r++) {
         const float *restrict h = c->x + r * 2 * inner, *restrict g = h + inner;
-        float *restrict y = c->out + r * inner;
-        for (int64_t j = 0; j < inner; j++) y[j] = h[j] * (g[j] * dk_phi(g[j]));
-    }
-}
-
-// The same values rounded to bf16 bits, for bf16 inference: the next linear layer reads them as they are.
-DK_HOT static void geglu_fwd_bf16_body(void *p, int64_t begin, int64_t end) {
-    const geglu_ctx *c = p;
-    const int64_t inner = c->inner;
-    for (int64_t r = begin; r < end; r++) {
-        const float *restrict h = c->x + r * 2 * inner, *restrict g = h + inner;
-        uint16_t *restrict y = c->out16 + r * inner;
-        for (int64_t j = 0; j < inner; j++) y[j] = dk_bf16_bits(h[j] * (g[j] * dk_phi(g[j])));
+        if (c->out16) {
+            uint16_t *restrict y = c->out16 + r * inner;
+            for (int64_t j = 0; j < inner; j++) y[j] = dk_bf16_bits(h[j] * (g[j] * dk_phi(g[j])));
+        } else {
+            float *restrict y = c->out + r * inner;
+            for (int64_t j = 0; j < inner; j++) y[j] = h[j] * (g[j] * dk_phi(g[j]));
+        }
     }
 }
 
@@ -144,7 +139,7 @@ int dk_geglu_forward_bf16(const float *x, uint16_t *y, int64_t rows, int64_t inn
     if (rows < 0 || inner <= 0) return DK_ERR_SHAPE;
     if (rows && (!x || !y)) return DK_ERR_ARG;
     geglu_ctx c = {x, NULL, NULL, y, inner};
-    dk_parallel_for(rows, geglu_grain(inner), &c, geglu_fwd_bf16_body);
+    dk_parallel_for(rows, geglu_grain(inner), &c, geglu_fwd_body);
     return 0;
 }
 
