@@ -26,10 +26,11 @@ public final class Attention: Module {
 
     /// x [B, L, queryDim], context [B, S, contextDim] (self-attention when nil) → [B, L, queryDim].
     public func callAsFunction(_ x: Tensor, context: Tensor? = nil) -> Tensor {
-        // bf16 inference: the projections read one bf16 copy of their input instead of converting it each.
-        let shared = !Autograd.isEnabled && ComputePrecision.mode == .bfloat16
-        let input = shared ? x.storedInBFloat16() : x
-        let source = context.map { shared ? $0.storedInBFloat16() : $0 } ?? input
+        // bf16: the projections read one bf16 copy of their input instead of converting it each
+        // (and in training keep that one copy for their weight gradients, not three).
+        let shared = ComputePrecision.mode == .bfloat16
+        let input = shared ? x.sharedInBFloat16() : x
+        let source = context.map { shared ? $0.sharedInBFloat16() : $0 } ?? input
         let q = toQ(input), k = toK(source), v = toV(source)                  // [B, L or S, h*dh]
         let scale = 1 / Float(headDim).squareRoot()
         probe?.observe(queries: splitHeads(q), keys: splitHeads(k), heads: heads, scale: scale)

@@ -30,29 +30,31 @@ extension Tensor {
     public func gelu() -> Tensor { activation(.gelu) }
 
     /// GEGLU (diffusers): the last dim [2·inner] is [hidden | gate] → hidden · gelu(gate) [..., inner].
-    public func geglu() -> Tensor {
+    public func geglu() -> Tensor { gated(storedInBFloat16: false) }
+
+    /// `geglu()` rounded to bf16 and stored so: under bf16 the next linear layer reads it as it
+    /// is instead of converting a float32 copy. Its gradient is geglu's (the rounding passes it).
+    public func gegluStoredInBFloat16() -> Tensor { gated(storedInBFloat16: true) }
+
+    private func gated(storedInBFloat16 bf16: Bool) -> Tensor {
         let width = shape.last ?? 0
         guard width > 0, width % 2 == 0 else { shapeFailure("geglu of \(shape): the last dim must be even") }
         let inner = width / 2, rows = count / width
-        let y = Tensor(uninitializedShape: Array(shape.dropLast()) + [inner])
-        Tensor.check(dk_geglu_forward(pointer, y.pointer, Int64(rows), Int64(inner)), "geglu")
+        let outputShape = Array(shape.dropLast()) + [inner]
+        let y: Tensor
+        if bf16 {
+            y = Tensor(shape: outputShape, storage: TensorStorage(count: rows * inner, bfloat16: true))
+            Tensor.check(dk_geglu_forward_bf16(pointer, y.storage.bfloat16Pointer, Int64(rows), Int64(inner)), "geglu")
+        } else {
+            y = Tensor(uninitializedShape: outputShape)
+            Tensor.check(dk_geglu_forward(pointer, y.pointer, Int64(rows), Int64(inner)), "geglu")
+        }
         let x = self
         return Tensor.record(y, [x]) { g in
             let dx = Tensor(uninitializedShape: x.shape)
             Tensor.check(dk_geglu_backward(x.pointer, g.pointer, dx.pointer, Int64(rows), Int64(inner)), "geglu backward")
             return [dx]
         }
-    }
-
-    /// `geglu()` rounded to bf16 and stored so, outside the autograd graph: for bf16 inference,
-    /// where the next linear layer reads it as it is instead of converting a float32 copy.
-    public func gegluStoredInBFloat16() -> Tensor {
-        let width = shape.last ?? 0
-        guard width > 0, width % 2 == 0 else { shapeFailure("geglu of \(shape): the last dim must be even") }
-        let inner = width / 2, rows = count / width
-        let y = Tensor(shape: Array(shape.dropLast()) + [inner], storage: TensorStorage(count: rows * inner, bfloat16: true))
-        Tensor.check(dk_geglu_forward_bf16(pointer, y.storage.bfloat16Pointer, Int64(rows), Int64(inner)), "geglu")
-        return y
     }
 
     /// Softmax over the last dim.

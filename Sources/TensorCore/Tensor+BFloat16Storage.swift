@@ -1,7 +1,7 @@
 // Tensors stored as bfloat16: weights for bf16 inference (half the memory of float32), and the
-// inputs of linear layers under bf16 (kept for the backward pass, or shared by several layers in
-// inference). The bf16 products read them as they are instead of converting them on every call.
-// Only `linear` (weight or input) and `conv2d` (weight) take such a tensor; anything else reads
+// inputs of linear layers under bf16 (kept for the backward pass, or shared by several layers).
+// The bf16 products read them as they are instead of converting them on every call. Only
+// `linear` (weight or input) and `conv2d` (weight) take such a tensor; anything else reads
 // `float32Values()`.
 import CKernels
 
@@ -15,6 +15,15 @@ extension Tensor {
         let result = Tensor(shape: shape, storage: TensorStorage(count: count, bfloat16: true))
         Tensor.check(dk_bf16_from_f32(pointer, result.storage.bfloat16Pointer, Int64(count)), "bf16 conversion")
         return result
+    }
+
+    /// The values rounded to bf16 and stored so, as one copy for several linear layers to read
+    /// (attention's projections of one input, every cross-attention's keys and values of one
+    /// context) where each would round its own. Gradients pass through unchanged, as through the
+    /// rounding inside each bf16 product. A tensor stored as bf16 already is returned as it is.
+    public func sharedInBFloat16() -> Tensor {
+        if isBFloat16 { return self }
+        return Tensor.record(storedInBFloat16(), [self]) { g in [g] }
     }
 
     /// The values as float32: this tensor when stored so, else an exact float32 copy.

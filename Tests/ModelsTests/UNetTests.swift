@@ -87,7 +87,11 @@ final class UNetTests: XCTestCase {
     // bf16 inference shares one bf16 copy of the attention projections' input and has GEGLU write
     // bf16 for the output layer: the same roundings the products make themselves, so the same
     // values as with autograd on (where each product converts its own copy).
-    func testBFloat16InferenceSharesRoundedInputsWithoutChangingTheResult() throws {
+    /// Under bf16, attention's projections read one bf16 copy of their input (cross-attention one
+    /// of the context) and GEGLU writes bf16 for the output layer, in inference and in training.
+    /// Every linear layer rounds a float32 input the same way itself, so the values and every
+    /// gradient must be those of the same layers with each linear rounding its own input.
+    func testBFloat16SharedRoundingChangesNoValueOrGradient() throws {
         defer { XCTAssertNoThrow(try ComputePrecision.use(.float32)) }
         let mode = try ComputePrecision.use(.bfloat16)
         XCTAssertEqual(mode == .bfloat16, ComputePrecision.nativeBFloat16)
@@ -95,12 +99,39 @@ final class UNetTests: XCTestCase {
         let selfAttention = Attention(queryDim: 24, heads: 3, headDim: 8, initializer: &initializer)
         let crossAttention = Attention(queryDim: 24, contextDim: 16, heads: 3, headDim: 8, initializer: &initializer)
         let ff = UNetFeedForward(dim: 24, innerDim: 40, initializer: &initializer)
-        let x = randomTensor([2, 70, 24], seed: 12), context = randomTensor([2, 9, 16], seed: 13)
-        for (name, layer) in [("self-attention", { selfAttention($0) }), ("cross-attention", { crossAttention($0, context: context) }),
-                              ("feed-forward", { ff($0) })] as [(String, (Tensor) -> Tensor)] {
-            let inference = Autograd.withoutGrad { layer(x) }
+        let x = randomTensor([2, 70, 24], seed: 12).requiringGrad(), context = randomTensor([2, 9, 16], seed: 13).requiringGrad()
+        let target = randomTensor([2, 70, 24], seed: 14)
+        func unshared(_ layer: Attention, _ source: Tensor) -> Tensor {  // each projection rounds its own input
+            layer.toOut(Tensor.attention(layer.toQ(x), layer.toK(source), layer.toV(source), heads: layer.heads,
+                                         scale: 1 / Float(layer.headDim).squareRoot()))
+        }
+        let cases: [(String, Module, (_ shared: Bool) -> Tensor)] = [
+            ("self-attention", selfAttention, { $0 ? selfAttention(x) : unshared(selfAttention, x) }),
+            ("cross-attention", crossAttention, { $0 ? crossAttention(x, context: context) : unshared(crossAttention, context) }),
+            ("feed-forward", ff, { $0 ? ff(x) : ff.outProj(ff.geluProj(x).geglu()) }),
+        ]
+        for (name, layer, run) in cases {
+            let (inference, reference) = Autograd.withoutGrad { (run(true), run(false)) }
             XCTAssertFalse(inference.isBFloat16, name)
-            XCTAssertEqual(inference.values, layer(x).values, "\(name): bf16 \(mode == .bfloat16)")
+            XCTAssertEqual(inference.values, reference.values, "\(name): bf16 \(mode == .bfloat16)")
+            // The gradients of the input, the context and every weight.
+            func gradients(shared: Bool) -> (values: [Float], gradients: [[Float]]) {
+                layer.zeroGrad()
+                x.zeroGrad()
+                context.zeroGrad()
+                let y = run(shared)
+                y.mseLoss(target).backward()
+                let tensors = [x.grad, context.grad] + layer.namedParameters().map { $0.parameter.grad }
+                return (y.values, tensors.map { $0?.values ?? [] })
+            }
+            let (shared, own) = (gradients(shared: true), gradients(shared: false))
+            XCTAssertEqual(shared.values, own.values, name)
+            XCTAssertEqual(shared.gradients.map(\.count), own.gradients.map(\.count), name)
+            XCTAssertFalse(shared.gradients[0].isEmpty, name)
+            for (a, b) in zip(shared.gradients, own.gradients) {  // to 1e-6 of each tensor's largest gradient
+                let tolerance = 1e-6 * (b.map(abs).max() ?? 0)
+                for (u, v) in zip(a, b) { XCTAssertEqual(u, v, accuracy: tolerance, name) }
+            }
         }
     }
 

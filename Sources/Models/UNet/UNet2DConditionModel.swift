@@ -90,6 +90,8 @@ public final class UNet2DConditionModel: Module {
         // Every resnet applies SiLU to the embedding first; do it once here.
         let temb = timeEmbedding(projected).silu()                                            // [N, T]
 
+        // bf16: every cross-attention's keys and values read one bf16 copy of the context.
+        let context = ComputePrecision.mode == .bfloat16 ? context.sharedInBFloat16() : context
         var h = convIn(config.centerInputSample ? sample * 2 - 1 : sample)                   // [N, C0, H, W]
         var skips = [h]
         for block in downBlocks {

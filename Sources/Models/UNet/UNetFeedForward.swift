@@ -21,8 +21,9 @@ public final class UNetFeedForward: Module {
     public func callAsFunction(_ x: Tensor) -> Tensor {
         let rows = x.reshaped([-1, x.shape[x.rank - 1]])     // [T, dim]
         let projected = geluProj(rows)                       // [T, 2·inner]
-        // bf16 inference: GEGLU writes bf16 for the output layer, which reads it as it is.
-        let gated = !Autograd.isEnabled && ComputePrecision.mode == .bfloat16
+        // bf16: GEGLU writes bf16 for the output layer, which reads it (and keeps it for its
+        // weight gradient) as it is.
+        let gated = ComputePrecision.mode == .bfloat16
             ? projected.gegluStoredInBFloat16() : projected.geglu()  // [T, inner]
         return outProj(gated).reshaped(x.shape)              // [T, dim]
     }
