@@ -30,11 +30,13 @@ public final class AdamW {
     public func update(gradientScale: Float = 1) {
         step += 1
         let c1 = 1 - Foundation.pow(beta1, Float(step)), c2 = 1 - Foundation.pow(beta2, Float(step))
-        for (key, parameter) in parameters {
-            guard let grad = parameter.grad else { continue }
-            guard let state = moments[key] else { continue }
-            dk_adamw_update(parameter.value.pointer, grad.pointer, state.m.pointer, state.v.pointer,
-                            Int64(parameter.value.count), gradientScale, learningRate, beta1, beta2, eps, weightDecay, c1, c2)
+        OpProfile.measured(.optimizer) {
+            for (key, parameter) in parameters {
+                guard let grad = parameter.grad else { continue }
+                guard let state = moments[key] else { continue }
+                dk_adamw_update(parameter.value.pointer, grad.pointer, state.m.pointer, state.v.pointer,
+                                Int64(parameter.value.count), gradientScale, learningRate, beta1, beta2, eps, weightDecay, c1, c2)
+            }
         }
     }
 

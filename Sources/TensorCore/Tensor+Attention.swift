@@ -27,18 +27,22 @@ extension Tensor {
         let out = Tensor(uninitializedShape: [b, lq, heads * dv])
         let tracking = Autograd.isEnabled && (q.requiresGrad || k.requiresGrad || v.requiresGrad)
         let lse = tracking ? Tensor(uninitializedShape: [b, heads, lq]) : nil  // the backward's softmax statistics
-        check(dk_attention_forward_heads(q.pointer, k.pointer, v.pointer, out.pointer, Int64(b), Int64(heads),
-                                         Int64(lq), Int64(lk), Int64(d), Int64(dv), scale, causal ? 1 : 0,
-                                         lse?.pointer), "attention")
+        OpProfile.measure(.attention) {
+            check(dk_attention_forward_heads(q.pointer, k.pointer, v.pointer, out.pointer, Int64(b), Int64(heads),
+                                             Int64(lq), Int64(lk), Int64(d), Int64(dv), scale, causal ? 1 : 0,
+                                             lse?.pointer), "attention")
+        }
         guard let lse else { return out }
         return record(out, [q, k, v]) { g in
-            let dq = Tensor(uninitializedShape: q.shape), dk = Tensor(uninitializedShape: k.shape)
-            let dvT = Tensor(uninitializedShape: v.shape)
-            check(dk_attention_backward_heads(q.pointer, k.pointer, v.pointer, out.pointer, g.pointer, lse.pointer,
-                                              dq.pointer, dk.pointer, dvT.pointer, Int64(b), Int64(heads), Int64(lq),
-                                              Int64(lk), Int64(d), Int64(dv), scale, causal ? 1 : 0),
-                  "attention backward")
-            return [dq, dk, dvT]
+            OpProfile.measure(.attention) {
+                let dq = Tensor(uninitializedShape: q.shape), dk = Tensor(uninitializedShape: k.shape)
+                let dvT = Tensor(uninitializedShape: v.shape)
+                check(dk_attention_backward_heads(q.pointer, k.pointer, v.pointer, out.pointer, g.pointer, lse.pointer,
+                                                  dq.pointer, dk.pointer, dvT.pointer, Int64(b), Int64(heads), Int64(lq),
+                                                  Int64(lk), Int64(d), Int64(dv), scale, causal ? 1 : 0),
+                      "attention backward")
+                return [dq, dk, dvT]
+            }
         }
     }
 }

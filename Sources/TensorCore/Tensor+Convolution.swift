@@ -12,12 +12,15 @@ extension Tensor {
         let oh = (h + 2 * padding - r) / stride + 1, ow = (w + 2 * padding - s) / stride + 1
         let y = Tensor(uninitializedShape: [n, k, oh, ow])
         let dims = (Int64(n), Int64(c), Int64(h), Int64(w), Int64(k), Int64(r), Int64(s), Int64(stride), Int64(padding), Int64(oh), Int64(ow))
-        if weight.isBFloat16 {
-            check(dk_conv2d_forward_bf16_weights(x.pointer, weight.storage.bfloat16Pointer, bias?.pointer, y.pointer, dims.0, dims.1,
-                                                 dims.2, dims.3, dims.4, dims.5, dims.6, dims.7, dims.8, dims.9, dims.10), "conv2d forward")
-        } else {
-            check(dk_conv2d_forward(x.pointer, weight.pointer, bias?.pointer, y.pointer,
-                                    dims.0, dims.1, dims.2, dims.3, dims.4, dims.5, dims.6, dims.7, dims.8, dims.9, dims.10), "conv2d forward")
+        let part: OpProfile.Part = r == 3 && s == 3 ? .convolution3x3 : .convolutionOther
+        OpProfile.measure(part) {
+            if weight.isBFloat16 {
+                check(dk_conv2d_forward_bf16_weights(x.pointer, weight.storage.bfloat16Pointer, bias?.pointer, y.pointer, dims.0, dims.1,
+                                                     dims.2, dims.3, dims.4, dims.5, dims.6, dims.7, dims.8, dims.9, dims.10), "conv2d forward")
+            } else {
+                check(dk_conv2d_forward(x.pointer, weight.pointer, bias?.pointer, y.pointer,
+                                        dims.0, dims.1, dims.2, dims.3, dims.4, dims.5, dims.6, dims.7, dims.8, dims.9, dims.10), "conv2d forward")
+            }
         }
         var inputs = [x, weight]
         if let bias { inputs.append(bias) }
@@ -26,24 +29,26 @@ extension Tensor {
         let inputNeedsGrad = x.requiresGrad, inputShape = x.shape
         let savedInput = weight.requiresGrad || bias?.requiresGrad == true ? x : nil
         return record(y, inputs) { g in
-            var dx: Tensor?, dw: Tensor?, db: Tensor?
-            if inputNeedsGrad {
-                let t = Tensor(uninitializedShape: inputShape), w = weight.float32Values()
-                withExtendedLifetime(w) {
-                    check(dk_conv2d_backward_data(g.pointer, w.pointer, t.pointer, dims.0, dims.1, dims.2, dims.3, dims.4,
-                                                  dims.5, dims.6, dims.7, dims.8, dims.9, dims.10), "conv2d backward data")
+            OpProfile.measure(part) {
+                var dx: Tensor?, dw: Tensor?, db: Tensor?
+                if inputNeedsGrad {
+                    let t = Tensor(uninitializedShape: inputShape), w = weight.float32Values()
+                    withExtendedLifetime(w) {
+                        check(dk_conv2d_backward_data(g.pointer, w.pointer, t.pointer, dims.0, dims.1, dims.2, dims.3, dims.4,
+                                                      dims.5, dims.6, dims.7, dims.8, dims.9, dims.10), "conv2d backward data")
+                    }
+                    dx = t
                 }
-                dx = t
+                if let x = savedInput {
+                    let t = Tensor(uninitializedShape: weight.shape)
+                    let b = bias.map { Tensor(uninitializedShape: $0.shape) }
+                    check(dk_conv2d_backward_weights(x.pointer, g.pointer, t.pointer, b?.pointer,
+                                                     dims.0, dims.1, dims.2, dims.3, dims.4, dims.5, dims.6, dims.7, dims.8, dims.9, dims.10), "conv2d backward weights")
+                    dw = t
+                    db = b
+                }
+                return bias == nil ? [dx, dw] : [dx, dw, db]
             }
-            if let x = savedInput {
-                let t = Tensor(uninitializedShape: weight.shape)
-                let b = bias.map { Tensor(uninitializedShape: $0.shape) }
-                check(dk_conv2d_backward_weights(x.pointer, g.pointer, t.pointer, b?.pointer,
-                                                 dims.0, dims.1, dims.2, dims.3, dims.4, dims.5, dims.6, dims.7, dims.8, dims.9, dims.10), "conv2d backward weights")
-                dw = t
-                db = b
-            }
-            return bias == nil ? [dx, dw] : [dx, dw, db]
         }
     }
 

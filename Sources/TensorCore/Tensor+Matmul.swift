@@ -56,24 +56,29 @@ extension Tensor {
         // The backward pass keeps x only for the weight gradient, whose bf16 product reads it
         // rounded: under bf16 it keeps that rounding (half the bytes; x itself is then often held
         // by nothing else and freed), which both products read without converting x again.
-        let savedInput = !(tracking && weight.requiresGrad) ? nil : ComputePrecision.mode == .float32 ? x : x.storedInBFloat16()
-        let input = savedInput?.isBFloat16 == true ? savedInput! : x
-        let result = Tensor(uninitializedShape: [m, n])
-        let inputs = input.isBFloat16 ? UnsafeRawPointer(input.storage.bfloat16Pointer) : UnsafeRawPointer(input.pointer)
-        let weights = weight.isBFloat16 ? UnsafeRawPointer(weight.storage.bfloat16Pointer) : UnsafeRawPointer(weight.pointer)
-        check(dk_linear(Int64(m), Int64(n), Int64(k), inputs, input.isBFloat16 ? 1 : 0, weights, weight.isBFloat16 ? 1 : 0,
-                        weightIsParameter ? 1 : 0, bias?.pointer, result.pointer), "linear")
+        let (result, savedInput) = OpProfile.measure(.linear) {
+            let savedInput = !(tracking && weight.requiresGrad) ? nil : ComputePrecision.mode == .float32 ? x : x.storedInBFloat16()
+            let input = savedInput?.isBFloat16 == true ? savedInput! : x
+            let result = Tensor(uninitializedShape: [m, n])
+            let inputs = input.isBFloat16 ? UnsafeRawPointer(input.storage.bfloat16Pointer) : UnsafeRawPointer(input.pointer)
+            let weights = weight.isBFloat16 ? UnsafeRawPointer(weight.storage.bfloat16Pointer) : UnsafeRawPointer(weight.pointer)
+            check(dk_linear(Int64(m), Int64(n), Int64(k), inputs, input.isBFloat16 ? 1 : 0, weights, weight.isBFloat16 ? 1 : 0,
+                            weightIsParameter ? 1 : 0, bias?.pointer, result.pointer), "linear")
+            return (result, savedInput)
+        }
         guard tracking else { return result }
         let inputNeedsGrad = x.requiresGrad
         return record(result, [x, weight] + (bias.map { [$0] } ?? [])) { g in
-            // Native bf16 with both products: they read one bf16 copy of g instead of converting it each.
-            if inputNeedsGrad, let input = savedInput, input.isBFloat16, ComputePrecision.mode == .bfloat16,
-               let gradients = bfloat16Gradients(g.storedInBFloat16(), weight: weight, input: input) {
-                return [gradients.input, gradients.weight, bias.flatMap { $0.requiresGrad ? g.summed(toShape: $0.shape) : nil }]
+            OpProfile.measure(.linear) {
+                // Native bf16 with both products: they read one bf16 copy of g instead of converting it each.
+                if inputNeedsGrad, let input = savedInput, input.isBFloat16, ComputePrecision.mode == .bfloat16,
+                   let gradients = bfloat16Gradients(g.storedInBFloat16(), weight: weight, input: input) {
+                    return [gradients.input, gradients.weight, bias.flatMap { $0.requiresGrad ? g.summed(toShape: $0.shape) : nil }]
+                }
+                return [inputNeedsGrad ? (weight.isBFloat16 ? productWithBFloat16(g, weight) : matmul(g, weight)) : nil,
+                        savedInput.map { $0.isBFloat16 ? productWithBFloat16(g, $0, transposeA: true) : matmul(g, $0, transposeA: true) },
+                        bias.flatMap { $0.requiresGrad ? g.summed(toShape: $0.shape) : nil }]
             }
-            return [inputNeedsGrad ? (weight.isBFloat16 ? productWithBFloat16(g, weight) : matmul(g, weight)) : nil,
-                    savedInput.map { $0.isBFloat16 ? productWithBFloat16(g, $0, transposeA: true) : matmul(g, $0, transposeA: true) },
-                    bias.flatMap { $0.requiresGrad ? g.summed(toShape: $0.shape) : nil }]
         }
     }
 

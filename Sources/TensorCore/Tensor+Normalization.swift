@@ -10,16 +10,20 @@ extension Tensor {
         }
         let y = Tensor(uninitializedShape: shape)
         let mean = Tensor(uninitializedShape: [n * groups]), rstd = Tensor(uninitializedShape: [n * groups])
-        Tensor.check(dk_group_norm_forward(pointer, weight.pointer, bias.pointer, y.pointer, mean.pointer, rstd.pointer,
-                                           Int64(n), Int64(c), Int64(hw), Int64(groups), eps, silu ? 1 : 0), "group norm")
+        OpProfile.measure(.norm) {
+            Tensor.check(dk_group_norm_forward(pointer, weight.pointer, bias.pointer, y.pointer, mean.pointer, rstd.pointer,
+                                               Int64(n), Int64(c), Int64(hw), Int64(groups), eps, silu ? 1 : 0), "group norm")
+        }
         let x = self
         return Tensor.record(y, [x, weight, bias]) { g in
-            let dx = Tensor(uninitializedShape: x.shape)
-            let dw = Tensor(uninitializedShape: weight.shape), db = Tensor(uninitializedShape: bias.shape)
-            Tensor.check(dk_group_norm_backward(g.pointer, x.pointer, weight.pointer, bias.pointer, mean.pointer, rstd.pointer,
-                                                dx.pointer, dw.pointer, db.pointer,
-                                                Int64(n), Int64(c), Int64(hw), Int64(groups), silu ? 1 : 0), "group norm backward")
-            return [dx, dw, db]
+            OpProfile.measure(.norm) {
+                let dx = Tensor(uninitializedShape: x.shape)
+                let dw = Tensor(uninitializedShape: weight.shape), db = Tensor(uninitializedShape: bias.shape)
+                Tensor.check(dk_group_norm_backward(g.pointer, x.pointer, weight.pointer, bias.pointer, mean.pointer, rstd.pointer,
+                                                    dx.pointer, dw.pointer, db.pointer,
+                                                    Int64(n), Int64(c), Int64(hw), Int64(groups), silu ? 1 : 0), "group norm backward")
+                return [dx, dw, db]
+            }
         }
     }
 
@@ -28,15 +32,19 @@ extension Tensor {
         let d = shape[rank - 1], rows = count / Swift.max(d, 1)
         let y = Tensor(uninitializedShape: shape)
         let mean = Tensor(uninitializedShape: [rows]), rstd = Tensor(uninitializedShape: [rows])
-        Tensor.check(dk_layer_norm_forward(pointer, weight.pointer, bias.pointer, y.pointer, mean.pointer, rstd.pointer,
-                                           Int64(rows), Int64(d), eps), "layer norm")
+        OpProfile.measure(.norm) {
+            Tensor.check(dk_layer_norm_forward(pointer, weight.pointer, bias.pointer, y.pointer, mean.pointer, rstd.pointer,
+                                               Int64(rows), Int64(d), eps), "layer norm")
+        }
         let x = self
         return Tensor.record(y, [x, weight, bias]) { g in
-            let dx = Tensor(uninitializedShape: x.shape)
-            let dw = Tensor(uninitializedShape: weight.shape), db = Tensor(uninitializedShape: bias.shape)
-            Tensor.check(dk_layer_norm_backward(g.pointer, x.pointer, weight.pointer, mean.pointer, rstd.pointer,
-                                                dx.pointer, dw.pointer, db.pointer, Int64(rows), Int64(d)), "layer norm backward")
-            return [dx, dw, db]
+            OpProfile.measure(.norm) {
+                let dx = Tensor(uninitializedShape: x.shape)
+                let dw = Tensor(uninitializedShape: weight.shape), db = Tensor(uninitializedShape: bias.shape)
+                Tensor.check(dk_layer_norm_backward(g.pointer, x.pointer, weight.pointer, mean.pointer, rstd.pointer,
+                                                    dx.pointer, dw.pointer, db.pointer, Int64(rows), Int64(d)), "layer norm backward")
+                return [dx, dw, db]
+            }
         }
     }
 }

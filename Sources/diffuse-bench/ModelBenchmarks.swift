@@ -30,11 +30,14 @@ enum ModelBenchmarks {
 
     /// Builds case `name`, times it and prints one JSON line. `alternating`: bench_unet_train only,
     /// float32 and bf16 steps in turn on the same model (its master weights are float32 either
-    /// way), so that both medians and their ratio see the same state of a noisy host.
-    static func run(_ name: String, sharedDirectory: String, runs: Int?, alternating: Bool = false) throws {
+    /// way), so that both medians and their ratio see the same state of a noisy host; `parts`:
+    /// then also the median time of each part of a step (OpProfile), one JSON line each.
+    static func run(_ name: String, sharedDirectory: String, runs: Int?, alternating: Bool = false,
+                    parts: Bool = false) throws {
         guard !alternating || name == "bench_unet_train" else {
             throw BenchmarkError("--alternate compares precisions of bench_unet_train only")
         }
+        guard !parts || alternating else { throw BenchmarkError("--parts goes with --alternate") }
         let configs = URL(fileURLWithPath: sharedDirectory).appendingPathComponent("bench/configs")
         var generator = TorchGenerator(seed: 0)
         func randn(_ shape: [Int]) throws -> Tensor { try Tensor(shape: shape, values: generator.randn(count: shape.reduce(1, *))) }
@@ -77,7 +80,7 @@ enum ModelBenchmarks {
         }
         let count = runs ?? (name.hasPrefix("bench_") ? 5 : 3)
         if alternating {
-            try printAlternating(body, count: count, parameters: parameters)
+            try printAlternating(body, count: count, parameters: parameters, parts: parts)
             return
         }
         func timed() throws -> [Double] {
@@ -99,22 +102,39 @@ enum ModelBenchmarks {
                      name, median, peakResidentMegabytes(), parameters, Threads.count, ComputePrecision.mode.name))
     }
 
-    /// Times `count` steps in each precision, float32 and bf16 in turn after a warm-up step of each.
-    static func printAlternating(_ body: () throws -> Void, count: Int, parameters: Int) throws {
+    /// Times `count` steps in each precision, float32 and bf16 in turn after a warm-up step of each;
+    /// with `parts`, also each part of every step, and the rest of it (the step less its parts).
+    static func printAlternating(_ body: () throws -> Void, count: Int, parameters: Int, parts: Bool) throws {
         guard ComputePrecision.nativeBFloat16 else { throw BenchmarkError("--alternate needs native bf16 (AVX-512 BF16 or AMX)") }
         let precisions: [ComputePrecision] = [.float32, .bfloat16]
         var times: [ComputePrecision: [Double]] = [:]
+        var partTimes: [ComputePrecision: [String: [Double]]] = [:]
+        OpProfile.isEnabled = parts
+        defer { OpProfile.isEnabled = false }
         for round in -1..<count {
             for precision in precisions {
                 try ComputePrecision.use(precision, emulate: false)
+                OpProfile.reset()
                 let start = DispatchTime.now().uptimeNanoseconds
                 try body()
-                if round >= 0 { times[precision, default: []].append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9) }
+                let step = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+                guard round >= 0 else { continue }
+                times[precision, default: []].append(step)
+                let seconds = OpProfile.seconds
+                for part in OpProfile.Part.allCases { partTimes[precision, default: [:]][part.rawValue, default: []].append(seconds[part]!) }
+                partTimes[precision, default: [:]]["rest", default: []].append(step - seconds.values.reduce(0, +))
             }
         }
-        let median = { (p: ComputePrecision) in times[p]!.sorted()[times[p]!.count / 2] }
+        func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+        let (fp32, bf16) = (median(times[.float32]!), median(times[.bfloat16]!))
         print(String(format: "{\"case\": \"bench_unet_train\", \"median_fp32_s\": %.4f, \"median_bf16_s\": %.4f, \"bf16_over_fp32\": %.3f, \"peak_rss_mb\": %d, \"params\": %d, \"threads\": %d}",
-                     median(.float32), median(.bfloat16), median(.bfloat16) / median(.float32), peakResidentMegabytes(), parameters, Threads.count))
+                     fp32, bf16, bf16 / fp32, peakResidentMegabytes(), parameters, Threads.count))
+        guard parts else { return }
+        for part in OpProfile.Part.allCases.map(\.rawValue) + ["rest"] {
+            let (a, b) = (median(partTimes[.float32]![part]!), median(partTimes[.bfloat16]![part]!))
+            print(String(format: "{\"part\": \"%@\", \"median_fp32_ms\": %.1f, \"median_bf16_ms\": %.1f, \"bf16_over_fp32\": %.3f}",
+                         part, a * 1e3, b * 1e3, a > 0 ? b / a : 0))
+        }
     }
 
     /// The process's peak resident set size (VmHWM), in MB.

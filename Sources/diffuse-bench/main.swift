@@ -38,12 +38,13 @@ case GenerationBenchmark.name:
 case let name? where LoRABenchmark.cases.contains(name):
     runCase { try LoRABenchmark.run(name, modelDirectory: option("--model") ?? "models/emoji", batch: option("--batch").flatMap { Int($0) } ?? 32, runs: runs) }
 case let name? where ModelBenchmarks.cases.contains(name):
-    runCase { try ModelBenchmarks.run(name, sharedDirectory: shared, runs: runs, alternating: arguments.contains("--alternate")) }
+    runCase { try ModelBenchmarks.run(name, sharedDirectory: shared, runs: runs, alternating: arguments.contains("--alternate"),
+                                       parts: arguments.contains("--parts")) }
 default:
     FileHandle.standardError.write(Data("""
     usage: diffuse-bench kernels [--conv-modes] [--precision fp32|bf16]
            diffuse-bench all | bench_unet_fwd | bench_unet_train | sd15_unet_fwd | sd15_vae_decode [--runs N] [--shared DIR] [--precision fp32|bf16]
-           diffuse-bench bench_unet_train --alternate [--runs N] [--shared DIR]
+           diffuse-bench bench_unet_train --alternate [--parts] [--runs N] [--shared DIR]
            diffuse-bench emoji_generate [--model DIR] [--runs N] [--precision fp32|bf16]
            diffuse-bench emoji_lora_train | emoji_full_train [--model DIR] [--batch N] [--runs N]
       kernels       one JSON line per kernel: sgemm, copy, convolutions, attention, norms, softmax, activations
@@ -52,6 +53,8 @@ default:
       --precision   products in fp32 (default) or bf16 (bfloat16 inputs, float32 accumulation; float32 without
                     AVX-512 BF16 or AMX; $DIFFUSE_BF16_EMULATE=1 emulates bf16 on any CPU, slowly)
       --alternate   float32 and bf16 training steps in turn on one model: both medians and their ratio
+      --parts       with --alternate: also the median time of each part of a step (attention, linear
+                    layers, convolutions, norms, optimizer, the rest), one JSON line each
       emoji_generate  one image of the shipped model at generate's defaults, with its phases
       emoji_lora_train, emoji_full_train  one training step (batch 32): rank-4 U-Net LoRA vs U-Net + text encoder\n
     """.utf8))
