@@ -72,8 +72,14 @@ BF16_TARGET static void softmax_chunk_bf16(const float *restrict S, uint16_t *re
 // Native bf16: the chunk in blocks of SUB rows, whose scores [SUB, Lk] stay in the L2 cache.
 #define SUB 48
 
-// bf16 values in one batch entry's packed v: (Lk + 1) / 2 pairs of rows, Vw columns.
-static int64_t v_panel(const att_ctx *c) { return (c->Lk + 1) / 2 * 2 * c->Vw; }
+// Values 8 wide or less (the bench U-Net's first level) are packed narrow: dk_bf16_gemm_narrow
+// fills every lane where a 64-column panel would leave half of each vector idle.
+#define NARROW_WIDTH 8
+
+// bf16 values in one batch entry's packed v: (Lk + 1) / 2 pairs of rows, Vw columns, or narrow.
+static int64_t v_panel(const att_ctx *c) {
+    return c->Dv <= NARROW_WIDTH ? 32 * dk_bf16_narrow_groups(c->Lk) : (c->Lk + 1) / 2 * 2 * c->Vw;
+}
 
 static void fwd_body_bf16(void *p, int64_t begin, int64_t end) {
     att_ctx *c = p;
@@ -92,8 +98,12 @@ static void fwd_body_bf16(void *p, int64_t begin, int64_t end) {
             softmax_chunk_bf16(S, P, 2 * kp, inv, c->lse ? c->lse + b * c->Lq + r0 : NULL, rows, kn, r0, c->causal,
                                c->scale);
             // out [rows, Dv] = (P [rows, kn] . V [kn, Dv]) / row sums
-            dk_bf16_gemm(rows, c->Dv, kp, P, 2 * kp, c->v16 + b * v_panel(c), (c->Lk + 1) / 2, 1.0f, inv,
-                         c->o + entry_start(c, b, c->Lq, c->Dv) + r0 * c->H * c->Dv, c->H * c->Dv, 0);
+            float *o = c->o + entry_start(c, b, c->Lq, c->Dv) + r0 * c->H * c->Dv;
+            if (c->Dv <= NARROW_WIDTH)
+                dk_bf16_gemm_narrow(rows, c->Dv, kp, P, 2 * kp, c->v16 + b * v_panel(c), 1.0f, inv, o, c->H * c->Dv, 0);
+            else
+                dk_bf16_gemm(rows, c->Dv, kp, P, 2 * kp, c->v16 + b * v_panel(c), (c->Lk + 1) / 2, 1.0f, inv, o,
+                             c->H * c->Dv, 0);
         }
     }
     dk_free(S);
@@ -108,8 +118,9 @@ static void bf16_operands_body(void *p, int64_t begin, int64_t end) {
                           (uint16_t *)c->q16 + b * c->Lq * c->Dp, c->Dp);
         dk_bf16_pack_pairs(c->k + entry_start(c, b, c->Lk, c->D), c->D, c->Lk, ld, 1,
                            (uint16_t *)c->k16 + b * c->Dp * c->Lkp);
-        dk_bf16_pack_pairs(c->v + entry_start(c, b, c->Lk, c->Dv), c->Lk, c->Dv, ldv, 0,
-                           (uint16_t *)c->v16 + b * v_panel(c));
+        const float *v = c->v + entry_start(c, b, c->Lk, c->Dv);
+        if (c->Dv <= NARROW_WIDTH) dk_bf16_pack_pairs_narrow(v, c->Lk, c->Dv, ldv, (uint16_t *)c->v16 + b * v_panel(c));
+        else dk_bf16_pack_pairs(v, c->Lk, c->Dv, ldv, 0, (uint16_t *)c->v16 + b * v_panel(c));
     }
 }
 
@@ -135,10 +146,15 @@ typedef struct {
     att_ctx *c;
     uint16_t *q, *dout;  // bf16 rows [B, Lq, Dp], [B, Lq, Dvp]: left operands of S and dP
     uint16_t *kt, *vt;   // K^T, V^T packed (pairs along D, Dv): [B][Dp * Lkp], [B][Dvp * Lkp]
-    uint16_t *k;         // K packed (pairs along Lk) for dQ = dS K: [B][Lk2 * Dw]
+    uint16_t *k;         // K packed (pairs along Lk) for dQ = dS K: [B][k_panel], narrow for D <= 8
     int64_t Dp, Dvp, Lkp, Lk2, Dw;
     int64_t R;           // query rows per block, even: 64, or 32 past 1024 keys (S and dP, 2 R Lk floats, in L2)
 } bwd_ctx;
+
+// bf16 values in one batch entry's packed K for dQ.
+static int64_t k_panel(const bwd_ctx *x) {
+    return x->c->D <= NARROW_WIDTH ? 32 * dk_bf16_narrow_groups(x->c->Lk) : x->Lk2 * x->Dw;
+}
 
 static void bwd_operands_body(void *p, int64_t begin, int64_t end) {
     bwd_ctx *x = p;
@@ -151,7 +167,8 @@ static void bwd_operands_body(void *p, int64_t begin, int64_t end) {
                           x->Dvp);
         dk_bf16_pack_pairs(k, c->D, c->Lk, ld, 1, x->kt + b * x->Dp * x->Lkp);
         dk_bf16_pack_pairs(v, c->Dv, c->Lk, ldv, 1, x->vt + b * x->Dvp * x->Lkp);
-        dk_bf16_pack_pairs(k, c->Lk, c->D, ld, 0, x->k + b * x->Lk2 * x->Dw);
+        if (c->D <= NARROW_WIDTH) dk_bf16_pack_pairs_narrow(k, c->Lk, c->D, ld, x->k + b * k_panel(x));
+        else dk_bf16_pack_pairs(k, c->Lk, c->D, ld, 0, x->k + b * k_panel(x));
     }
 }
 
@@ -252,8 +269,11 @@ static void bwd_body_bf16(void *p, int64_t begin, int64_t end) {
             transpose_bf16(q16 + r0 * x->Dp, rows, D, x->Dp, qT, 2 * pm);
             dk_bf16_gemm(Dv, kn, pm, doT, 2 * pm, Pp, pm, 1.0f, NULL, dVT, Lk, 1);
             dk_bf16_gemm(D, kn, pm, qT, 2 * pm, dSp, pm, 1.0f, NULL, dKT, Lk, 1);
-            dk_bf16_gemm(rows, D, kp, dSr, 2 * kp, x->k + b * x->Lk2 * x->Dw, x->Lk2 / 2, 1.0f, NULL,
-                         dq + r0 * H * D, H * D, 0);
+            if (D <= NARROW_WIDTH)
+                dk_bf16_gemm_narrow(rows, D, kp, dSr, 2 * kp, x->k + b * k_panel(x), 1.0f, NULL, dq + r0 * H * D, H * D, 0);
+            else
+                dk_bf16_gemm(rows, D, kp, dSr, 2 * kp, x->k + b * k_panel(x), x->Lk2 / 2, 1.0f, NULL, dq + r0 * H * D,
+                             H * D, 0);
         }
         if (c->groups == 1) {
             transpose_into(dKT, D, Lk, c->dk + entry_start(c, b, Lk, D), H * D);
@@ -287,7 +307,7 @@ int dk_attention_backward_native(att_ctx *c) {
     bwd_ctx x = {.c = c, .Dp = (c->D + 1) / 2 * 2, .Dvp = (c->Dv + 1) / 2 * 2, .Lkp = dk_bf16_pairs_width(c->Lk),
                  .Lk2 = (c->Lk + 1) / 2 * 2, .Dw = dk_bf16_pairs_width(c->D), .R = c->Lk <= 1024 ? 64 : 32};
     int64_t nq = c->B * c->Lq * x.Dp, ndo = c->B * c->Lq * x.Dvp, nkt = c->B * x.Dp * x.Lkp,
-            nvt = c->B * x.Dvp * x.Lkp, nk = c->B * x.Lk2 * x.Dw;
+            nvt = c->B * x.Dvp * x.Lkp, nk = c->B * k_panel(&x);
     uint16_t *buf = (uint16_t *)dk_alloc_floats((nq + ndo + nkt + nvt + nk + 1) / 2);
     if (buf && c->groups > 1) c->part = dk_alloc_floats(c->B * c->groups * c->Lk * (c->D + c->Dv));
     if (!buf || (c->groups > 1 && !c->part)) {

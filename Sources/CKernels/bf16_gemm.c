@@ -134,6 +134,94 @@ BF16_TARGET static void dispatch(int mr, int nb, int64_t kp, const uint32_t *a, 
     }
 }
 
+// ---- right operands at most 8 columns wide (attention's 8-wide heads) ----
+// A panel of 64 columns would leave half of each 16-lane vector idle. Here lane 2n + h of group g
+// holds pair 2g + h of column n, so that one 64-bit broadcast of A's pairs 2g and 2g + 1 feeds all
+// 16 lanes; each column's two lanes are summed at the end.
+
+int64_t dk_bf16_narrow_groups(int64_t K) { return ((K + 1) / 2 + 1) / 2; }
+
+BF16_TARGET void dk_bf16_pack_pairs_narrow(const float *src, int64_t K, int64_t N, int64_t ld, uint16_t *out) {
+    // Lane 2n + h of the low (high) halves: row 2h (2h + 1) of the group's four, column n.
+    const __m512i spread = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    const __mmask8 cols = (__mmask8)((1u << N) - 1);
+    for (int64_t g = 0, groups = dk_bf16_narrow_groups(K); g < groups; g++) {
+        __m256 r[4];
+        for (int i = 0; i < 4; i++)
+            r[i] = 4 * g + i < K ? _mm256_maskz_loadu_ps(cols, src + (4 * g + i) * ld) : _mm256_setzero_ps();
+        __m512 lo = _mm512_permutex2var_ps(_mm512_castps256_ps512(r[0]), spread, _mm512_castps256_ps512(r[2]));
+        __m512 hi = _mm512_permutex2var_ps(_mm512_castps256_ps512(r[1]), spread, _mm512_castps256_ps512(r[3]));
+        __m512i pairs = _mm512_or_si512(_mm512_cvtepu16_epi32((__m256i)_mm512_cvtneps_pbh(lo)),
+                                        _mm512_slli_epi32(_mm512_cvtepu16_epi32((__m256i)_mm512_cvtneps_pbh(hi)), 16));
+        _mm512_storeu_si512(out + 32 * g, pairs);
+    }
+}
+
+BF16_TARGET DK_INLINE void tile_narrow(const int mr, int64_t kp, const uint32_t *a, int64_t lda, const uint32_t *b,
+                                       float *c, int64_t ldc, int64_t ncols, int first, float alpha,
+                                       const float *row_scale) {
+    __m512 acc[MR_NARROW];
+#pragma clang loop unroll(full)
+    for (int i = 0; i < mr; i++) acc[i] = _mm512_setzero_ps();
+    int64_t g = 0;
+    for (; 2 * g + 2 <= kp; g++) {
+        __m512bh bv = (__m512bh)_mm512_loadu_si512(b + 16 * g);
+#pragma clang loop unroll(full)
+        for (int i = 0; i < mr; i++) {
+            uint64_t two;
+            __builtin_memcpy(&two, a + i * lda + 2 * g, sizeof two);
+            acc[i] = _mm512_dpbf16_ps(acc[i], (__m512bh)_mm512_set1_epi64((long long)two), bv);
+        }
+    }
+    if (kp % 2) {  // the last pair alone: even lanes only (the odd ones hold a pair past KP)
+        __m512bh bv = (__m512bh)_mm512_loadu_si512(b + 16 * g);
+#pragma clang loop unroll(full)
+        for (int i = 0; i < mr; i++)
+            acc[i] = _mm512_dpbf16_ps(acc[i], (__m512bh)_mm512_maskz_set1_epi32(0x5555, (int)a[i * lda + 2 * g]), bv);
+    }
+    const __m512i evens = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __mmask16 mask = (__mmask16)((1u << ncols) - 1);
+#pragma clang loop unroll(full)
+    for (int i = 0; i < mr; i++) {
+        __m512 v = _mm512_add_ps(acc[i], _mm512_permute_ps(acc[i], 0xb1));  // lane 2n: column n's sum
+        v = _mm512_permutexvar_ps(evens, v);
+        if (row_scale || alpha != 1.0f) v = _mm512_mul_ps(v, _mm512_set1_ps(row_scale ? alpha * row_scale[i] : alpha));
+        if (ncols == 8) {  // Zen 4 stores a full vector several times faster than a masked one
+            __m256 w = _mm512_castps512_ps256(v);
+            if (!first) w = _mm256_add_ps(w, _mm256_loadu_ps(c + i * ldc));
+            _mm256_storeu_ps(c + i * ldc, w);
+        } else {
+            if (!first) v = _mm512_add_ps(v, _mm512_maskz_loadu_ps(mask, c + i * ldc));
+            _mm512_mask_storeu_ps(c + i * ldc, mask, v);
+        }
+    }
+}
+
+#define NARROW_CASE(m)                                                                          \
+    case m:                                                                                     \
+        tile_narrow(m, kp, a, lda, b, c, ldc, ncols, first, alpha, row_scale);                  \
+        break;
+
+BF16_TARGET static void dispatch_narrow(int mr, int64_t kp, const uint32_t *a, int64_t lda, const uint32_t *b,
+                                        float *c, int64_t ldc, int64_t ncols, int first, float alpha,
+                                        const float *row_scale) {
+    switch (mr) {
+        NARROW_CASE(MR_NARROW) NARROW_CASE(12) NARROW_CASE(6) NARROW_CASE(5) NARROW_CASE(4) NARROW_CASE(3)
+        NARROW_CASE(2) NARROW_CASE(1)
+    }
+}
+
+BF16_TARGET void dk_bf16_gemm_narrow(int64_t M, int64_t N, int64_t KP, const uint16_t *A, int64_t lda,
+                                     const uint16_t *Bn, float alpha, const float *row_scale, float *C, int64_t ldc,
+                                     int accumulate) {
+    for (int64_t m0 = 0, mr; m0 < M; m0 += mr) {
+        int64_t left = M - m0;
+        mr = left >= MR_NARROW ? MR_NARROW : left >= 12 ? 12 : left >= 6 ? 6 : left;
+        dispatch_narrow((int)mr, KP, (const uint32_t *)A + m0 * (lda / 2), lda / 2, (const uint32_t *)Bn, C + m0 * ldc,
+                        ldc, N, !accumulate, alpha, row_scale ? row_scale + m0 : NULL);
+    }
+}
+
 BF16_TARGET void dk_bf16_gemm(int64_t M, int64_t N, int64_t KP, const uint16_t *A, int64_t lda, const uint16_t *Bp,
                               int64_t bkp, float alpha, const float *row_scale, float *C, int64_t ldc,
                               int accumulate) {

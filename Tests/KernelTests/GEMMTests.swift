@@ -143,6 +143,47 @@ final class GEMMTests: XCTestCase {
         }
     }
 
+    /// The kernel for right operands at most 8 wide: every tile height it takes (24, 12, 6 and
+    /// 1-5 rows), an even and an odd count of pairs (the last alone, where the packed operand's
+    /// next pair must not count), widths 8 and under, alpha and row scales, written or added to C:
+    /// against a double product of the rounded operands.
+    func testNarrowBFloat16KernelAgainstRoundedDoubleProduct() {
+        guard dk_bf16_gemm_available() != 0 else {
+            XCTAssertEqual(dk_bf16_native_supported(), 0, "bf16 products run natively, so the bf16 kernel must too")
+            return
+        }
+        for (M, N, K) in [(24, 8, 64), (41, 8, 77), (12, 5, 9), (6, 1, 2), (5, 7, 256), (1, 8, 1), (47, 3, 30),
+                          (26, 6, 5), (28, 8, 13)] {
+            var rng = TestRandom(seed: UInt64(M * 1000 + N * 100 + K))
+            // B has 5 more rows than the product reads: the packed pairs past KP hold values.
+            let packedK = K + 5, ldb = N + 2, kp = (K + 1) / 2, lda = 2 * kp + 2
+            let a = rng.floats(M * K), b = rng.floats(packedK * ldb), scales = rng.floats(M)
+            var a16 = [UInt16](repeating: 0, count: M * lda)
+            dk_bf16_pack_rows(a, Int64(M), Int64(K), Int64(K), &a16, Int64(lda))
+            var packed = [UInt16](repeating: 0xffff, count: 32 * Int(dk_bf16_narrow_groups(Int64(packedK))))
+            dk_bf16_pack_pairs_narrow(b, Int64(packedK), Int64(N), Int64(ldb), &packed)
+            let (ra, rb) = (rounded(a), rounded(b))
+            let initial = rng.floats(M * (N + 3))
+            for rowScaled in [false, true] { for accumulate in [false, true] {
+                var c = accumulate ? initial : [Float](repeating: .nan, count: M * (N + 3))
+                for i in 0..<M { for j in N..<(N + 3) { c[i * (N + 3) + j] = .nan } }
+                dk_bf16_gemm_narrow(Int64(M), Int64(N), Int64(kp), a16, Int64(lda), packed, 0.5,
+                                    rowScaled ? scales : nil, &c, Int64(N + 3), accumulate ? 1 : 0)
+                var expected = [Double](repeating: 0, count: M * N), got = [Float](repeating: 0, count: M * N)
+                for i in 0..<M { for j in 0..<N {
+                    var sum = 0.0
+                    for k in 0..<K { sum += Double(ra[i * K + k]) * Double(rb[k * ldb + j]) }
+                    expected[i * N + j] = 0.5 * sum * (rowScaled ? Double(scales[i]) : 1)
+                        + (accumulate ? Double(initial[i * (N + 3) + j]) : 0)
+                    got[i * N + j] = c[i * (N + 3) + j]
+                } }
+                XCTAssertLessThan(relativeError(got, expected), 1e-5,
+                                  "M \(M), N \(N), K \(K), row scales \(rowScaled), accumulate \(accumulate)")
+                for i in 0..<M { for j in N..<(N + 3) { XCTAssertTrue(c[i * (N + 3) + j].isNaN, "wrote past N") } }
+            } }
+        }
+    }
+
     private func rounded(_ values: [Float]) -> [Float] {
         var out = values
         XCTAssertEqual(dk_round_bf16(values, &out, Int64(values.count)), 0)

@@ -176,9 +176,17 @@ final class BFloat16PrecisionTests: XCTestCase {
         // Chunks with a partial last one and blocks of rows; odd head and key counts (padded
         // pairs); keys and an output width across 64-column panels and no multiple of 16; with
         // and without the causal mask; a negative scale, whose largest scaled score is the
-        // smallest score.
-        let q = testTensor([3, 300, 15], seed: 21), k = testTensor([3, 151, 15], seed: 22)
-        let v = testTensor([3, 151, 70], seed: 23)
+        // smallest score. Heads and values 8 wide or less take the narrow kernel, with an odd
+        // count of key pairs (under the causal mask, 70 queries see 70 of 149 keys: the packed
+        // pair after the last one read holds values).
+        for (queries, d, dv, keys) in [(300, 15, 70, 151), (300, 8, 8, 77), (70, 5, 7, 149)] {
+            let q = testTensor([3, queries, d], seed: 21), k = testTensor([3, keys, d], seed: 22)
+            let v = testTensor([3, keys, dv], seed: 23)
+            try assertNativeAttentionComputesTheEmulatedNumerics(q, k, v)
+        }
+    }
+
+    private func assertNativeAttentionComputesTheEmulatedNumerics(_ q: Tensor, _ k: Tensor, _ v: Tensor) throws {
         for causal in [false, true] {
             for scale: Float in [0.3, -0.2] {
                 try ComputePrecision.use(.bfloat16, emulate: true)
@@ -191,7 +199,8 @@ final class BFloat16PrecisionTests: XCTestCase {
                 let native = Tensor.attention(q, k, v, scale: scale, causal: causal)
                 // Up to summation order and the exponential's last bits, which may move a
                 // probability to the neighbouring bf16 value.
-                assertClose(native, emulated, relative: 1e-3, "native against emulated bf16, causal \(causal), scale \(scale)")
+                assertClose(native, emulated, relative: 1e-3,
+                            "native against emulated bf16, q \(q.shape), v \(v.shape), causal \(causal), scale \(scale)")
             }
         }
     }
@@ -200,14 +209,15 @@ final class BFloat16PrecisionTests: XCTestCase {
         // Odd query blocks (301 queries: a partial chunk of 45), an odd head width and key count
         // (padded pairs), keys and value widths across 64-column panels, the causal mask, a
         // negative scale; 3 batch entries split their queries into two groups whose partial key
-        // and value gradients are summed, 9 take one group each.
-        for batch in [3, 9] {
+        // and value gradients are summed, 9 take one group each. Heads 8 wide or less take the
+        // narrow kernel for the query gradient, with an odd count of key pairs.
+        for (batch, d, dv, keys) in [(3, 15, 70, 151), (9, 15, 70, 151), (3, 8, 8, 77), (9, 6, 5, 149)] {
             let lq = batch == 3 ? 301 : 70
             func gradients(causal: Bool, scale: Float) -> [[Float]] {
-                let q = testTensor([batch, lq, 15], seed: 31).requiringGrad()
-                let k = testTensor([batch, 151, 15], seed: 32).requiringGrad()
-                let v = testTensor([batch, 151, 70], seed: 33).requiringGrad()
-                let weights = testTensor([batch, lq, 70], seed: 34)
+                let q = testTensor([batch, lq, d], seed: 31).requiringGrad()
+                let k = testTensor([batch, keys, d], seed: 32).requiringGrad()
+                let v = testTensor([batch, keys, dv], seed: 33).requiringGrad()
+                let weights = testTensor([batch, lq, dv], seed: 34)
                 (Tensor.attention(q, k, v, scale: scale, causal: causal) * weights).sum().backward()
                 return [q, k, v].map { $0.grad?.values ?? [] }
             }
@@ -222,7 +232,7 @@ final class BFloat16PrecisionTests: XCTestCase {
                     // Up to summation order and the exponential's last bits, which may move a
                     // probability or its gradient to the neighbouring bf16 value.
                     assertClose(native, emulated, relative: 2e-3,
-                                "\(name): native against emulated bf16, batch \(batch), causal \(causal), scale \(scale)")
+                                "\(name): native against emulated bf16, batch \(batch), d \(d), dv \(dv), causal \(causal), scale \(scale)")
                 }
             }
         }

@@ -123,6 +123,15 @@ void dk_bf16_pack_pairs(const float *src, int64_t K, int64_t N, int64_t ld, int 
 /// with bkp >= KP pairs and at least N columns (its first N columns and KP pairs are read).
 void dk_bf16_gemm(int64_t M, int64_t N, int64_t KP, const uint16_t *A, int64_t lda, const uint16_t *Bp, int64_t bkp,
                   float alpha, const float *row_scale, float *C, int64_t ldc, int accumulate);
+/// Groups of 16 lanes in a narrow right operand of K rows (dk_bf16_pack_pairs_narrow): its size is
+/// 32 bf16 values a group.
+int64_t dk_bf16_narrow_groups(int64_t K);
+/// B [K, N] (src[k * ld + n]), N <= 8, packed for dk_bf16_gemm_narrow: lane 2n + h of group g holds
+/// pair 2g + h of column n (zero past K and N), so no lane of a vector is idle.
+void dk_bf16_pack_pairs_narrow(const float *src, int64_t K, int64_t N, int64_t ld, uint16_t *out);
+/// dk_bf16_gemm for N <= 8 with B packed by dk_bf16_pack_pairs_narrow (its first KP pairs read).
+void dk_bf16_gemm_narrow(int64_t M, int64_t N, int64_t KP, const uint16_t *A, int64_t lda, const uint16_t *Bn,
+                         float alpha, const float *row_scale, float *C, int64_t ldc, int accumulate);
 
 // ---- convolution (conv.c): oneDNN, groups = 1, NCHW activations, OIHW weights ----
 // x [N, C, H, W], w [K, C, R, S], bias [K], y [N, K, OH, OW];
