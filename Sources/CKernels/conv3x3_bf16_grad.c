@@ -107,13 +107,6 @@ BF16_TARGET static void rows_body(void *p, int64_t k0, int64_t k1) {
     }
 }
 
-// Items 0..N-1: xp's images; N..N+K-1: a's rows (one parallel region for both).
-static void operands_body(void *p, int64_t i0, int64_t i1) {
-    grad_ctx *c = p;
-    if (i0 < c->N) padded_body(p, i0, i1 < c->N ? i1 : c->N);
-    if (i1 > c->N) rows_body(p, (i0 > c->N ? i0 : c->N) - c->N, i1 - c->N);
-}
-
 // Pairs of pixels t, t + 1 (t from t0, `pairs` of them) of xp shifted by `offset` values, 64
 // channels from c0: out [pairs][64][2], as dk_bf16_gemm reads one panel.
 BF16_TARGET static void pack_panel(const grad_ctx *c, int64_t t0, int64_t pairs, int64_t offset, int64_t c0,
@@ -164,19 +157,32 @@ static void jobs_body(void *p, int64_t j0, int64_t j1) {
     dk_free(packed);
 }
 
-// dw [K, C, 3, 3]: g's parts [K, 9, C] summed, written in order.
-static void scatter_body(void *p, int64_t k0, int64_t k1) {
+// dw [K, C, 3, 3]: g's parts [K, 9, C] summed, written in order. Sixteen channels at a time: the
+// nine taps' vectors, transposed in registers, are each channel's nine values; each store of 16
+// values writes them and the next channel's first seven, which the next store overwrites (a row's
+// last channel stores its nine alone: the next row may be another thread's).
+BF16_TARGET static void scatter_body(void *p, int64_t k0, int64_t k1) {
     const grad_ctx *c = p;
-    const int64_t stride = c->K * 9 * c->C;
+    const int64_t C = c->C, stride = c->K * 9 * C;
     for (int64_t k = k0; k < k1; k++) {
-        const float *g = c->g + k * 9 * c->C;
-        float *dw = c->dw + k * c->C * 9;
-        for (int64_t ch = 0; ch < c->C; ch++)
-            for (int64_t tap = 0; tap < 9; tap++) {
-                float sum = g[tap * c->C + ch];
-                for (int64_t part = 1; part < c->parts; part++) sum += g[part * stride + tap * c->C + ch];
-                dw[ch * 9 + tap] = sum;
+        const float *g = c->g + k * 9 * C;
+        float *dw = c->dw + k * C * 9;
+        for (int64_t c0 = 0; c0 < C; c0 += 16) {
+            int64_t channels = C - c0 < 16 ? C - c0 : 16;
+            __mmask16 lanes = (__mmask16)((1u << channels) - 1);
+            __m512 r[16];
+            for (int tap = 0; tap < 16; tap++) {
+                r[tap] = _mm512_setzero_ps();
+                if (tap < 9)
+                    for (int64_t part = 0; part < c->parts; part++)
+                        r[tap] = _mm512_add_ps(r[tap], _mm512_maskz_loadu_ps(lanes, g + part * stride + tap * C + c0));
             }
+            transpose16(r);  // r[i]: channel c0 + i's nine taps, then zeros
+            float *out = dw + c0 * 9;
+            int64_t last = c0 + 16 >= C ? channels - 1 : channels;
+            for (int64_t i = 0; i < last; i++) _mm512_storeu_ps(out + 9 * i, r[i]);
+            for (int64_t i = last; i < channels; i++) _mm512_mask_storeu_ps(out + 9 * i, 0x1ff, r[i]);
+        }
     }
 }
 
@@ -200,7 +206,10 @@ int dk_conv3x3_bf16_backward_weights(const float *x, const float *dy, float *dw,
     c.g = dk_alloc_floats(grads);
     int rc = c.xp && c.a && c.g ? 0 : DK_ERR_ALLOC;
     if (!rc) {
-        dk_parallel_for(N + K, 1, &c, operands_body);
+        // Images and rows in regions of their own: an image costs C / N rows, so one region's
+        // halves would share them unevenly.
+        dk_parallel_for(N, 1, &c, padded_body);
+        dk_parallel_for(K, 1, &c, rows_body);
         dk_parallel_for(9 * c.panels * c.parts, 1, &c, jobs_body);
         rc = c.err;
     }
