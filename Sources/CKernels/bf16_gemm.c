@@ -24,6 +24,8 @@ int dk_bf16_gemm_available(void) {
 
 int64_t dk_bf16_pairs_width(int64_t n) { return (n + PANEL - 1) / PANEL * PANEL; }
 
+static __mmask16 first16(int64_t n) { return n >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << n) - 1); }
+
 BF16_TARGET void dk_bf16_pack_rows(const float *src, int64_t rows, int64_t cols, int64_t ld, uint16_t *dst,
                                    int64_t dst_ld) {
     for (int64_t r = 0; r < rows; r++) {
@@ -32,8 +34,13 @@ BF16_TARGET void dk_bf16_pack_rows(const float *src, int64_t rows, int64_t cols,
         int64_t j = 0;
         for (; j + 16 <= cols; j += 16)
             _mm256_storeu_si256((__m256i *)(d + j), (__m256i)_mm512_cvtneps_pbh(_mm512_loadu_ps(s + j)));
-        for (; j < cols; j++) d[j] = dk_bf16_bits(s[j]);
-        for (; j < dst_ld; j++) d[j] = 0;
+        // The rest of the row and its zero padding, 16 at a time (attention's 8-wide heads are all rest)
+        for (; j < dst_ld; j += 16) {
+            int64_t values = cols - j > 0 ? cols - j : 0, width = dst_ld - j < 16 ? dst_ld - j : 16;
+            __m256i v = (__m256i)_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(first16(values), s + j));
+            if (width == 8) _mm_storeu_si128((__m128i *)(d + j), _mm256_castsi256_si128(v));  // faster than masked on Zen 4
+            else _mm256_mask_storeu_epi16(d + j, first16(width), v);
+        }
     }
 }
 
