@@ -14,21 +14,21 @@ public enum OpProfile {
     }
 
     nonisolated(unsafe) public static var isEnabled = false
-    nonisolated(unsafe) private static var nanoseconds = [UInt64](repeating: 0, count: Part.allCases.count)
+    nonisolated(unsafe) private static var nanoseconds: [Part: UInt64] = [:]
 
     /// The time in each part since the last `reset`, in seconds.
     public static var seconds: [Part: Double] {
-        Dictionary(uniqueKeysWithValues: Part.allCases.enumerated().map { ($1, Double(nanoseconds[$0]) / 1e9) })
+        Dictionary(uniqueKeysWithValues: Part.allCases.map { ($0, Double(nanoseconds[$0, default: 0]) / 1e9) })
     }
 
-    public static func reset() { nanoseconds = [UInt64](repeating: 0, count: Part.allCases.count) }
+    public static func reset() { nanoseconds = [:] }
 
     /// Runs `body`, adding its wall time to `part` when profiling is on.
     @inline(__always)
     static func measure<T>(_ part: Part, _ body: () throws -> T) rethrows -> T {
         guard isEnabled else { return try body() }
         let start = DispatchTime.now().uptimeNanoseconds
-        defer { nanoseconds[Part.allCases.firstIndex(of: part)!] += DispatchTime.now().uptimeNanoseconds - start }
+        defer { nanoseconds[part, default: 0] += DispatchTime.now().uptimeNanoseconds - start }
         return try body()
     }
 

@@ -121,25 +121,11 @@ final class GEMMTests: XCTestCase {
             var packed = [UInt16](repeating: 0xffff, count: bkp * np * 2)
             dk_bf16_pack_pairs(stored, Int64(packedK), Int64(packedN), Int64(trans == 0 ? packedN : packedK),
                                Int32(trans), &packed)
-            let (ra, rb) = (rounded(a), rounded(b))
-            let initial = rng.floats(M * (N + 3))
-            for rowScaled in [false, true] { for accumulate in [false, true] {
-                var c = accumulate ? initial : [Float](repeating: .nan, count: M * (N + 3))
-                for i in 0..<M { for j in N..<(N + 3) { c[i * (N + 3) + j] = .nan } }
-                dk_bf16_gemm(Int64(M), Int64(N), Int64(kp), a16, Int64(lda), packed, Int64(bkp), 0.5,
-                             rowScaled ? scales : nil, &c, Int64(N + 3), accumulate ? 1 : 0)
-                var expected = [Double](repeating: 0, count: M * N), got = [Float](repeating: 0, count: M * N)
-                for i in 0..<M { for j in 0..<N {
-                    var sum = 0.0
-                    for k in 0..<K { sum += Double(ra[i * K + k]) * Double(rb[k * packedN + j]) }
-                    expected[i * N + j] = 0.5 * sum * (rowScaled ? Double(scales[i]) : 1)
-                        + (accumulate ? Double(initial[i * (N + 3) + j]) : 0)
-                    got[i * N + j] = c[i * (N + 3) + j]
-                } }
-                XCTAssertLessThan(relativeError(got, expected), 1e-5,
-                                  "M \(M), N \(N), K \(K), trans \(trans), row scales \(rowScaled), accumulate \(accumulate)")
-                for i in 0..<M { for j in N..<(N + 3) { XCTAssertTrue(c[i * (N + 3) + j].isNaN, "wrote past N") } }
-            } }
+            assertHalfProduct(of: a, b, ldb: packedN, M: M, N: N, K: K, scales: scales, initial: rng.floats(M * (N + 3)),
+                              "trans \(trans)") { c, rowScales, accumulate in
+                dk_bf16_gemm(Int64(M), Int64(N), Int64(kp), a16, Int64(lda), packed, Int64(bkp), 0.5, rowScales, c,
+                             Int64(N + 3), accumulate)
+            }
         }
     }
 
@@ -162,26 +148,38 @@ final class GEMMTests: XCTestCase {
             dk_bf16_pack_rows(a, Int64(M), Int64(K), Int64(K), &a16, Int64(lda))
             var packed = [UInt16](repeating: 0xffff, count: 32 * Int(dk_bf16_narrow_groups(Int64(packedK))))
             dk_bf16_pack_pairs_narrow(b, Int64(packedK), Int64(N), Int64(ldb), &packed)
-            let (ra, rb) = (rounded(a), rounded(b))
-            let initial = rng.floats(M * (N + 3))
-            for rowScaled in [false, true] { for accumulate in [false, true] {
-                var c = accumulate ? initial : [Float](repeating: .nan, count: M * (N + 3))
-                for i in 0..<M { for j in N..<(N + 3) { c[i * (N + 3) + j] = .nan } }
-                dk_bf16_gemm_narrow(Int64(M), Int64(N), Int64(kp), a16, Int64(lda), packed, 0.5,
-                                    rowScaled ? scales : nil, &c, Int64(N + 3), accumulate ? 1 : 0)
-                var expected = [Double](repeating: 0, count: M * N), got = [Float](repeating: 0, count: M * N)
-                for i in 0..<M { for j in 0..<N {
-                    var sum = 0.0
-                    for k in 0..<K { sum += Double(ra[i * K + k]) * Double(rb[k * ldb + j]) }
-                    expected[i * N + j] = 0.5 * sum * (rowScaled ? Double(scales[i]) : 1)
-                        + (accumulate ? Double(initial[i * (N + 3) + j]) : 0)
-                    got[i * N + j] = c[i * (N + 3) + j]
-                } }
-                XCTAssertLessThan(relativeError(got, expected), 1e-5,
-                                  "M \(M), N \(N), K \(K), row scales \(rowScaled), accumulate \(accumulate)")
-                for i in 0..<M { for j in N..<(N + 3) { XCTAssertTrue(c[i * (N + 3) + j].isNaN, "wrote past N") } }
-            } }
+            assertHalfProduct(of: a, b, ldb: ldb, M: M, N: N, K: K, scales: scales, initial: rng.floats(M * (N + 3)),
+                              "narrow") { c, rowScales, accumulate in
+                dk_bf16_gemm_narrow(Int64(M), Int64(N), Int64(kp), a16, Int64(lda), packed, 0.5, rowScales, c,
+                                    Int64(N + 3), accumulate)
+            }
         }
+    }
+
+    /// Runs `product` (C [M, N + 3] = 0.5 · A [M, K] · B [K, N] rounded to bf16, with row scales
+    /// or none, written or added) in all four ways and checks C against a double product of the
+    /// rounded operands (B's rows ldb apart), to 1e-5 of its largest value, and its 3 last columns
+    /// untouched.
+    private func assertHalfProduct(of a: [Float], _ b: [Float], ldb: Int, M: Int, N: Int, K: Int, scales: [Float],
+                                   initial: [Float], _ label: String,
+                                   _ product: (UnsafeMutablePointer<Float>, [Float]?, Int32) -> Void) {
+        let (ra, rb) = (rounded(a), rounded(b))
+        for rowScaled in [false, true] { for accumulate in [false, true] {
+            var c = accumulate ? initial : [Float](repeating: .nan, count: M * (N + 3))
+            for i in 0..<M { for j in N..<(N + 3) { c[i * (N + 3) + j] = .nan } }
+            c.withUnsafeMutableBufferPointer { product($0.baseAddress!, rowScaled ? scales : nil, accumulate ? 1 : 0) }
+            var expected = [Double](repeating: 0, count: M * N), got = [Float](repeating: 0, count: M * N)
+            for i in 0..<M { for j in 0..<N {
+                var sum = 0.0
+                for k in 0..<K { sum += Double(ra[i * K + k]) * Double(rb[k * ldb + j]) }
+                expected[i * N + j] = 0.5 * sum * (rowScaled ? Double(scales[i]) : 1)
+                    + (accumulate ? Double(initial[i * (N + 3) + j]) : 0)
+                got[i * N + j] = c[i * (N + 3) + j]
+            } }
+            XCTAssertLessThan(relativeError(got, expected), 1e-5,
+                              "M \(M), N \(N), K \(K), \(label), row scales \(rowScaled), accumulate \(accumulate)")
+            for i in 0..<M { for j in N..<(N + 3) { XCTAssertTrue(c[i * (N + 3) + j].isNaN, "wrote past N") } }
+        } }
     }
 
     private func rounded(_ values: [Float]) -> [Float] {
