@@ -2,6 +2,7 @@
 // per-channel or per-feature vector), a sum back to such a vector, and the AdamW update.
 #include "CKernels.h"
 #include "dk_math.h"
+#include <string.h>
 
 typedef struct {
     int op, b_mode;
@@ -111,6 +112,31 @@ int dk_sum_to_pattern(const float *src, float *dst, int64_t outer, int64_t mid, 
     sum_ctx c = {src, dst, outer, mid, inner};
     int64_t per = outer * inner;
     dk_parallel_for(mid, c.inner == 1 ? 256 : 16384 / (per + 1) + 1, &c, sum_body);
+    return 0;
+}
+
+typedef struct { const uint16_t *src; float *dst; int64_t rows, cols; } bf16_sums_ctx;
+
+DK_HOT static void add_bf16_into(float *restrict acc, const uint16_t *restrict x, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        uint32_t u = (uint32_t)x[i] << 16;
+        float v;
+        memcpy(&v, &u, sizeof v);
+        acc[i] += v;
+    }
+}
+
+static void bf16_sums_body(void *p, int64_t begin, int64_t end) {
+    const bf16_sums_ctx *c = p;
+    for (int64_t j = begin; j < end; j++) c->dst[j] = 0.0f;
+    for (int64_t r = 0; r < c->rows; r++) add_bf16_into(c->dst + begin, c->src + r * c->cols + begin, end - begin);
+}
+
+int dk_bf16_column_sums(const uint16_t *src, float *dst, int64_t rows, int64_t cols) {
+    if (rows < 0 || cols < 1) return DK_ERR_SHAPE;
+    if (!src || !dst) return DK_ERR_ARG;
+    bf16_sums_ctx c = {src, dst, rows, cols};
+    dk_parallel_for(cols, 256, &c, bf16_sums_body);
     return 0;
 }
 

@@ -25,7 +25,7 @@ static void init_engine(void) {
 // Operands are packed (leading dimension = stored columns): a transposed one keeps its layout and
 // is described by its strides. alpha and beta are part of the primitive (output scale, sum post-op).
 typedef struct {
-    int64_t M, N, K, trans_a, trans_b, bf16, has_bias;
+    int64_t M, N, K, trans_a, trans_b, bf16, has_bias, c_bf16;
     float alpha, beta;
 } mm_key;
 
@@ -80,7 +80,7 @@ static mm_entry *create_entry(const mm_key *k) {
     dnnl_memory_desc_t amd, bmd, cmd, biasmd;
     CHECK(dnnl_memory_desc_init_by_strides(&amd, 2, ad, in, as));
     CHECK(dnnl_memory_desc_init_by_strides(&bmd, 2, bd, in, bs));
-    CHECK(dnnl_memory_desc_init_by_strides(&cmd, 2, cd, dnnl_f32, cs));
+    CHECK(dnnl_memory_desc_init_by_strides(&cmd, 2, cd, k->c_bf16 ? dnnl_bf16 : dnnl_f32, cs));
     CHECK(dnnl_memory_desc_init_by_tag(&biasmd, 2, biasd, dnnl_f32, dnnl_ab));
     CHECK(dnnl_primitive_attr_create(&attr));
     CHECK(dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user));
@@ -178,18 +178,19 @@ static void *weight_operand(const void *B, int b_bf16, int64_t rows, int64_t col
 }
 
 // C = alpha op(A) op(B) + beta C, plus bias [N] on every row when non-NULL. A holds bf16 bits when
-// a_bf16 (packed: read in place).
+// a_bf16 (packed: read in place); C is written as bf16 bits when c_bf16 (packed, beta 0).
 static int matmul(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const void *A,
-                  int a_bf16, int64_t lda, const void *B, int b_bf16, int64_t ldb, float beta, float *C, int64_t ldc,
-                  int bf16, int keep_b, const float *bias) {
+                  int a_bf16, int64_t lda, const void *B, int b_bf16, int64_t ldb, float beta, void *C, int c_bf16,
+                  int64_t ldc, int bf16, int keep_b, const float *bias) {
     int64_t minA = trans_a ? M : K, minB = trans_b ? K : N;
     if (M < 0 || N < 0 || K < 0 || lda < (minA > 1 ? minA : 1) || ldb < (minB > 1 ? minB : 1) || ldc < (N > 1 ? N : 1))
         return DK_ERR_SHAPE;
     if (M == 0 || N == 0) return 0;
     if (!A || !B || !C) return DK_ERR_ARG;
-    if ((K == 0 || ldc != N) && (a_bf16 || b_bf16 || bias)) return DK_ERR_ARG;  // the caller's float32 path serves these
+    if ((K == 0 || ldc != N) && (a_bf16 || b_bf16 || bias || c_bf16)) return DK_ERR_ARG;  // the caller's float32 path serves these
+    if (c_bf16 && (!bf16 || beta != 0.0f)) return DK_ERR_ARG;
     if (a_bf16 && (lda != (trans_a ? M : K) || !bf16)) return DK_ERR_ARG;
-    if (K == 0 || ldc != N) return dk_sgemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+    if (K == 0 || ldc != N) return dk_sgemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, (float *)C, ldc);
     pthread_once(&g_once, init_engine);
     if (g_init_status) return DK_ERR_BACKEND;
     int64_t ar = trans_a ? K : M, ac = trans_a ? M : K, br = trans_b ? N : K, bc = trans_b ? K : N;
@@ -201,7 +202,7 @@ static int matmul(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, flo
         mm_key key;
         memset(&key, 0, sizeof key);  // padding bytes are hashed and compared
         key.M = M, key.N = N, key.K = K, key.trans_a = trans_a != 0, key.trans_b = trans_b != 0, key.bf16 = bf16 != 0;
-        key.alpha = alpha, key.beta = beta, key.has_bias = bias != NULL;
+        key.alpha = alpha, key.beta = beta, key.has_bias = bias != NULL, key.c_bf16 = c_bf16 != 0;
         uint64_t h = key_hash(&key) % NBUCKETS;
         mm_entry *e = g_buckets[h];
         while (e && memcmp(&e->key, &key, sizeof key)) e = e->next;
@@ -231,27 +232,27 @@ static int matmul(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, flo
 
 int dk_matmul(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
               const float *B, int64_t ldb, float beta, float *C, int64_t ldc, int bf16) {
-    return matmul(trans_a, trans_b, M, N, K, alpha, A, 0, lda, B, 0, ldb, beta, C, ldc, bf16, 0, NULL);
+    return matmul(trans_a, trans_b, M, N, K, alpha, A, 0, lda, B, 0, ldb, beta, C, 0, ldc, bf16, 0, NULL);
 }
 
 int dk_matmul_weights(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
                       int64_t lda, const float *B, int64_t ldb, float beta, float *C, int64_t ldc, int bf16,
                       int keep_b) {
-    return matmul(trans_a, trans_b, M, N, K, alpha, A, 0, lda, B, 0, ldb, beta, C, ldc, bf16, keep_b, NULL);
+    return matmul(trans_a, trans_b, M, N, K, alpha, A, 0, lda, B, 0, ldb, beta, C, 0, ldc, bf16, keep_b, NULL);
 }
 
 int dk_matmul_bf16_weights(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
                            int64_t lda, const uint16_t *B, int64_t ldb, float beta, float *C, int64_t ldc) {
-    return matmul(trans_a, trans_b, M, N, K, alpha, A, 0, lda, B, 1, ldb, beta, C, ldc, 1, 0, NULL);
+    return matmul(trans_a, trans_b, M, N, K, alpha, A, 0, lda, B, 1, ldb, beta, C, 0, ldc, 1, 0, NULL);
 }
 
 int dk_matmul_linear(int64_t M, int64_t N, int64_t K, const void *x, int x_bf16, const void *w, int w_bf16, int keep_w,
-                     const float *bias, float *y) {
-    return matmul(0, 1, M, N, K, 1.0f, x, x_bf16 != 0, K, w, w_bf16 != 0, K, 0.0f, y, N, 1, keep_w, bias);
+                     const float *bias, void *y, int y_bf16) {
+    return matmul(0, 1, M, N, K, 1.0f, x, x_bf16 != 0, K, w, w_bf16 != 0, K, 0.0f, y, y_bf16 != 0, N, 1, keep_w, bias);
 }
 
 int dk_matmul_bf16_input(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const uint16_t *A,
                          int64_t lda, const void *B, int b_bf16, int64_t ldb, float beta, float *C, int64_t ldc) {
     if (!dk_bf16_native_supported()) return DK_ERR_BACKEND;
-    return matmul(trans_a, trans_b, M, N, K, alpha, A, 1, lda, B, b_bf16 != 0, ldb, beta, C, ldc, 1, 0, NULL);
+    return matmul(trans_a, trans_b, M, N, K, alpha, A, 1, lda, B, b_bf16 != 0, ldb, beta, C, 0, ldc, 1, 0, NULL);
 }

@@ -134,17 +134,26 @@ int dk_gemm_bf16_weights(int trans_a, int trans_b, int64_t M, int64_t N, int64_t
 }
 
 int dk_linear(int64_t M, int64_t N, int64_t K, const void *x, int x_bf16, const void *w, int w_bf16, int keep_w,
-              const float *bias, float *y) {
+              const float *bias, void *y, int y_bf16) {
     if (M < 0 || N < 0 || K < 0) return DK_ERR_SHAPE;
     if (g_precision == DK_PRECISION_BF16 && M && N && K && x && w && y && !omp_in_parallel() &&
-        dk_matmul_linear(M, N, K, x, x_bf16, w, w_bf16, keep_w, bias, y) == 0)
+        dk_matmul_linear(M, N, K, x, x_bf16, w, w_bf16, keep_w, bias, y, y_bf16) == 0)
         return 0;
+    if (y_bf16) {  // elsewhere in float32, then rounded
+        if (M * N && !y) return DK_ERR_ARG;
+        float *y32 = dk_alloc_floats(M * N > 0 ? M * N : 1);
+        if (!y32) return DK_ERR_ALLOC;
+        int rc = dk_linear(M, N, K, x, x_bf16, w, w_bf16, keep_w, bias, y32, 0);
+        if (!rc) rc = dk_bf16_from_f32(y32, y, M * N);
+        dk_free(y32);
+        return rc;
+    }
     if (x_bf16) {  // elsewhere on x's float32 values (exact)
         if (M * K && !x) return DK_ERR_ARG;
         float *x32 = dk_alloc_floats(M * K > 0 ? M * K : 1);
         if (!x32) return DK_ERR_ALLOC;
         dk_f32_from_bf16(x, x32, M * K);
-        int rc = dk_linear(M, N, K, x32, 0, w, w_bf16, keep_w, bias, y);
+        int rc = dk_linear(M, N, K, x32, 0, w, w_bf16, keep_w, bias, y, 0);
         dk_free(x32);
         return rc;
     }

@@ -17,10 +17,12 @@ public final class Linear: Module {
         [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
     }
 
-    /// [..., in] → [..., out]
-    public func callAsFunction(_ x: Tensor) -> Tensor {
+    /// [..., in] → [..., out]. `outputInBFloat16`: under native bf16, stored in bf16 for a reader
+    /// that takes it (`Tensor.linear`); not with an adapter, whose sum is float32.
+    public func callAsFunction(_ x: Tensor, outputInBFloat16: Bool = false) -> Tensor {
         let rows = x.reshaped([-1, weight.shape[1]])   // [M, in]
-        var out = Tensor.linear(rows, weight: weight.value, bias: bias?.value, weightIsParameter: true)
+        var out = Tensor.linear(rows, weight: weight.value, bias: bias?.value, weightIsParameter: true,
+                                outputInBFloat16: outputInBFloat16 && adapter == nil)
         if let adapter { out = out + adapter(rows) }
         return out.reshaped(Array(x.shape.dropLast()) + [weight.shape[0]])
     }

@@ -21,10 +21,11 @@ final class GradNode {
         isLeaf = false
     }
 
-    /// Adds `gradient` into this node's gradient (accumulation across uses and steps).
+    /// Adds `gradient` into this node's gradient (accumulation across uses and steps), in float32
+    /// where either is stored in bf16 (the gradient of a bf16 value may be bf16).
     /// Out of place: backward closures may hand the same tensor to several inputs.
     func accumulate(_ gradient: Tensor) {
-        grad = grad.map { $0 + gradient } ?? gradient
+        grad = grad.map { $0.float32Values() + gradient.float32Values() } ?? gradient
     }
 }
 

@@ -34,7 +34,7 @@ extension Tensor {
         }
         guard let lse else { return out }
         return record(out, [q, k, v]) { g in
-            OpProfile.measure(.attention) {
+            OpProfile.measure(.attention, .backward) {
                 let dq = Tensor(uninitializedShape: q.shape), dk = Tensor(uninitializedShape: k.shape)
                 let dvT = Tensor(uninitializedShape: v.shape)
                 check(dk_attention_backward_heads(q.pointer, k.pointer, v.pointer, out.pointer, g.pointer, lse.pointer,

@@ -29,7 +29,7 @@ extension Tensor {
         let inputNeedsGrad = x.requiresGrad, inputShape = x.shape
         let savedInput = weight.requiresGrad || bias?.requiresGrad == true ? x : nil
         return record(y, inputs) { g in
-            OpProfile.measure(part) {
+            OpProfile.measure(part, .backward) {
                 var dx: Tensor?, dw: Tensor?, db: Tensor?
                 if inputNeedsGrad {
                     let t = Tensor(uninitializedShape: inputShape), w = weight.float32Values()

@@ -46,7 +46,10 @@ extension Tensor {
     /// a pass of its own over the output (`dk_linear`). A weight stored in bf16 is read as it is.
     /// `weightIsParameter`: a float32 `weight` holds a model parameter's own storage (not a
     /// temporary), so inside `FrozenWeights.during` its bf16 copy may be kept across calls.
-    public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, weightIsParameter: Bool = false) -> Tensor {
+    /// `outputInBFloat16`: under native bf16 the output is rounded to bf16 and stored so, for a
+    /// reader that takes bf16 (GEGLU); its gradient may then come back in bf16 too.
+    public static func linear(_ x: Tensor, weight: Tensor, bias: Tensor?, weightIsParameter: Bool = false,
+                              outputInBFloat16: Bool = false) -> Tensor {
         guard x.rank == 2, weight.rank == 2, x.shape[1] == weight.shape[1],
               bias.map({ $0.shape == [weight.shape[0]] }) ?? true else {
             shapeFailure("linear of \(x.shape) with weight \(weight.shape) and bias \(bias?.shape ?? [])")
@@ -56,30 +59,46 @@ extension Tensor {
         // The backward pass keeps x only for the weight gradient, whose bf16 product reads it
         // rounded: under bf16 it keeps that rounding (half the bytes; x itself is then often held
         // by nothing else and freed), which both products read without converting x again.
-        let (result, savedInput) = OpProfile.measure(.linear) {
+        // Under native bf16 a float32 weight is rounded once for the forward product and the
+        // input gradient's, instead of by each.
+        let inputNeedsGrad = x.requiresGrad
+        let (result, savedInput, operandWeight) = OpProfile.measure(.linear) {
             let savedInput = !(tracking && weight.requiresGrad) ? nil : ComputePrecision.mode == .float32 ? x : x.storedInBFloat16()
             let input = savedInput?.isBFloat16 == true ? savedInput! : x
-            let result = Tensor(uninitializedShape: [m, n])
+            let roundsWeightOnce = tracking && inputNeedsGrad && !weight.isBFloat16 && ComputePrecision.mode == .bfloat16
+            let weight = roundsWeightOnce ? weight.storedInBFloat16() : weight
+            let bf16Output = outputInBFloat16 && ComputePrecision.mode == .bfloat16
+            let result = Tensor(shape: [m, n], storage: TensorStorage(count: m * n, bfloat16: bf16Output))
             let inputs = input.isBFloat16 ? UnsafeRawPointer(input.storage.bfloat16Pointer) : UnsafeRawPointer(input.pointer)
             let weights = weight.isBFloat16 ? UnsafeRawPointer(weight.storage.bfloat16Pointer) : UnsafeRawPointer(weight.pointer)
+            let outputs = bf16Output ? UnsafeMutableRawPointer(result.storage.bfloat16Pointer) : UnsafeMutableRawPointer(result.pointer)
             check(dk_linear(Int64(m), Int64(n), Int64(k), inputs, input.isBFloat16 ? 1 : 0, weights, weight.isBFloat16 ? 1 : 0,
-                            weightIsParameter ? 1 : 0, bias?.pointer, result.pointer), "linear")
-            return (result, savedInput)
+                            weightIsParameter ? 1 : 0, bias?.pointer, outputs, bf16Output ? 1 : 0), "linear")
+            return (result, savedInput, weight)
         }
         guard tracking else { return result }
-        let inputNeedsGrad = x.requiresGrad
         return record(result, [x, weight] + (bias.map { [$0] } ?? [])) { g in
-            OpProfile.measure(.linear) {
+            OpProfile.measure(.linear, .backward) {
                 // Native bf16 with both products: they read one bf16 copy of g instead of converting it each.
+                let biasGradient = { bias?.requiresGrad == true ? columnSums(g) : nil }
                 if inputNeedsGrad, let input = savedInput, input.isBFloat16, ComputePrecision.mode == .bfloat16,
-                   let gradients = bfloat16Gradients(g.storedInBFloat16(), weight: weight, input: input) {
-                    return [gradients.input, gradients.weight, bias.flatMap { $0.requiresGrad ? g.summed(toShape: $0.shape) : nil }]
+                   let gradients = bfloat16Gradients(g.storedInBFloat16(), weight: operandWeight, input: input) {
+                    return [gradients.input, gradients.weight, biasGradient()]
                 }
-                return [inputNeedsGrad ? (weight.isBFloat16 ? productWithBFloat16(g, weight) : matmul(g, weight)) : nil,
+                let g = g.float32Values()
+                return [inputNeedsGrad ? (operandWeight.isBFloat16 ? productWithBFloat16(g, operandWeight) : matmul(g, operandWeight)) : nil,
                         savedInput.map { $0.isBFloat16 ? productWithBFloat16(g, $0, transposeA: true) : matmul(g, $0, transposeA: true) },
-                        bias.flatMap { $0.requiresGrad ? g.summed(toShape: $0.shape) : nil }]
+                        biasGradient()]
             }
         }
+    }
+
+    /// g [M, N] summed over its rows → [N] (a bias gradient), from float32 or bf16 storage.
+    static func columnSums(_ g: Tensor) -> Tensor {
+        guard g.isBFloat16 else { return g.summed(toShape: [g.shape[1]]) }
+        let sums = Tensor(uninitializedShape: [g.shape[1]])
+        check(dk_bf16_column_sums(g.storage.bfloat16Pointer, sums.pointer, Int64(g.shape[0]), Int64(g.shape[1])), "bias gradient")
+        return sums
     }
 
     /// `linear`'s input gradient g · W [M, K] and weight gradient gᵀ · x [N, K] from g [M, N] and x

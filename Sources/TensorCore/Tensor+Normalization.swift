@@ -16,7 +16,7 @@ extension Tensor {
         }
         let x = self
         return Tensor.record(y, [x, weight, bias]) { g in
-            OpProfile.measure(.norm) {
+            OpProfile.measure(.norm, .backward) {
                 let dx = Tensor(uninitializedShape: x.shape)
                 let dw = Tensor(uninitializedShape: weight.shape), db = Tensor(uninitializedShape: bias.shape)
                 Tensor.check(dk_group_norm_backward(g.pointer, x.pointer, weight.pointer, bias.pointer, mean.pointer, rstd.pointer,
@@ -38,7 +38,7 @@ extension Tensor {
         }
         let x = self
         return Tensor.record(y, [x, weight, bias]) { g in
-            OpProfile.measure(.norm) {
+            OpProfile.measure(.norm, .backward) {
                 let dx = Tensor(uninitializedShape: x.shape)
                 let dw = Tensor(uninitializedShape: weight.shape), db = Tensor(uninitializedShape: bias.shape)
                 Tensor.check(dk_layer_norm_backward(g.pointer, x.pointer, weight.pointer, mean.pointer, rstd.pointer,

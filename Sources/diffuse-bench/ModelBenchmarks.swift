@@ -103,7 +103,7 @@ enum ModelBenchmarks {
     }
 
     /// Times `count` steps in each precision, float32 and bf16 in turn after a warm-up step of each;
-    /// with `parts`, also each part of every step, and the rest of it (the step less its parts).
+    /// with `parts`, also each part of every step by pass, and the rest of it (the step less its parts).
     static func printAlternating(_ body: () throws -> Void, count: Int, parameters: Int, parts: Bool) throws {
         guard ComputePrecision.nativeBFloat16 else { throw BenchmarkError("--alternate needs native bf16 (AVX-512 BF16 or AMX)") }
         let precisions: [ComputePrecision] = [.float32, .bfloat16]
@@ -120,9 +120,12 @@ enum ModelBenchmarks {
                 let step = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
                 guard round >= 0 else { continue }
                 times[precision, default: []].append(step)
-                let seconds = OpProfile.seconds
-                for part in OpProfile.Part.allCases { partTimes[precision, default: [:]][part.rawValue, default: []].append(seconds[part]!) }
-                partTimes[precision, default: [:]]["rest", default: []].append(step - seconds.values.reduce(0, +))
+                for part in OpProfile.Part.allCases {
+                    for pass in OpProfile.Pass.allCases {
+                        partTimes[precision, default: [:]]["\(part.rawValue) \(pass.rawValue)", default: []].append(OpProfile.seconds(part, pass))
+                    }
+                }
+                partTimes[precision, default: [:]]["rest", default: []].append(step - OpProfile.seconds.values.reduce(0, +))
             }
         }
         func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
@@ -130,10 +133,15 @@ enum ModelBenchmarks {
         print(String(format: "{\"case\": \"bench_unet_train\", \"median_fp32_s\": %.4f, \"median_bf16_s\": %.4f, \"bf16_over_fp32\": %.3f, \"peak_rss_mb\": %d, \"params\": %d, \"threads\": %d}",
                      fp32, bf16, bf16 / fp32, peakResidentMegabytes(), parameters, Threads.count))
         guard parts else { return }
-        for part in OpProfile.Part.allCases.map(\.rawValue) + ["rest"] {
-            let (a, b) = (median(partTimes[.float32]![part]!), median(partTimes[.bfloat16]![part]!))
+        // (label, key): the optimiser's update has no backward pass.
+        let rows = OpProfile.Part.allCases.flatMap { part in
+            part == .optimizer ? [(part.rawValue, "\(part.rawValue) fwd")]
+                : OpProfile.Pass.allCases.map { ("\(part.rawValue) \($0.rawValue)", "\(part.rawValue) \($0.rawValue)") }
+        } + [("rest", "rest")]
+        for (label, key) in rows {
+            let (a, b) = (median(partTimes[.float32]![key]!), median(partTimes[.bfloat16]![key]!))
             print(String(format: "{\"part\": \"%@\", \"median_fp32_ms\": %.1f, \"median_bf16_ms\": %.1f, \"bf16_over_fp32\": %.3f}",
-                         part, a * 1e3, b * 1e3, a > 0 ? b / a : 0))
+                         label, a * 1e3, b * 1e3, a > 0 ? b / a : 0))
         }
     }
 

@@ -136,6 +136,35 @@ final class BFloat16PrecisionTests: XCTestCase {
         }
     }
 
+    // Native bf16: a linear layer may store its output in bf16 (for GEGLU), rounded from the float32
+    // result; a gradient that comes back in bf16 feeds both products as it is, and the bias gradient
+    // sums its values in float32.
+    func testLinearOutputAndGradientInBFloat16() throws {
+        guard try ComputePrecision.use(.bfloat16) == .bfloat16 else {
+            XCTAssertFalse(ComputePrecision.nativeBFloat16, "this CPU has bf16 and did not use it")
+            return
+        }
+        let x = testTensor([37, 70], seed: 51), w = testTensor([50, 70], seed: 52, scale: 0.2)
+        let b = testTensor([50], seed: 53), g = testTensor([37, 50], seed: 54)
+        let plain = Tensor.linear(x, weight: w, bias: b)
+        let stored = Tensor.linear(x, weight: w, bias: b, outputInBFloat16: true)
+        XCTAssertTrue(stored.isBFloat16)
+        XCTAssertFalse(plain.isBFloat16)
+        XCTAssertEqual(stored.float32Values().values, rounded(plain.values))
+        func gradients(_ outputGradient: Tensor) -> [[Float]] {
+            let (x, w, b) = (x.requiringGrad(), w.requiringGrad(), b.requiringGrad())
+            Tensor.linear(x, weight: w, bias: b, outputInBFloat16: true).backward(outputGradient)
+            return [x, w, b].map { $0.grad?.values ?? [] }
+        }
+        let g16 = g.storedInBFloat16()
+        let (fromStored, fromRounded) = (gradients(g16), gradients(g16.float32Values()))
+        XCTAssertEqual(fromStored[0], fromRounded[0], "dx")
+        XCTAssertEqual(fromStored[1], fromRounded[1], "dw")
+        let sums = (0..<50).map { j in (0..<37).reduce(Float(0)) { $0 + rounded(g.values)[$1 * 50 + j] } }
+        XCTAssertEqual(fromStored[2], sums, "db: the rounded gradient's column sums, row by row")
+        assertClose(fromStored[1], Tensor.matmul(rounded(g), rounded(x), transposeA: true).values, relative: 1e-5, "dw")
+    }
+
     func testEmulatedAttentionRoundsBothProductsOnly() throws {
         // 300 queries: two chunks, the second partial. q, k, v [B, L, D].
         let q = testTensor([2, 300, 16], seed: 12), k = testTensor([2, 45, 16], seed: 13), v = testTensor([2, 45, 8], seed: 14)

@@ -90,6 +90,17 @@ final class NeuralOpsTests: XCTestCase {
         XCTAssertTrue(stored.isBFloat16)
         XCTAssertEqual(stored.shape, [3, 4, 19])
         XCTAssertEqual(stored.float32Values().values, rounded.float32Values().values)
+        // On an input stored in bf16 (a bf16 linear output): geglu of its values, rounded; the
+        // input's gradient is stored in bf16 too, the float32 gradient rounded.
+        let input16 = x.storedInBFloat16(), widened = input16.float32Values()
+        let fromStored = input16.gegluStoredInBFloat16()
+        XCTAssertEqual(fromStored.float32Values().values, widened.geglu().storedInBFloat16().float32Values().values)
+        XCTAssertEqual(input16.geglu().values, widened.geglu().values)
+        let tracked = input16.requiringGrad(), reference = widened.requiringGrad()
+        tracked.gegluStoredInBFloat16().backward(weights)
+        reference.geglu().backward(weights)
+        XCTAssertEqual(tracked.grad?.isBFloat16, true)
+        XCTAssertEqual(tracked.grad?.float32Values().values, reference.grad?.storedInBFloat16().float32Values().values)
     }
 
     func testAttentionMatchesNaiveAndGradients() {

@@ -78,9 +78,11 @@ int dk_gemm_bf16_weights(int trans_a, int trans_b, int64_t M, int64_t N, int64_t
 /// be NULL). x holds float32 values (x_bf16 = 0) or bf16 bits (x_bf16 = 1: an input rounded
 /// already, read in place by bf16 products). W [N, K] holds float32 values (w_bf16 = 0; keep_w as
 /// dk_gemm_weights) or bf16 bits (w_bf16 = 1, as dk_gemm_bf16_weights). Under DK_PRECISION_BF16
-/// the bias is added in the product's epilogue, with no pass of its own over y.
+/// the bias is added in the product's epilogue, with no pass of its own over y. y holds float32
+/// values, or bf16 bits when y_bf16 (rounded from the float32 result: a bf16 layer's output that
+/// only bf16 readers take).
 int dk_linear(int64_t M, int64_t N, int64_t K, const void *x, int x_bf16, const void *w, int w_bf16, int keep_w,
-              const float *bias, float *y);
+              const float *bias, void *y, int y_bf16);
 /// dst[i] = src[i] rounded to bfloat16 (ties to even), as bf16 bits.
 int dk_bf16_from_f32(const float *src, uint16_t *dst, int64_t n);
 /// dst[i] = the float32 value of bf16 bits src[i] (exact).
@@ -96,7 +98,7 @@ int dk_matmul_weights(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K,
                       int keep_b);
 /// bf16 x . W^T + bias on the matmul primitive (the bias in its epilogue): dk_linear's bf16 path.
 int dk_matmul_linear(int64_t M, int64_t N, int64_t K, const void *x, int x_bf16, const void *w, int w_bf16,
-                     int keep_w, const float *bias, float *y);
+                     int keep_w, const float *bias, void *y, int y_bf16);
 /// dk_matmul in bf16 with B already bf16 bits (a weight stored as bf16), read in place when packed.
 int dk_matmul_bf16_weights(int trans_a, int trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
                            int64_t lda, const uint16_t *B, int64_t ldb, float beta, float *C, int64_t ldc);
@@ -224,6 +226,11 @@ int dk_geglu_forward(const float *x, float *y, int64_t rows, int64_t inner);
 int dk_geglu_forward_bf16(const float *x, uint16_t *y, int64_t rows, int64_t inner);
 /// dx [rows, 2 * inner] (overwritten) given dy [rows, inner].
 int dk_geglu_backward(const float *x, const float *dy, float *dx, int64_t rows, int64_t inner);
+/// dk_geglu_forward_bf16 on x as bf16 bits (a linear layer's bf16 output, under bf16 training).
+int dk_geglu_forward_bf16_input(const uint16_t *x, uint16_t *y, int64_t rows, int64_t inner);
+/// dk_geglu_backward on x as bf16 bits, with dx [rows, 2 inner] rounded to bf16 bits: the gradient
+/// of a bf16 linear output, which its layer's bf16 products read as it is.
+int dk_geglu_backward_bf16(const uint16_t *x, const float *dy, uint16_t *dx, int64_t rows, int64_t inner);
 
 // ---- scaled dot-product attention (attention.c) ----
 /// Queries per chunk: scores exist only as [DK_ATTENTION_CHUNK, Lk] blocks per thread. 256
@@ -266,6 +273,9 @@ int dk_scalar(int op, const float *a, float s, float *out, int64_t n);
 /// dst[m] = sum over o, k of src[(o * mid + m) * inner + k]: the inverse of a pattern broadcast.
 /// The summation order is fixed (o outer, k inner), whatever the thread count.
 int dk_sum_to_pattern(const float *src, float *dst, int64_t outer, int64_t mid, int64_t inner);
+/// dst[j] = sum over rows r of src[r * cols + j] for src as bf16 bits, in float32, in row order
+/// (a linear layer's bias gradient from its output's bf16 gradient).
+int dk_bf16_column_sums(const uint16_t *src, float *dst, int64_t rows, int64_t cols);
 /// out [rows, cols] = row [cols] repeated (a bias laid out before an accumulating GEMM).
 int dk_repeat_rows(const float *row, float *out, int64_t rows, int64_t cols);
 /// One AdamW step (torch.optim.AdamW): g is scaled by grad_scale; bias_c1/c2 = 1 - beta^t.

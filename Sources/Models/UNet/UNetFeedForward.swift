@@ -20,11 +20,12 @@ public final class UNetFeedForward: Module {
     /// x [B, L, dim] → [B, L, dim]: out(hidden · gelu(gate)), where [hidden, gate] = proj(x).
     public func callAsFunction(_ x: Tensor) -> Tensor {
         let rows = x.reshaped([-1, x.shape[x.rank - 1]])     // [T, dim]
-        let projected = geluProj(rows)                       // [T, 2·inner]
-        // bf16: GEGLU writes bf16 for the output layer, which reads it (and keeps it for its
-        // weight gradient) as it is.
-        let gated = ComputePrecision.mode == .bfloat16
-            ? projected.gegluStoredInBFloat16() : projected.geglu()  // [T, inner]
+        // bf16: the projection is stored in bf16 for GEGLU (the widest activation of the block, and
+        // its gradient the projection's bf16 products' operand); GEGLU writes bf16 for the output
+        // layer, which reads it (and keeps it for its weight gradient) as it is.
+        let bf16 = ComputePrecision.mode == .bfloat16
+        let projected = geluProj(rows, outputInBFloat16: bf16)  // [T, 2·inner]
+        let gated = bf16 ? projected.gegluStoredInBFloat16() : projected.geglu()  // [T, inner]
         return outProj(gated).reshaped(x.shape)              // [T, dim]
     }
 }
