@@ -136,8 +136,9 @@ DK_HOT static void geglu_fwd_body(void *p, int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; r++)
         for (int64_t j0 = 0; j0 < inner; j0 += GEGLU_CHUNK) {
             const int64_t n = inner - j0 < GEGLU_CHUNK ? inner - j0 : GEGLU_CHUNK;
-            const float *restrict h, *restrict g;
-            geglu_inputs(c, r, j0, n, hb, gb, &h, &g);
+            const float *hp, *gp;
+            geglu_inputs(c, r, j0, n, hb, gb, &hp, &gp);
+            const float *restrict h = hp, *restrict g = gp;
             float *restrict y = c->out16 ? yb : c->out + r * inner + j0;
             for (int64_t j = 0; j < n; j++) y[j] = h[j] * (g[j] * dk_phi(g[j]));
             if (c->out16) round_bf16_into(c, yb, c->out16 + r * inner + j0, n);
@@ -151,8 +152,9 @@ DK_HOT static void geglu_bwd_body(void *p, int64_t begin, int64_t end) {
     for (int64_t r = begin; r < end; r++)
         for (int64_t j0 = 0; j0 < inner; j0 += GEGLU_CHUNK) {
             const int64_t n = inner - j0 < GEGLU_CHUNK ? inner - j0 : GEGLU_CHUNK;
-            const float *restrict h, *restrict g, *restrict dy = c->dy + r * inner + j0;
-            geglu_inputs(c, r, j0, n, hb, gb, &h, &g);
+            const float *hp, *gp;
+            geglu_inputs(c, r, j0, n, hb, gb, &hp, &gp);
+            const float *restrict h = hp, *restrict g = gp, *restrict dy = c->dy + r * inner + j0;
             float *restrict dh = c->out16 ? dhb : c->out + r * 2 * inner + j0;
             float *restrict dg = c->out16 ? dgb : dh + inner;
             for (int64_t j = 0; j < n; j++) {
