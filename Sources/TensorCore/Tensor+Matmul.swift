@@ -59,13 +59,15 @@ extension Tensor {
         // The backward pass keeps x only for the weight gradient, whose bf16 product reads it
         // rounded: under bf16 it keeps that rounding (half the bytes; x itself is then often held
         // by nothing else and freed), which both products read without converting x again.
-        // Under native bf16 a float32 weight is rounded once for the forward product and the
-        // input gradient's, instead of by each.
+        // Under native bf16 a trained float32 weight is rounded once for the forward product and
+        // the input gradient's, instead of by each (a frozen one is not: its copy would outlive the
+        // forward pass in every layer at once).
         let inputNeedsGrad = x.requiresGrad
         let (result, savedInput, operandWeight) = OpProfile.measure(.linear) {
             let savedInput = !(tracking && weight.requiresGrad) ? nil : ComputePrecision.mode == .float32 ? x : x.storedInBFloat16()
             let input = savedInput?.isBFloat16 == true ? savedInput! : x
-            let roundsWeightOnce = tracking && inputNeedsGrad && !weight.isBFloat16 && ComputePrecision.mode == .bfloat16
+            let roundsWeightOnce = tracking && inputNeedsGrad && weight.requiresGrad && !weight.isBFloat16
+                && ComputePrecision.mode == .bfloat16
             let weight = roundsWeightOnce ? weight.storedInBFloat16() : weight
             let bf16Output = outputInBFloat16 && ComputePrecision.mode == .bfloat16
             let result = Tensor(shape: [m, n], storage: TensorStorage(count: m * n, bfloat16: bf16Output))

@@ -1,4 +1,4 @@
-// OpProfile: each op's forward and backward time lands in its own part, and nothing when off.
+// OpProfile: each op's forward and backward time lands in its own part and pass, and nothing when off.
 import TestSupport
 import XCTest
 @testable import TensorCore
@@ -29,11 +29,15 @@ final class OpProfileTests: XCTestCase {
             (.attention, { Tensor.attention(q, q, q, heads: 2, scale: 0.5) }),
             (.linear, { Tensor.linear(q.reshaped([10, 8]), weight: w, bias: nil) }),
             (.norm, { q.layerNorm(weight: scale, bias: shift, eps: 1e-5) }),
+            (.activation, { q.geglu() }),
         ]
         for (part, op) in cases {
             let y = op()
             XCTAssertEqual(partsTimed(enabled: true) { y.sum().backward() }, [part], "\(part) backward")
+            XCTAssertGreaterThan(OpProfile.seconds(part, .backward), 0, "\(part) backward in its pass")
+            XCTAssertEqual(OpProfile.seconds(part, .forward), 0, "\(part) backward in its pass")
             XCTAssertEqual(partsTimed(enabled: true) { _ = op() }, [part], "\(part) forward")
+            XCTAssertEqual(OpProfile.seconds(part, .backward), 0, "\(part) forward in its pass")
             XCTAssertEqual(partsTimed(enabled: false) { op().sum().backward() }, [], "\(part) off")
         }
     }
