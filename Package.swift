@@ -29,7 +29,7 @@ let package = Package(
                 cSettings: [.unsafeFlags(["-O2"])]),
         // C: compute kernels (oneDNN GEMM and convolution, norms, softmax, activations, OpenMP loops).
         .target(name: "CKernels", dependencies: ["CDNNL"],
-                cSettings: [.unsafeFlags(["-O3", "-ffp-contract=fast"])],
+                cSettings: [.unsafeFlags(["-O3", "-ffp-contract=fast", "-fno-math-errno"])],
                 linkerSettings: [.linkedLibrary("dnnl"), .linkedLibrary("gomp")]),
 
         // C: the few MPI calls of data-parallel training (MPI's handles are macros Swift cannot import).
