@@ -115,29 +115,71 @@ int dk_sum_to_pattern(const float *src, float *dst, int64_t outer, int64_t mid, 
     return 0;
 }
 
-typedef struct { const uint16_t *src; float *dst; int64_t rows, cols; } bf16_sums_ctx;
+// Column sums of a tall gradient [rows, cols] (a linear layer's bias gradient; often 64 or 128
+// columns, too few to share): blocks of SUM_ROWS rows are summed apart, by either thread, then
+// the blocks in order, so the order is fixed whatever the thread count. A float32 source may be
+// rounded to bf16 bits in the same pass (the gradient's operand for the layer's bf16 products).
+#define SUM_ROWS 256
 
-DK_HOT static void add_bf16_into(float *restrict acc, const uint16_t *restrict x, int64_t n) {
-    for (int64_t i = 0; i < n; i++) {
-        uint32_t u = (uint32_t)x[i] << 16;
-        float v;
-        memcpy(&v, &u, sizeof v);
-        acc[i] += v;
+typedef struct {
+    const float *src32;
+    const uint16_t *src16;
+    uint16_t *rounded;  // NULL, or src32 rounded to bf16 bits
+    float *partial;     // [blocks][cols]
+    int64_t rows, cols;
+} column_sums_ctx;
+
+DK_HOT static void column_sums_body(void *p, int64_t b0, int64_t b1) {
+    const column_sums_ctx *c = p;
+    const int64_t cols = c->cols;
+    for (int64_t b = b0; b < b1; b++) {
+        float *restrict acc = c->partial + b * cols;
+        for (int64_t j = 0; j < cols; j++) acc[j] = 0.0f;
+        int64_t r1 = (b + 1) * SUM_ROWS < c->rows ? (b + 1) * SUM_ROWS : c->rows;
+        for (int64_t r = b * SUM_ROWS; r < r1; r++) {
+            if (c->src32) {
+                const float *restrict x = c->src32 + r * cols;
+                for (int64_t j = 0; j < cols; j++) acc[j] += x[j];
+                if (c->rounded) {
+                    uint16_t *restrict y = c->rounded + r * cols;
+                    for (int64_t j = 0; j < cols; j++) y[j] = dk_bf16_bits(x[j]);
+                }
+            } else {
+                const uint16_t *restrict x = c->src16 + r * cols;
+                for (int64_t j = 0; j < cols; j++) {
+                    uint32_t u = (uint32_t)x[j] << 16;
+                    float v;
+                    memcpy(&v, &u, sizeof v);
+                    acc[j] += v;
+                }
+            }
+        }
     }
 }
 
-static void bf16_sums_body(void *p, int64_t begin, int64_t end) {
-    const bf16_sums_ctx *c = p;
-    for (int64_t j = begin; j < end; j++) c->dst[j] = 0.0f;
-    for (int64_t r = 0; r < c->rows; r++) add_bf16_into(c->dst + begin, c->src + r * c->cols + begin, end - begin);
+static int column_sums(column_sums_ctx *c, float *dst) {
+    if (c->rows < 0 || c->cols < 1) return DK_ERR_SHAPE;
+    if (!(c->src32 || c->src16) || !dst) return DK_ERR_ARG;
+    int64_t blocks = (c->rows + SUM_ROWS - 1) / SUM_ROWS;
+    c->partial = dk_alloc_floats(blocks * c->cols + 1);
+    if (!c->partial) return DK_ERR_ALLOC;
+    dk_parallel_for(blocks, 1, c, column_sums_body);
+    for (int64_t j = 0; j < c->cols; j++) dst[j] = 0.0f;
+    for (int64_t b = 0; b < blocks; b++)
+        for (int64_t j = 0; j < c->cols; j++) dst[j] += c->partial[b * c->cols + j];
+    dk_free(c->partial);
+    return 0;
 }
 
 int dk_bf16_column_sums(const uint16_t *src, float *dst, int64_t rows, int64_t cols) {
-    if (rows < 0 || cols < 1) return DK_ERR_SHAPE;
-    if (!src || !dst) return DK_ERR_ARG;
-    bf16_sums_ctx c = {src, dst, rows, cols};
-    dk_parallel_for(cols, 256, &c, bf16_sums_body);
-    return 0;
+    column_sums_ctx c = {.src16 = src, .rows = rows, .cols = cols};
+    return column_sums(&c, dst);
+}
+
+int dk_bf16_from_f32_column_sums(const float *src, uint16_t *dst, float *sums, int64_t rows, int64_t cols) {
+    if (rows * cols && !dst) return DK_ERR_ARG;
+    column_sums_ctx c = {.src32 = src, .rounded = dst, .rows = rows, .cols = cols};
+    return column_sums(&c, sums);
 }
 
 typedef struct {

@@ -81,11 +81,15 @@ extension Tensor {
         guard tracking else { return result }
         return record(result, [x, weight] + (bias.map { [$0] } ?? [])) { g in
             OpProfile.measure(.linear, .backward) {
-                // Native bf16 with both products: they read one bf16 copy of g instead of converting it each.
-                let biasGradient = { bias?.requiresGrad == true ? columnSums(g) : nil }
-                if inputNeedsGrad, let input = savedInput, input.isBFloat16, ComputePrecision.mode == .bfloat16,
-                   let gradients = bfloat16Gradients(g.storedInBFloat16(), weight: operandWeight, input: input) {
-                    return [gradients.input, gradients.weight, biasGradient()]
+                // Native bf16 with both products: they read one bf16 copy of g instead of converting it
+                // each, rounded in the pass that sums the bias gradient.
+                let biasNeedsGrad = bias?.requiresGrad == true
+                let biasGradient = { biasNeedsGrad ? columnSums(g) : nil }
+                if inputNeedsGrad, let input = savedInput, input.isBFloat16, ComputePrecision.mode == .bfloat16 {
+                    let (rounded, sums) = roundedWithColumnSums(g, sums: biasNeedsGrad)
+                    if let gradients = bfloat16Gradients(rounded, weight: operandWeight, input: input) {
+                        return [gradients.input, gradients.weight, sums]
+                    }
                 }
                 let g = g.float32Values()
                 return [inputNeedsGrad ? (operandWeight.isBFloat16 ? productWithBFloat16(g, operandWeight) : matmul(g, operandWeight)) : nil,
@@ -101,6 +105,18 @@ extension Tensor {
         let sums = Tensor(uninitializedShape: [g.shape[1]])
         check(dk_bf16_column_sums(g.storage.bfloat16Pointer, sums.pointer, Int64(g.shape[0]), Int64(g.shape[1])), "bias gradient")
         return sums
+    }
+
+    /// g [M, N] stored in bf16, and its column sums when `sums` (in float32, from g's own values):
+    /// one pass over a float32 g for both.
+    static func roundedWithColumnSums(_ g: Tensor, sums: Bool) -> (Tensor, Tensor?) {
+        guard !g.isBFloat16 else { return (g, sums ? columnSums(g) : nil) }
+        guard sums else { return (g.storedInBFloat16(), nil) }
+        let rounded = Tensor(shape: g.shape, storage: TensorStorage(count: g.count, bfloat16: true))
+        let columnSums = Tensor(uninitializedShape: [g.shape[1]])
+        check(dk_bf16_from_f32_column_sums(g.pointer, rounded.storage.bfloat16Pointer, columnSums.pointer,
+                                           Int64(g.shape[0]), Int64(g.shape[1])), "bias gradient")
+        return (rounded, columnSums)
     }
 
     /// `linear`'s input gradient g · W [M, K] and weight gradient gᵀ · x [N, K] from g [M, N] and x

@@ -165,6 +165,27 @@ final class BFloat16PrecisionTests: XCTestCase {
         assertClose(fromStored[1], Tensor.matmul(rounded(g), rounded(x), transposeA: true).values, relative: 1e-5, "dw")
     }
 
+    func testLinearFloat32GradientRoundedOnceWithItsBiasSums() throws {
+        guard try ComputePrecision.use(.bfloat16) == .bfloat16 else {
+            XCTAssertFalse(ComputePrecision.nativeBFloat16, "this CPU has bf16 and did not use it")
+            return
+        }
+        // 600 rows: three blocks of the column sums, the last partial.
+        let x = testTensor([600, 24], seed: 61), w = testTensor([20, 24], seed: 62, scale: 0.2)
+        let b = testTensor([20], seed: 63), g = testTensor([600, 20], seed: 64)
+        func gradients(_ outputGradient: Tensor) -> [[Float]] {
+            let (x, w, b) = (x.requiringGrad(), w.requiringGrad(), b.requiringGrad())
+            Tensor.linear(x, weight: w, bias: b).backward(outputGradient)
+            return [x, w, b].map { $0.grad?.values ?? [] }
+        }
+        let (fromFloat32, fromRounded) = (gradients(g), gradients(g.storedInBFloat16()))
+        XCTAssertEqual(fromFloat32[0], fromRounded[0], "dx: the products read g rounded")
+        XCTAssertEqual(fromFloat32[1], fromRounded[1], "dw: the products read g rounded")
+        let sums = (0..<20).map { j in Float((0..<600).reduce(0.0) { $0 + Double(g.values[$1 * 20 + j]) }) }
+        assertClose(fromFloat32[2], sums, relative: 1e-5, "db: g's own float32 column sums")
+        XCTAssertGreaterThan(maxAbsDifference(fromFloat32[2], fromRounded[2]), 0, "db must not come from the rounded g")
+    }
+
     func testEmulatedAttentionRoundsBothProductsOnly() throws {
         // 300 queries: two chunks, the second partial. q, k, v [B, L, D].
         let q = testTensor([2, 300, 16], seed: 12), k = testTensor([2, 45, 16], seed: 13), v = testTensor([2, 45, 8], seed: 14)

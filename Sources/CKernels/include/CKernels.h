@@ -273,9 +273,14 @@ int dk_scalar(int op, const float *a, float s, float *out, int64_t n);
 /// dst[m] = sum over o, k of src[(o * mid + m) * inner + k]: the inverse of a pattern broadcast.
 /// The summation order is fixed (o outer, k inner), whatever the thread count.
 int dk_sum_to_pattern(const float *src, float *dst, int64_t outer, int64_t mid, int64_t inner);
-/// dst[j] = sum over rows r of src[r * cols + j] for src as bf16 bits, in float32, in row order
-/// (a linear layer's bias gradient from its output's bf16 gradient).
+/// dst[j] = sum over rows r of src[r * cols + j] for src as bf16 bits, in float32 (a linear layer's
+/// bias gradient from its output's bf16 gradient): blocks of 256 rows in row order, then the
+/// blocks in order, whatever the thread count.
 int dk_bf16_column_sums(const uint16_t *src, float *dst, int64_t rows, int64_t cols);
+/// dst = src [rows, cols] rounded to bf16 bits, and sums[j] = its float32 column sums (in
+/// dk_bf16_column_sums' order), in one pass: a linear layer's gradient for its bf16 products and
+/// its bias gradient.
+int dk_bf16_from_f32_column_sums(const float *src, uint16_t *dst, float *sums, int64_t rows, int64_t cols);
 /// out [rows, cols] = row [cols] repeated (a bias laid out before an accumulating GEMM).
 int dk_repeat_rows(const float *row, float *out, int64_t rows, int64_t cols);
 /// One AdamW step (torch.optim.AdamW): g is scaled by grad_scale; bias_c1/c2 = 1 - beta^t.
