@@ -78,14 +78,24 @@ extension Tensor {
         outShape[axis] = tensors.reduce(0) { $0 + $1.shape[axis] }
         let pre = first.shape[..<axis].reduce(1, *)
         let post = first.shape[(axis + 1)...].reduce(1, *)
-        let result = Tensor(uninitializedShape: outShape)
-        var offset = 0
         for t in tensors {
             guard t.rank == first.rank, t.shape.enumerated().allSatisfy({ $0.offset == axis || $0.element == first.shape[$0.offset] })
             else { shapeFailure("concat of \(t.shape) with \(first.shape) along \(axis)") }
-            let run = t.shape[axis] * post, outRun = outShape[axis] * post
-            for p in 0..<pre { (result.pointer + p * outRun + offset).update(from: t.pointer + p * run, count: run) }
-            offset += run
+        }
+        let result = Tensor(uninitializedShape: outShape)
+        let sources = tensors.map { $0.pointer }, runs = tensors.map { $0.shape[axis] * post }
+        let outRun = outShape[axis] * post, destination = result.pointer
+        // Both threads copy, a share of the outer index each (the U-Net's skip connections: images).
+        withExtendedLifetime(tensors) {
+            parallelFor(pre, minChunk: Swift.max(1, 16384 / Swift.max(outRun, 1))) { begin, end in
+                for p in begin..<end {
+                    var offset = 0
+                    for (source, run) in zip(sources, runs) {
+                        (destination + p * outRun + offset).update(from: source + p * run, count: run)
+                        offset += run
+                    }
+                }
+            }
         }
         let sizes = tensors.map { $0.shape[axis] }
         return record(result, tensors) { g in g.split(sizes, axis: axis) }
@@ -102,12 +112,23 @@ extension Tensor {
         let pre = shape[..<axis].reduce(1, *), post = shape[(axis + 1)...].reduce(1, *)
         let result = Tensor(uninitializedShape: outShape)
         let run = length * post, inRun = shape[axis] * post
-        for p in 0..<pre { (result.pointer + p * run).update(from: pointer + p * inRun + start * post, count: run) }
+        Tensor.copyRuns(pre, count: run, from: pointer + start * post, stride: inRun, to: result.pointer, stride: run)
         let x = self
         return Tensor.record(result, [x]) { g in
             let dx = Tensor.zeros(x.shape)
-            for p in 0..<pre { (dx.pointer + p * inRun + start * post).update(from: g.pointer + p * run, count: run) }
+            withExtendedLifetime(g) {
+                Tensor.copyRuns(pre, count: run, from: g.pointer, stride: run, to: dx.pointer + start * post, stride: inRun)
+            }
             return [dx]
+        }
+    }
+
+    /// `runs` runs of `count` values, run r from `source + r · sourceStride` to
+    /// `destination + r · destinationStride`, shared by both threads when large.
+    static func copyRuns(_ runs: Int, count: Int, from source: UnsafeMutablePointer<Float>, stride sourceStride: Int,
+                         to destination: UnsafeMutablePointer<Float>, stride destinationStride: Int) {
+        parallelFor(runs, minChunk: Swift.max(1, 16384 / Swift.max(count, 1))) { begin, end in
+            for r in begin..<end { (destination + r * destinationStride).update(from: source + r * sourceStride, count: count) }
         }
     }
 
