@@ -3,6 +3,7 @@
 #include "bf16_weights.h"
 #include "conv1x1_bf16.h"
 #include "conv3x3_bf16.h"
+#include "conv_layouts.h"
 #include "frozen.h"
 #include "scratch.h"
 #include "winograd_bf16.h"
@@ -68,6 +69,7 @@ typedef struct {
     dnnl_primitive_t reorder;
     const dnnl_wino_desc_t *wino;
     const dnnl_memory_desc_t *bf16_weights;
+    dk_act_layout layout;        // our own activation layout change when layout.N > 0
     int64_t K, C;
     size_t scratch_offset;       // where inner's buffer lies in the shared scratch
 } conv_slot;
@@ -219,6 +221,10 @@ static int add_slot(conv_entry *e, const_dnnl_primitive_desc_t pd, int arg, int 
         CHECK(dnnl_memory_get_memory_desc(s->inner, &s->bf16_weights));
         return 0;
     }
+    if (arg != DNNL_ARG_WEIGHTS && arg != DNNL_ARG_DIFF_WEIGHTS && dk_act_layout_of(user_md, md, &s->layout) &&
+        !(is_output && s->layout.bf16))
+        return 0;
+    s->layout.N = 0;
     dnnl_primitive_desc_t rpd = NULL;
     if (is_output) CHECK(dnnl_reorder_primitive_desc_create(&rpd, md, g_engine, user_md, g_engine, NULL));
     else CHECK(dnnl_reorder_primitive_desc_create(&rpd, user_md, g_engine, md, g_engine, NULL));
@@ -399,6 +405,8 @@ static int execute(conv_entry *e, void *const *ptrs, int weights_bf16) {
             if (dk_wino_transform_weights(user, inner, s->wino, s->K, s->C)) { rc = DK_ERR_BACKEND; goto done; }
         } else if (s->bf16_weights) {
             if (dk_bf16_weights(user, inner, s->bf16_weights)) { rc = DK_ERR_BACKEND; goto done; }
+        } else if (s->layout.N && !s->is_output) {
+            dk_act_to_blocked(user, inner, &s->layout);
         } else if (s->reorder && !s->is_output) {
             dnnl_exec_arg_t ra[2] = {{DNNL_ARG_FROM, s->user}, {DNNL_ARG_TO, s->inner}};
             if (dnnl_primitive_execute(s->reorder, g_stream, 2, ra) != dnnl_success) { rc = DK_ERR_BACKEND; goto done; }
@@ -416,7 +424,14 @@ static int execute(conv_entry *e, void *const *ptrs, int weights_bf16) {
     if (dnnl_primitive_execute(e->prim, g_stream, nargs, args) != dnnl_success) { rc = DK_ERR_BACKEND; goto done; }
     for (int i = 0; i < e->nslots; i++) {
         conv_slot *s = &e->slots[i];
-        if (s->reorder && s->is_output) {
+        if (s->layout.N && s->is_output) {
+            // oneDNN's stream runs in order on the calling thread's pool: the convolution is done
+            if (dnnl_stream_wait(g_stream) != dnnl_success) { rc = DK_ERR_BACKEND; goto done; }
+            void *inner = NULL, *user = NULL;
+            if (dnnl_memory_get_data_handle(s->inner, &inner) != dnnl_success ||
+                dnnl_memory_get_data_handle(s->user, &user) != dnnl_success) { rc = DK_ERR_BACKEND; goto done; }
+            dk_act_from_blocked(inner, user, &s->layout);
+        } else if (s->reorder && s->is_output) {
             dnnl_exec_arg_t ra[2] = {{DNNL_ARG_FROM, s->inner}, {DNNL_ARG_TO, s->user}};
             if (dnnl_primitive_execute(s->reorder, g_stream, 2, ra) != dnnl_success) { rc = DK_ERR_BACKEND; goto done; }
         }

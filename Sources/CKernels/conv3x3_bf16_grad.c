@@ -9,6 +9,7 @@
 // the end, where the panels are too few to share between the threads).
 #include "conv3x3_bf16.h"
 #include "dk_math.h"
+#include "transpose16.h"
 #include <immintrin.h>
 #include <string.h>
 
@@ -25,31 +26,6 @@ typedef struct {
     int64_t N, C, H, W, K, Cs, T, Tp, panels, parts, part_pixels;
     int err;
 } grad_ctx;
-
-// The 16 x 16 block of floats in r transposed in place (r[i][j] <- r[j][i]).
-BF16_TARGET static void transpose16(__m512 r[16]) {
-    __m512 t[16];
-    for (int i = 0; i < 8; i++) {
-        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-    }
-    for (int i = 0; i < 4; i++)
-        for (int j = 0; j < 2; j++) {
-            __m512d a = _mm512_castps_pd(t[4 * i + j]), b = _mm512_castps_pd(t[4 * i + j + 2]);
-            r[4 * i + 2 * j] = _mm512_castpd_ps(_mm512_unpacklo_pd(a, b));
-            r[4 * i + 2 * j + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(a, b));
-        }
-    // r[4i + j] now holds, in each 128-bit lane l, column 4l + j of rows 4i..4i+3
-    for (int i = 0; i < 2; i++)
-        for (int j = 0; j < 4; j++) {
-            t[8 * i + j] = _mm512_shuffle_f32x4(r[8 * i + j], r[8 * i + j + 4], 0x88);
-            t[8 * i + j + 4] = _mm512_shuffle_f32x4(r[8 * i + j], r[8 * i + j + 4], 0xdd);
-        }
-    for (int j = 0; j < 8; j++) {
-        r[j] = _mm512_shuffle_f32x4(t[j], t[j + 8], 0x88);
-        r[j + 8] = _mm512_shuffle_f32x4(t[j], t[j + 8], 0xdd);
-    }
-}
 
 // xp's image n: its interior is x [C, H, W] transposed to channels-last, the rest zeros. Blocks
 // of 16 channels by 16 pixels of the plane (whichever rows they lie in) are transposed in
@@ -73,7 +49,7 @@ BF16_TARGET static void padded_body(void *p, int64_t n0, int64_t n1) {
                 __m512 r[16];
                 for (int i = 0; i < 16; i++)
                     r[i] = c0 + i < c->C ? _mm512_maskz_loadu_ps(lanes, src + (c0 + i) * HW + t0) : _mm512_setzero_ps();
-                transpose16(r);
+                dk_transpose16(r);
                 for (int64_t i = 0, y = t0 / W, x = t0 % W; i < pixels; i++) {
                     _mm256_storeu_si256((__m256i *)(img + (y + 1) * row + (x + 1) * Cs + c0),
                                         (__m256i)_mm512_cvtneps_pbh(r[i]));
@@ -177,7 +153,7 @@ BF16_TARGET static void scatter_body(void *p, int64_t k0, int64_t k1) {
                     for (int64_t part = 0; part < c->parts; part++)
                         r[tap] = _mm512_add_ps(r[tap], _mm512_maskz_loadu_ps(lanes, g + part * stride + tap * C + c0));
             }
-            transpose16(r);  // r[i]: channel c0 + i's nine taps, then zeros
+            dk_transpose16(r);  // r[i]: channel c0 + i's nine taps, then zeros
             float *out = dw + c0 * 9;
             int64_t last = c0 + 16 >= C ? channels - 1 : channels;
             for (int64_t i = 0; i < last; i++) _mm512_storeu_ps(out + 9 * i, r[i]);

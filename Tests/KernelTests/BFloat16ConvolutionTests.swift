@@ -234,6 +234,41 @@ final class BFloat16ConvolutionTests: XCTestCase {
         }
     }
 
+    /// oneDNN's direct bf16 convolution on blocked layouts, forward and input gradient, whose
+    /// activations Diffuse moves into and out of oneDNN's layouts itself (conv_layouts.c: nhwc,
+    /// and 16-channel blocks with zero padding channels): channel counts off multiples of 16,
+    /// planes off multiples of 16 pixels, against double sums of the rounded operands.
+    func testBlockedLayoutsAgainstRoundedDoubleSums() {
+        let native = dk_bf16_gemm_available() != 0  // else float32 throughout, unrounded
+        let problems = [Problem(N: 3, C: 24, H: 5, W: 7, K: 20, seed: 18),
+                        Problem(N: 2, C: 70, H: 6, W: 6, K: 33, seed: 19),
+                        Problem(N: 4, C: 64, H: 16, W: 16, K: 48, seed: 20)]
+        for p in problems {
+            let what = "N \(p.N) C \(p.C) \(p.H)x\(p.W) K \(p.K)"
+            let exact = native ? Problem(rounding: p, rounded) : p
+            // float32 sums of up to 630 bf16 products: 1e-6 of the output scale
+            XCTAssertLessThan(relativeError(p.forward(Int32(DK_CONV_BLOCKED)), exact.reference), 1e-5, "\(what): forward")
+            var rng = TestRandom(seed: UInt64(p.K))
+            let dy = rng.floats(p.N * p.K * p.H * p.W), (rw, rdy) = native ? (rounded(p.w), rounded(dy)) : (p.w, dy)
+            var expected = [Double](repeating: 0, count: p.x.count)
+            for n in 0..<p.N { for c in 0..<p.C { for h in 0..<p.H { for w in 0..<p.W {
+                var acc = 0.0
+                for k in 0..<p.K { for r in 0..<3 { for s in 0..<3 {
+                    let oh = h + 1 - r, ow = w + 1 - s
+                    if oh < 0 || oh >= p.H || ow < 0 || ow >= p.W { continue }
+                    acc += Double(rdy[((n * p.K + k) * p.H + oh) * p.W + ow]) * Double(rw[((k * p.C + c) * 3 + r) * 3 + s])
+                } } }
+                expected[((n * p.C + c) * p.H + h) * p.W + w] = acc
+            } } } }
+            var dx = [Float](repeating: .nan, count: p.x.count)
+            dk_conv_set_mode(Int32(DK_CONV_BLOCKED))
+            XCTAssertEqual(dk_conv2d_backward_data(dy, p.w, &dx, Int64(p.N), Int64(p.C), Int64(p.H), Int64(p.W), Int64(p.K),
+                                                   3, 3, 1, 1, Int64(p.H), Int64(p.W)), 0)
+            dk_conv_set_mode(Int32(DK_CONV_AUTO))
+            XCTAssertLessThan(relativeError(dx, expected), 1e-5, "\(what): input gradient")
+        }
+    }
+
     func rounded(_ v: [Float]) -> [Float] {
         var out = v
         XCTAssertEqual(dk_round_bf16(v, &out, Int64(v.count)), 0)
