@@ -4,6 +4,7 @@
 // path in attention.c, up to summation order and the exponential's 2.7e-6.
 #include "attention.h"
 #include "dk_math.h"
+#include "transpose16.h"
 #include <immintrin.h>
 #include <string.h>
 
@@ -237,9 +238,23 @@ BF16_TARGET static void bwd_probs_bf16(const float *restrict S, const float *res
 }
 
 // dst [n, rows_p] bf16 = the first n columns of src [rows, ld] bf16, transposed, zero past rows.
-static void transpose_bf16(const uint16_t *src, int64_t rows, int64_t n, int64_t ld, uint16_t *dst, int64_t rows_p) {
-    for (int64_t d = 0; d < n; d++)
-        for (int64_t r = 0; r < rows_p; r++) dst[d * rows_p + r] = r < rows ? src[r * ld + d] : 0;
+// dst [n, rows_p] = src [rows, n] (rows ld apart) transposed, zero from row `rows` on: Q^T and
+// dO^T for the key and value gradients' products. Widened to float32 (exact) and back.
+BF16_TARGET static void transpose_bf16(const uint16_t *src, int64_t rows, int64_t n, int64_t ld, uint16_t *dst,
+                                       int64_t rows_p) {
+    for (int64_t d0 = 0; d0 < n; d0 += 16)
+        for (int64_t r0 = 0; r0 < rows_p; r0 += 16) {
+            __m512 r[16];
+            for (int64_t i = 0; i < 16; i++) {
+                __m256i bits = r0 + i < rows ? _mm256_maskz_loadu_epi16(first_lanes(n - d0), src + (r0 + i) * ld + d0)
+                                             : _mm256_setzero_si256();
+                r[i] = _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(bits), 16));
+            }
+            dk_transpose16(r);  // r[d]: column d0 + d of rows r0 .. r0 + 15
+            for (int64_t d = 0; d < 16 && d0 + d < n; d++)
+                _mm256_mask_storeu_epi16(dst + (d0 + d) * rows_p + r0, first_lanes(rows_p - r0),
+                                         (__m256i)_mm512_cvtneps_pbh(r[d]));
+        }
 }
 
 // delta = the row sum of dO * O, with dO as the products read it (bf16), as the emulated path has it.
@@ -254,9 +269,16 @@ BF16_TARGET static float dot_bf16(const uint16_t *a, const float *b, int64_t n) 
 }
 
 // dst [n, ld] (rows of n values ld apart) = src [cols, n] transposed: an entry's key or value gradients.
-static void transpose_into(const float *src, int64_t cols, int64_t n, float *dst, int64_t ld) {
-    for (int64_t j = 0; j < n; j++)
-        for (int64_t d = 0; d < cols; d++) dst[j * ld + d] = src[d * n + j];
+BF16_TARGET static void transpose_into(const float *src, int64_t cols, int64_t n, float *dst, int64_t ld) {
+    for (int64_t j0 = 0; j0 < n; j0 += 16)
+        for (int64_t d0 = 0; d0 < cols; d0 += 16) {
+            __m512 r[16];
+            for (int64_t i = 0; i < 16; i++)
+                r[i] = d0 + i < cols ? _mm512_maskz_loadu_ps(first_lanes(n - j0), src + (d0 + i) * n + j0) : _mm512_setzero_ps();
+            dk_transpose16(r);  // r[j]: key j0 + j's values d0 .. d0 + 15
+            for (int64_t j = 0; j < 16 && j0 + j < n; j++)
+                _mm512_mask_storeu_ps(dst + (j0 + j) * ld + d0, first_lanes(cols - d0), r[j]);
+        }
 }
 
 static void bwd_body_bf16(void *p, int64_t begin, int64_t end) {

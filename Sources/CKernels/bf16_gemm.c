@@ -8,6 +8,7 @@
 // in this file and called only where the CPU has it (dk_bf16_gemm_available).
 #include "CKernels.h"
 #include "dk_math.h"
+#include "transpose16.h"
 #include <immintrin.h>
 
 #define BF16_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16")))
@@ -52,21 +53,22 @@ BF16_TARGET void dk_bf16_pack_pairs(const float *src, int64_t K, int64_t N, int6
     int64_t np = (N + 15) / 16 * 16, kp = (K + 1) / 2;
     uint32_t *pairs = (uint32_t *)out;
     if (trans) {  // src [N, K]: a row of src is column n's pairs (attention's heads are strided)
-        for (int64_t n = 0; n < np; n++) {
-            uint32_t *column = pairs + pair_index(0, n, kp);  // its pairs lie a panel's width apart
+        // 16 columns by 16 pairs at a time: each column's pairs in a register, transposed (as
+        // 32-bit lanes) into each pair's 16 columns, contiguous in their panel.
+        for (int64_t n0 = 0; n0 < np; n0 += 16)
             for (int64_t p0 = 0; p0 < kp; p0 += 16) {
-                int64_t left = K - 2 * p0;  // values of this row from pair p0 on
-                __mmask16 lo = n >= N ? 0 : left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1);
-                __mmask16 hi = n >= N || left <= 16 ? 0 : left >= 32 ? (__mmask16)0xffff : (__mmask16)((1u << (left - 16)) - 1);
-                const float *s = src + n * ld + 2 * p0;
-                uint32_t bits[16];  // 16 pairs: the row's values in order, two to a lane
-                _mm512_storeu_si512(bits, (__m512i)_mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(hi, s + 16),
-                                                                        _mm512_maskz_loadu_ps(lo, s)));
-                // Plain stores: clang would make this loop a scatter, several times slower on Zen 4.
-#pragma clang loop vectorize(disable)
-                for (int64_t p = p0; p < kp && p < p0 + 16; p++) column[p * PANEL] = bits[p - p0];
+                int64_t left = K - 2 * p0;  // values of each row from pair p0 on
+                __mmask16 lo = left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1);
+                __mmask16 hi = left <= 16 ? 0 : left >= 32 ? (__mmask16)0xffff : (__mmask16)((1u << (left - 16)) - 1);
+                __m512 r[16];
+                for (int64_t i = 0; i < 16; i++) {
+                    const float *s = src + (n0 + i) * ld + 2 * p0;
+                    r[i] = n0 + i >= N ? _mm512_setzero_ps()
+                                       : (__m512)_mm512_cvtne2ps_pbh(_mm512_maskz_loadu_ps(hi, s + 16), _mm512_maskz_loadu_ps(lo, s));
+                }
+                dk_transpose16(r);  // r[p]: pair p0 + p of columns n0 .. n0 + 15
+                for (int64_t p = 0; p < 16 && p0 + p < kp; p++) _mm512_storeu_ps((float *)(pairs + pair_index(p0 + p, n0, kp)), r[p]);
             }
-        }
         return;
     }
     // src [K, N]: rows 2p and 2p + 1 interleaved, 16 columns at a time
