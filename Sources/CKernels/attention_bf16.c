@@ -98,7 +98,6 @@ BF16_TARGET static void softmax_chunk_bf16(const float *restrict S, uint16_t *re
         }
 }
 
-
 // Values 8 wide or less (the bench U-Net's first level) are packed narrow: dk_bf16_gemm_narrow
 // fills every lane where a 64-column panel would leave half of each vector idle.
 #define NARROW_WIDTH 8
@@ -237,7 +236,6 @@ BF16_TARGET static void bwd_probs_bf16(const float *restrict S, const float *res
         for (int64_t r = 0; r < rows; r++) dSr[r * ldr + kn] = 0;
 }
 
-// dst [n, rows_p] bf16 = the first n columns of src [rows, ld] bf16, transposed, zero past rows.
 // dst [n, rows_p] = src [rows, n] (rows ld apart) transposed, zero from row `rows` on: Q^T and
 // dO^T for the key and value gradients' products. Widened to float32 (exact) and back.
 BF16_TARGET static void transpose_bf16(const uint16_t *src, int64_t rows, int64_t n, int64_t ld, uint16_t *dst,

@@ -5,7 +5,6 @@
 // 36 -> 15 us), which were 7 ms of the bench U-Net's bf16 training step. Float32 16-channel
 // blocks stay with oneDNN's reorders, as fast as these.
 #include "conv_layouts.h"
-#include "dk_math.h"
 #include "transpose16.h"
 #include <immintrin.h>
 
@@ -14,7 +13,8 @@
 static __mmask16 lanes16(int64_t n) { return n >= 16 ? (__mmask16)0xffff : n <= 0 ? 0 : (__mmask16)((1u << n) - 1); }
 
 int dk_act_layout_of(const dnnl_memory_desc_t *user, const dnnl_memory_desc_t *inner, dk_act_layout *out) {
-    if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw")) return 0;
+    if (!__builtin_cpu_supports("avx512f") || !__builtin_cpu_supports("avx512bw") || !__builtin_cpu_supports("avx512vl"))
+        return 0;
     if (user->ndims != 4 || inner->ndims != 4 || user->data_type != dnnl_f32 || user->format_kind != dnnl_blocked ||
         inner->format_kind != dnnl_blocked || user->offset0 || inner->offset0)
         return 0;
