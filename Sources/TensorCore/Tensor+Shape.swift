@@ -83,19 +83,12 @@ extension Tensor {
             else { shapeFailure("concat of \(t.shape) with \(first.shape) along \(axis)") }
         }
         let result = Tensor(uninitializedShape: outShape)
-        let sources = tensors.map { $0.pointer }, runs = tensors.map { $0.shape[axis] * post }
-        let outRun = outShape[axis] * post, destination = result.pointer
-        // Both threads copy, a share of the outer index each (the U-Net's skip connections: images).
-        withExtendedLifetime(tensors) {
-            parallelFor(pre, minChunk: Swift.max(1, 16384 / Swift.max(outRun, 1))) { begin, end in
-                for p in begin..<end {
-                    var offset = 0
-                    for (source, run) in zip(sources, runs) {
-                        (destination + p * outRun + offset).update(from: source + p * run, count: run)
-                        offset += run
-                    }
-                }
-            }
+        let outRun = outShape[axis] * post
+        var offset = 0
+        for t in tensors {
+            let run = t.shape[axis] * post
+            Tensor.copyRuns(pre, count: run, from: t.pointer, stride: run, to: result.pointer + offset, stride: outRun)
+            offset += run
         }
         let sizes = tensors.map { $0.shape[axis] }
         return record(result, tensors) { g in g.split(sizes, axis: axis) }
